@@ -1,0 +1,134 @@
+package alerts
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/rulefmt"
+	"github.com/prometheus/prometheus/promql/parser"
+	"gopkg.in/yaml.v3"
+)
+
+// Rule is one alerting rule from a Prometheus rule file.
+type Rule struct {
+	Name          string            `json:"name"`
+	Expr          string            `json:"expr"`
+	For           time.Duration     `json:"for,omitempty"`
+	KeepFiringFor time.Duration     `json:"keep_firing_for,omitempty"`
+	Labels        map[string]string `json:"labels,omitempty"`
+	Annotations   map[string]string `json:"annotations,omitempty"`
+	// Group, File and Line say where the rule was defined.
+	Group string `json:"group"`
+	File  string `json:"file"`
+	Line  int    `json:"line"`
+}
+
+// Where is "file:line" of the rule's definition.
+func (r Rule) Where() string { return fmt.Sprintf("%s:%d", r.File, r.Line) }
+
+// RuleSet is the alerting rules loaded from rule files. Recording rules are
+// counted but not evaluated: oncall reads recorded series from the metrics
+// source, where Prometheus records them.
+type RuleSet struct {
+	Rules     []Rule
+	Recording int
+}
+
+// LoadRuleFiles loads every file matched by the glob patterns, in order. All
+// problems of all files are returned together, each naming file and line.
+func LoadRuleFiles(patterns []string) (RuleSet, error) {
+	var set RuleSet
+	var errs []error
+	for _, pat := range patterns {
+		files, err := filepath.Glob(pat)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("rule_files: bad pattern %q: %w", pat, err))
+			continue
+		}
+		if len(files) == 0 {
+			errs = append(errs, fmt.Errorf("rule_files: %q matches no file", pat))
+		}
+		slices.Sort(files)
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			s, err := ParseRules(f, b)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			set.Rules = append(set.Rules, s.Rules...)
+			set.Recording += s.Recording
+		}
+	}
+	return set, errors.Join(errs...)
+}
+
+// ParseRules parses one Prometheus rule file with Prometheus's own validation
+// (unknown fields, PromQL syntax, label names, templates). Errors are prefixed
+// with file and line.
+func ParseRules(file string, content []byte) (RuleSet, error) {
+	groups, errs := rulefmt.Parse(content, false, model.UTF8Validation, parser.NewParser(parser.Options{}), nil)
+	if len(errs) > 0 {
+		for i := range errs {
+			errs[i] = fmt.Errorf("%s:%w", file, errs[i])
+		}
+		return RuleSet{}, errors.Join(errs...)
+	}
+	lines := ruleLines(content)
+	var set RuleSet
+	for gi, g := range groups.Groups {
+		for ri, r := range g.Rules {
+			if r.Record != "" {
+				set.Recording++
+				continue
+			}
+			labels := map[string]string{}
+			for k, v := range g.Labels {
+				labels[k] = v
+			}
+			for k, v := range r.Labels {
+				labels[k] = v
+			}
+			set.Rules = append(set.Rules, Rule{
+				Name:          r.Alert,
+				Expr:          r.Expr,
+				For:           time.Duration(r.For),
+				KeepFiringFor: time.Duration(r.KeepFiringFor),
+				Labels:        labels,
+				Annotations:   r.Annotations,
+				Group:         g.Name,
+				File:          file,
+				Line:          lines[[2]int{gi, ri}],
+			})
+		}
+	}
+	return set, nil
+}
+
+// ruleLines maps (group index, rule index) to the line the rule starts on.
+func ruleLines(content []byte) map[[2]int]int {
+	var doc struct {
+		Groups []struct {
+			Rules []yaml.Node `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	out := map[[2]int]int{}
+	if err := yaml.Unmarshal(content, &doc); err != nil {
+		return out
+	}
+	for gi, g := range doc.Groups {
+		for ri, n := range g.Rules {
+			out[[2]int{gi, ri}] = n.Line
+		}
+	}
+	return out
+}

@@ -1,0 +1,46 @@
+package alerts
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoadRuleFiles(t *testing.T) {
+	set, err := LoadRuleFiles([]string{"testdata/good.rules.yml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if set.Recording != 1 || len(set.Rules) != 1 {
+		t.Fatalf("got %d alerting, %d recording", len(set.Rules), set.Recording)
+	}
+	r := set.Rules[0]
+	if r.Name != "MatchRateCollapsed" || r.For != 2*time.Minute || r.Line != 8 || r.Group != "business" {
+		t.Errorf("rule = %+v", r)
+	}
+	if r.Labels["team"] != "matchmaking" || r.Labels["severity"] != "page" {
+		t.Errorf("group labels not merged: %v", r.Labels)
+	}
+}
+
+func TestLoadRuleFilesErrors(t *testing.T) {
+	tests := []struct {
+		patterns []string
+		want     []string
+	}{
+		{[]string{"testdata/bad.rules.yml"}, []string{"testdata/bad.rules.yml:7:", `"BadExpr"`}},
+		{[]string{"testdata/none-*.yml"}, []string{`"testdata/none-*.yml" matches no file`}},
+		{[]string{"testdata/bad.rules.yml", "testdata/none.yml"}, []string{"bad.rules.yml:7:", "none.yml"}},
+	}
+	for _, tc := range tests {
+		_, err := LoadRuleFiles(tc.patterns)
+		if err == nil {
+			t.Fatalf("%v: want error", tc.patterns)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%v: error %q lacks %q", tc.patterns, err, w)
+			}
+		}
+	}
+}
