@@ -1,0 +1,85 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestStarterIsValid(t *testing.T) {
+	cfg, err := Parse("starter.yaml", Starter)
+	if err != nil {
+		t.Fatalf("starter file does not validate:\n%v", err)
+	}
+	if len(cfg.Policies) != 1 || len(cfg.Policies[0].Steps) != 4 || cfg.Policies[0].Steps[3].AckTimeout != 15*time.Minute {
+		t.Errorf("policies = %+v", cfg.Policies)
+	}
+	routes, err := cfg.Routes()
+	if err != nil || len(routes) != 1 || routes[0].Policy != "default" || routes[0].GroupWait != 30*time.Second {
+		t.Errorf("routes = %+v, %v", routes, err)
+	}
+}
+
+func TestEveryProblemNamesFileLineField(t *testing.T) {
+	_, err := Load("testdata/bad.yaml")
+	if err == nil {
+		t.Fatal("want errors")
+	}
+	want := []string{
+		`testdata/bad.yaml:2: server.url: not an absolute URL: "not a url"`,
+		`testdata/bad.yaml:5: metrics.scrape.interval: must be positive`,
+		`testdata/bad.yaml:8: metrics.scrape.targets[0].url: not an http(s) URL: "ftp://x"`,
+		`testdata/bad.yaml:12: alerts.routes[0].matchers[0]:`,
+		`testdata/bad.yaml:13: alerts.routes[0].policy: unknown policy "nope"`,
+		`testdata/bad.yaml:16: schedules[0].users: schedule "platform" needs at least one user`,
+		`testdata/bad.yaml:22: policies[0].steps[0].targets[0].schedule: unknown schedule "missing"`,
+		`testdata/bad.yaml:23: policies[0].steps[0].ack_timeout: must be positive`,
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("missing %q in:\n%v", w, err)
+		}
+	}
+	if n := len(strings.Split(err.Error(), "\n")); n != len(want) {
+		t.Errorf("%d problems reported, want %d:\n%v", n, len(want), err)
+	}
+}
+
+func TestUnknownFieldsAndBadTypes(t *testing.T) {
+	_, err := Load("testdata/unknown.yaml")
+	if err == nil {
+		t.Fatal("want error")
+	}
+	for _, w := range []string{"testdata/unknown.yaml:3: field tokn not found", "testdata/unknown.yaml:5:"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("missing %q in:\n%v", w, err)
+		}
+	}
+}
+
+func TestMalformedAndMissing(t *testing.T) {
+	if _, err := Parse("x.yaml", []byte("server: [\n")); err == nil || !strings.HasPrefix(err.Error(), "x.yaml:") {
+		t.Errorf("malformed: %v", err)
+	}
+	if _, err := Load("testdata/does-not-exist.yaml"); err == nil || !strings.Contains(err.Error(), "does-not-exist.yaml") {
+		t.Errorf("missing: %v", err)
+	}
+	if _, err := Parse("empty.yaml", nil); err != nil {
+		t.Errorf("empty file should be the defaults: %v", err)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add(Starter)
+	f.Add([]byte("schedules: [{name: x, users: [a], start: 2026-01-01T00:00:00Z}]"))
+	f.Add([]byte("alerts: {routes: [{matchers: ['a=~\"(']}]}"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		cfg, err := Parse("fuzz.yaml", b)
+		if err == nil {
+			// A valid config converts to routes without error.
+			if _, err := cfg.Routes(); err != nil {
+				t.Fatalf("valid config, invalid routes: %v", err)
+			}
+		}
+	})
+}

@@ -1,0 +1,173 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/oncallhq/oncall/alerts"
+	"github.com/oncallhq/oncall/incidents/oncall"
+)
+
+// Problem is one thing wrong with a configuration.
+type Problem struct {
+	File  string
+	Line  int
+	Field string // dotted path, e.g. "policies[0].steps[1].ack_timeout"
+	Msg   string
+}
+
+// Error renders "file:line: field: message".
+func (p Problem) Error() string {
+	loc := p.File
+	if p.Line > 0 {
+		loc += ":" + strconv.Itoa(p.Line)
+	}
+	if loc == "" {
+		loc = "config"
+	}
+	return fmt.Sprintf("%s: %s: %s", loc, p.Field, p.Msg)
+}
+
+// Validate checks the whole configuration and returns every problem found,
+// joined, each naming file, line and field.
+func (c Config) Validate() error {
+	var ps []Problem
+	add := func(field, format string, args ...any) {
+		ps = append(ps, Problem{File: c.File, Line: c.line(field), Field: field, Msg: fmt.Sprintf(format, args...)})
+	}
+	// nested turns "a: b" errors of a sub-validator into problems under prefix.
+	nested := func(prefix string, err error) {
+		if err == nil {
+			return
+		}
+		for _, line := range strings.Split(err.Error(), "\n") {
+			field, msg, ok := strings.Cut(line, ": ")
+			if !ok || strings.ContainsAny(field, " \"") {
+				add(prefix, "%s", line)
+				continue
+			}
+			add(prefix+"."+field, "%s", msg)
+		}
+	}
+	if u := c.Server.URL; u != "" {
+		if pu, err := url.Parse(u); err != nil || pu.Scheme == "" || pu.Host == "" {
+			add("server.url", "not an absolute URL: %q", u)
+		}
+	}
+	if u := c.Metrics.Prometheus.URL; u != "" {
+		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+			add("metrics.prometheus.url", "not an http(s) URL: %q", u)
+		}
+	}
+	if c.Metrics.Scrape.Interval <= 0 {
+		add("metrics.scrape.interval", "must be positive")
+	}
+	for i, t := range c.Metrics.Scrape.Targets {
+		f := fmt.Sprintf("metrics.scrape.targets[%d]", i)
+		if t.Job == "" {
+			add(f+".job", "must not be empty")
+		}
+		if pu, err := url.Parse(t.URL); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+			add(f+".url", "not an http(s) URL: %q", t.URL)
+		}
+	}
+	if c.Alerts.EvaluationInterval <= 0 {
+		add("alerts.evaluation_interval", "must be positive")
+	}
+	if c.Logs.Buffer <= 0 {
+		add("logs.buffer", "must be positive")
+	}
+	schedules := map[string]oncall.Schedule{}
+	for i, s := range c.Schedules {
+		f := fmt.Sprintf("schedules[%d]", i)
+		nested(f, s.Validate())
+		if _, dup := schedules[s.Name]; dup {
+			add(f+".name", "duplicate schedule %q", s.Name)
+		}
+		schedules[s.Name] = s
+	}
+	policies := map[string]bool{}
+	for i, p := range c.Policies {
+		f := fmt.Sprintf("policies[%d]", i)
+		nested(f, p.Validate(schedules))
+		if policies[p.Name] {
+			add(f+".name", "duplicate policy %q", p.Name)
+		}
+		policies[p.Name] = true
+	}
+	for i, r := range c.Alerts.Routes {
+		f := fmt.Sprintf("alerts.routes[%d]", i)
+		if r.Policy != "" && !policies[r.Policy] {
+			add(f+".policy", "unknown policy %q", r.Policy)
+		}
+		if r.GroupWait < 0 {
+			add(f+".group_wait", "must not be negative")
+		}
+		for j, m := range r.Matchers {
+			if _, err := alerts.ParseMatchers([]string{m}); err != nil {
+				add(fmt.Sprintf("%s.matchers[%d]", f, j), "%v", err)
+			}
+		}
+	}
+	if c.OnCallPolicy != "" && !policies[c.OnCallPolicy] {
+		add("oncall_policy", "unknown policy %q", c.OnCallPolicy)
+	}
+	errs := make([]error, len(ps))
+	for i, p := range ps {
+		errs[i] = p
+	}
+	return errors.Join(errs...)
+}
+
+var indexRE = regexp.MustCompile(`^([^\[]+)\[(\d+)\]$`)
+
+// line finds the line of a dotted field path in the parsed file, falling back
+// to the nearest ancestor that exists.
+func (c Config) line(path string) int {
+	if c.root == nil || len(c.root.Content) == 0 {
+		return 0
+	}
+	n := c.root.Content[0]
+	best := n.Line
+	for _, part := range strings.Split(path, ".") {
+		key, idx := part, -1
+		if m := indexRE.FindStringSubmatch(part); m != nil {
+			key = m[1]
+			idx, _ = strconv.Atoi(m[2])
+		}
+		next := mapValue(n, key)
+		if next == nil {
+			return best
+		}
+		n, best = next, next.Line
+		if idx >= 0 {
+			if n.Kind != yaml.SequenceNode || idx >= len(n.Content) {
+				return best
+			}
+			n = n.Content[idx]
+			best = n.Line
+		}
+	}
+	return best
+}
+
+func mapValue(n *yaml.Node, key string) *yaml.Node {
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			if n.Content[i+1].Kind == yaml.ScalarNode {
+				return n.Content[i] // the key's line reads best for scalars
+			}
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
