@@ -1,0 +1,160 @@
+// Package client is the Go client of oncall's HTTP API, used by the TUI and
+// the CLI.
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/oncallhq/oncall/alerts"
+	"github.com/oncallhq/oncall/incidents"
+	"github.com/oncallhq/oncall/incidents/oncall"
+	"github.com/oncallhq/oncall/telemetry/logs"
+	"github.com/oncallhq/oncall/telemetry/metrics"
+)
+
+// Client talks to one oncall server.
+type Client struct {
+	base  *url.URL
+	token string
+	http  *http.Client
+}
+
+// New returns a client for the server at baseURL, sending token as a bearer
+// token when it is not empty.
+func New(baseURL, token string) (*Client, error) {
+	u, err := url.Parse(baseURL)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return nil, fmt.Errorf("server url %q: not an absolute URL", baseURL)
+	}
+	return &Client{base: u, token: token, http: &http.Client{Timeout: 30 * time.Second}}, nil
+}
+
+// Error is an error response from the server.
+type Error struct {
+	Status int
+	Msg    string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("server: %s (HTTP %d)", e.Msg, e.Status) }
+
+func (c *Client) do(ctx context.Context, method, path string, q url.Values, body, out any) error {
+	u := c.base.JoinPath(path)
+	u.RawQuery = q.Encode()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
+	if err != nil {
+		return err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("oncall server %s: %w", c.base.Host, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		var eb struct {
+			Error string `json:"error"`
+		}
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+		if json.Unmarshal(b, &eb) != nil || eb.Error == "" {
+			eb.Error = string(bytes.TrimSpace(b))
+		}
+		return &Error{Status: resp.StatusCode, Msg: eb.Error}
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("oncall server %s: bad response to %s: %w", c.base.Host, path, err)
+	}
+	return nil
+}
+
+// Healthy checks that the server answers /healthz.
+func (c *Client) Healthy(ctx context.Context) error {
+	return c.do(ctx, http.MethodGet, "/healthz", nil, nil, nil)
+}
+
+// Alerts returns the current alerts.
+func (c *Client) Alerts(ctx context.Context) ([]alerts.Alert, error) {
+	var out []alerts.Alert
+	return out, c.do(ctx, http.MethodGet, "/api/v1/alerts", nil, nil, &out)
+}
+
+// Rules returns the alerting rules the server evaluates.
+func (c *Client) Rules(ctx context.Context) ([]alerts.Rule, error) {
+	var out []alerts.Rule
+	return out, c.do(ctx, http.MethodGet, "/api/v1/rules", nil, nil, &out)
+}
+
+// Incidents returns the open incidents.
+func (c *Client) Incidents(ctx context.Context) ([]incidents.Incident, error) {
+	var out []incidents.Incident
+	return out, c.do(ctx, http.MethodGet, "/api/v1/incidents", nil, nil, &out)
+}
+
+// AllIncidents returns up to limit incidents, open or not, newest first.
+func (c *Client) AllIncidents(ctx context.Context, limit int) ([]incidents.Incident, error) {
+	var out []incidents.Incident
+	q := url.Values{"all": {"1"}, "limit": {strconv.Itoa(limit)}}
+	return out, c.do(ctx, http.MethodGet, "/api/v1/incidents", q, nil, &out)
+}
+
+// OnCall returns the escalation chain resolved to people now.
+func (c *Client) OnCall(ctx context.Context) ([]oncall.Assignment, error) {
+	var out []oncall.Assignment
+	return out, c.do(ctx, http.MethodGet, "/api/v1/oncall", nil, nil, &out)
+}
+
+// Pages returns the last limit pages, newest first.
+func (c *Client) Pages(ctx context.Context, limit int) ([]incidents.Page, error) {
+	var out []incidents.Page
+	return out, c.do(ctx, http.MethodGet, "/api/v1/pages", url.Values{"limit": {strconv.Itoa(limit)}}, nil, &out)
+}
+
+// Logs returns up to limit buffered log entries after sequence number after.
+func (c *Client) Logs(ctx context.Context, after uint64, limit int) ([]logs.Entry, error) {
+	var out []logs.Entry
+	q := url.Values{"after": {strconv.FormatUint(after, 10)}, "limit": {strconv.Itoa(limit)}}
+	return out, c.do(ctx, http.MethodGet, "/api/v1/logs", q, nil, &out)
+}
+
+// Ack acknowledges incident id as by.
+func (c *Client) Ack(ctx context.Context, id int64, by string) error {
+	return c.do(ctx, http.MethodPost, fmt.Sprintf("/api/v1/incidents/%d/ack", id), nil, map[string]string{"by": by}, nil)
+}
+
+// Resolve resolves incident id as by.
+func (c *Client) Resolve(ctx context.Context, id int64, by string) error {
+	return c.do(ctx, http.MethodPost, fmt.Sprintf("/api/v1/incidents/%d/resolve", id), nil, map[string]string{"by": by}, nil)
+}
+
+// Query evaluates a PromQL expression on the server's metrics source.
+func (c *Client) Query(ctx context.Context, expr string, at time.Time) (metrics.Vector, error) {
+	q := url.Values{"expr": {expr}}
+	if !at.IsZero() {
+		q.Set("time", at.Format(time.RFC3339Nano))
+	}
+	var out metrics.Vector
+	return out, c.do(ctx, http.MethodGet, "/api/v1/query", q, nil, &out)
+}
