@@ -1,0 +1,153 @@
+package logs
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRing(t *testing.T) {
+	r := NewRing(3)
+	for i := range 5 {
+		r.Add(Entry{Message: fmt.Sprint(i)})
+	}
+	if r.Len() != 3 || r.Dropped() != 2 {
+		t.Fatalf("len %d dropped %d", r.Len(), r.Dropped())
+	}
+	msgs := func(es []Entry) string {
+		var s []string
+		for _, e := range es {
+			s = append(s, fmt.Sprintf("%d:%s", e.Seq, e.Message))
+		}
+		return strings.Join(s, " ")
+	}
+	tests := []struct {
+		after uint64
+		limit int
+		want  string
+	}{
+		{0, 10, "3:2 4:3 5:4"},
+		{3, 10, "4:3 5:4"},
+		{4, 1, "5:4"},
+		{5, 10, ""},
+		{99, 10, ""},
+	}
+	for _, tc := range tests {
+		if got := msgs(r.After(tc.after, tc.limit)); got != tc.want {
+			t.Errorf("After(%d, %d) = %q, want %q", tc.after, tc.limit, got, tc.want)
+		}
+	}
+	if got := msgs(r.Last(2)); got != "4:3 5:4" {
+		t.Errorf("Last(2) = %q", got)
+	}
+}
+
+func TestParseLine(t *testing.T) {
+	tests := []struct {
+		line       string
+		structured bool
+		want       Entry
+	}{
+		{`{"ts":"2026-11-23T10:00:00Z","level":"error","service":"mm","msg":"query timed out","trace_id":"ab12","status":503}`, true,
+			Entry{Time: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC), Level: LevelError, Service: "mm", Message: "query timed out", TraceID: "ab12", Fields: map[string]string{"status": "503"}}},
+		{`time=1763892000 level=WARN msg="slow request" svc=api request_id=r-1 duration=1.2s`, true,
+			Entry{Time: time.Unix(1763892000, 0).UTC(), Level: LevelWarn, Service: "api", Message: "slow request", TraceID: "r-1", Fields: map[string]string{"duration": "1.2s"}}},
+		{`panic: runtime error: index out of range`, false, Entry{Message: "panic: runtime error: index out of range"}},
+		{"bad \xff byte", false, Entry{Message: "bad \uFFFD byte"}},
+		{`{"msg": "unterminated`, false, Entry{Message: `{"msg": "unterminated`}},
+	}
+	for _, tc := range tests {
+		got, ok := ParseLine([]byte(tc.line))
+		if ok != tc.structured || fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("ParseLine(%q) =\n  %+v, %v\nwant\n  %+v, %v", tc.line, got, ok, tc.want, tc.structured)
+		}
+	}
+}
+
+func FuzzParseLine(f *testing.F) {
+	f.Add([]byte(`{"level":"info","msg":"x"}`))
+	f.Add([]byte(`a=1 b="two words" c=`))
+	f.Add([]byte("\xff\xfe"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e, _ := ParseLine(b)
+		if e.Level < LevelUnknown || e.Level > LevelFatal {
+			t.Fatalf("level out of range: %v", e.Level)
+		}
+	})
+}
+
+func appendFile(t *testing.T, path, s string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(s)
+	f.Close()
+}
+
+func messages(es []Entry) []string {
+	var out []string
+	for _, e := range es {
+		out = append(out, e.Message)
+	}
+	return out
+}
+
+func TestTailerRotationAndTruncation(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.log")
+	tl := NewTailer(path, false)
+	defer tl.Close()
+	poll := func(want ...string) {
+		t.Helper()
+		got, err := tl.Poll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(messages(got)) != fmt.Sprint(want) {
+			t.Fatalf("got %q, want %q", messages(got), want)
+		}
+	}
+	poll() // the file does not exist yet
+	appendFile(t, path, "msg=one\nmsg=tw")
+	poll("one") // the partial line waits for its newline
+	appendFile(t, path, "o\n")
+	poll("two")
+	// Rotation by rename: lines written to the old file before the rename
+	// are read, then the new file from its start.
+	appendFile(t, path, "msg=three\n")
+	os.Rename(path, path+".1")
+	appendFile(t, path+".1", "msg=four\n")
+	appendFile(t, path, "msg=five\n")
+	poll("three", "four", "five")
+	// copytruncate: the file is emptied in place and written again.
+	os.Truncate(path, 0)
+	appendFile(t, path, "msg=six\n")
+	poll("six")
+	st := tl.Stats()
+	if st.Lines != 6 || st.Rotations != 1 || st.Truncations != 1 {
+		t.Errorf("stats = %+v", st)
+	}
+}
+
+func TestTailerLongLinesAndFromEnd(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "app.log")
+	appendFile(t, path, "msg=old\n")
+	tl := NewTailer(path, true)
+	defer tl.Close()
+	if got, _ := tl.Poll(); len(got) != 0 {
+		t.Fatalf("fromEnd read old lines: %q", messages(got))
+	}
+	appendFile(t, path, strings.Repeat("x", MaxLineBytes+100)+"\nmsg=after\n")
+	got, err := tl.Poll()
+	if err != nil || len(got) != 2 || len(got[0].Message) != MaxLineBytes || got[1].Message != "after" {
+		t.Fatalf("got %d entries, err %v", len(got), err)
+	}
+	if tl.Stats().LongLines != 1 {
+		t.Errorf("long lines = %d", tl.Stats().LongLines)
+	}
+}

@@ -1,0 +1,179 @@
+package logs
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"syscall"
+)
+
+// MaxLineBytes is the longest line kept whole; longer lines are cut there
+// and counted in Stats.LongLines.
+const MaxLineBytes = 1 << 20
+
+// TailStats counts what a Tailer saw besides ordinary lines.
+type TailStats struct {
+	Lines       uint64
+	Unparsed    uint64 // lines that were neither JSON nor logfmt
+	LongLines   uint64
+	Rotations   uint64 // the path now names a new file
+	Truncations uint64 // the file shrank under us (copytruncate)
+}
+
+// Tailer follows one file path like `tail -F`: it survives the file not
+// existing yet, rotation by rename (it finishes the old file first) and
+// truncation in place. Poll is not safe for concurrent use.
+type Tailer struct {
+	path    string
+	fromEnd bool
+	f       *os.File
+	ino     uint64
+	off     int64
+	partial []byte
+	long    bool // discarding the rest of an over-long line
+	buf     []byte
+	stats   TailStats
+}
+
+// NewTailer returns a tailer for path. With fromEnd it starts at the end of
+// the file as it is now (like tail -n 0); otherwise at its beginning.
+func NewTailer(path string, fromEnd bool) *Tailer {
+	return &Tailer{path: path, fromEnd: fromEnd, buf: make([]byte, 64<<10)}
+}
+
+// Path is the followed path.
+func (t *Tailer) Path() string { return t.path }
+
+// Stats returns the counters so far.
+func (t *Tailer) Stats() TailStats { return t.stats }
+
+// Poll returns the entries of every complete line written since the last
+// call. A missing file is not an error: it may appear later.
+func (t *Tailer) Poll() ([]Entry, error) {
+	var out []Entry
+	for range 2 { // at most one rotation per poll: drain the old file, then the new
+		if t.f == nil {
+			if err := t.open(); err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					return out, nil
+				}
+				return out, err
+			}
+		}
+		got, err := t.drain()
+		out = append(out, got...)
+		if err != nil {
+			return out, err
+		}
+		st, err := os.Stat(t.path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return out, nil // rotated away, new file not there yet
+		}
+		if err != nil {
+			return out, fmt.Errorf("tail %q: %w", t.path, err)
+		}
+		if inode(st) != t.ino {
+			t.stats.Rotations++
+			t.f.Close()
+			t.f, t.partial, t.long = nil, nil, false
+			continue
+		}
+		if st.Size() < t.off {
+			t.stats.Truncations++
+			t.off, t.partial, t.long = 0, nil, false
+			got, err := t.drain()
+			out = append(out, got...)
+			return out, err
+		}
+		return out, nil
+	}
+	return out, nil
+}
+
+func (t *Tailer) open() error {
+	f, err := os.Open(t.path)
+	if err != nil {
+		return err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("tail %q: %w", t.path, err)
+	}
+	t.f, t.ino, t.off = f, inode(st), 0
+	if t.fromEnd {
+		t.off = st.Size()
+		t.fromEnd = false
+	}
+	return nil
+}
+
+// drain reads from the offset to the current end of the open file.
+func (t *Tailer) drain() ([]Entry, error) {
+	var out []Entry
+	for {
+		n, err := t.f.ReadAt(t.buf, t.off)
+		t.off += int64(n)
+		out = t.split(t.buf[:n], out)
+		if errors.Is(err, io.EOF) || n == 0 {
+			return out, nil
+		}
+		if err != nil {
+			return out, fmt.Errorf("tail %q: %w", t.path, err)
+		}
+	}
+}
+
+func (t *Tailer) split(b []byte, out []Entry) []Entry {
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			t.keep(b)
+			return out
+		}
+		t.keep(b[:i])
+		e, ok := ParseLine(t.partial)
+		if !ok {
+			t.stats.Unparsed++
+		}
+		e.Source = t.path
+		out = append(out, e)
+		t.stats.Lines++
+		t.partial, t.long = t.partial[:0], false
+		b = b[i+1:]
+	}
+	return out
+}
+
+// keep buffers part of a line, cutting the line at MaxLineBytes: the rest up
+// to its newline is discarded and the line counted as long.
+func (t *Tailer) keep(b []byte) {
+	if t.long {
+		return
+	}
+	if room := MaxLineBytes - len(t.partial); len(b) > room {
+		t.partial = append(t.partial, b[:room]...)
+		t.long = true
+		t.stats.LongLines++
+		return
+	}
+	t.partial = append(t.partial, b...)
+}
+
+// Close releases the open file.
+func (t *Tailer) Close() error {
+	if t.f == nil {
+		return nil
+	}
+	return t.f.Close()
+}
+
+func inode(st fs.FileInfo) uint64 {
+	if s, ok := st.Sys().(*syscall.Stat_t); ok {
+		return s.Ino
+	}
+	return 0
+}
