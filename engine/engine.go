@@ -95,20 +95,78 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	return e, nil
 }
 
-// Run calls Step every interval until ctx is done.
+// Run calls Step every interval until ctx is done, and in between wakes
+// exactly when an acknowledgement timeout expires, so escalation is not
+// delayed to the next evaluation.
 func (e *Engine) Run(ctx context.Context, interval time.Duration) error {
-	t := time.NewTicker(interval)
-	defer t.Stop()
+	nextEval := time.Now()
 	for {
-		if err := e.Step(ctx, time.Now()); err != nil && ctx.Err() == nil {
+		now := time.Now()
+		var err error
+		if !now.Before(nextEval) {
+			err = e.Step(ctx, now)
+			nextEval = now.Add(interval)
+		} else {
+			err = e.Escalate(ctx, now)
+		}
+		if err != nil && ctx.Err() == nil {
 			e.log.Warn("engine cycle", "err", err)
 		}
+		wake := nextEval
+		if next := e.NextEscalation(); !next.IsZero() && next.Before(wake) {
+			wake = next
+		}
+		t := time.NewTimer(time.Until(wake))
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return ctx.Err()
 		case <-t.C:
 		}
 	}
+}
+
+// NextEscalation is the earliest instant an open incident escalates unless
+// acknowledged (zero if none will).
+func (e *Engine) NextEscalation() time.Time {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var next time.Time
+	for _, inc := range e.open {
+		at := inc.Escalation.NextAt
+		if inc.Status == incidents.StatusTriggered && !at.IsZero() && (next.IsZero() || at.Before(next)) {
+			next = at
+		}
+	}
+	return next
+}
+
+// Escalate pages the next step of every incident whose ack timeout expired,
+// without evaluating rules, then persists and delivers.
+func (e *Engine) Escalate(ctx context.Context, now time.Time) error {
+	e.stepMu.Lock()
+	defer e.stepMu.Unlock()
+	e.mu.Lock()
+	changed, pages := e.escalateLocked(now)
+	e.unsaved.Incidents = mergeIncidents(e.unsaved.Incidents, changed)
+	e.unsaved.Pages = append(e.unsaved.Pages, pages...)
+	saveErr := e.saveLocked(ctx)
+	e.mu.Unlock()
+	return errors.Join(saveErr, e.Deliver(ctx, now))
+}
+
+func (e *Engine) escalateLocked(now time.Time) ([]incidents.Incident, []incidents.Page) {
+	var changed []incidents.Incident
+	var pages []incidents.Page
+	for _, id := range slices.Sorted(maps.Keys(e.open)) {
+		inc := e.open[id]
+		if ps := inc.Escalate(e.opts.Directory, now); len(ps) > 0 {
+			e.log.Info("escalated", "incident", inc.Ref(), "step", inc.Escalation.StepName, "paged", inc.Escalation.Paged)
+			changed = append(changed, *inc)
+			pages = append(pages, ps...)
+		}
+	}
+	return changed, pages
 }
 
 // Step runs one cycle at now: evaluate, dispatch, escalate, persist, deliver.
@@ -132,14 +190,8 @@ func (e *Engine) Step(ctx context.Context, now time.Time) error {
 		}
 		pages = append(pages, ps...)
 	}
-	for _, id := range slices.Sorted(maps.Keys(e.open)) {
-		inc := e.open[id]
-		if ps := inc.Escalate(e.opts.Directory, now); len(ps) > 0 {
-			e.log.Info("escalated", "incident", inc.Ref(), "step", inc.Escalation.StepName, "paged", inc.Escalation.Paged)
-			changed = append(changed, *inc)
-			pages = append(pages, ps...)
-		}
-	}
+	esc, escPages := e.escalateLocked(now)
+	changed, pages = append(changed, esc...), append(pages, escPages...)
 	for _, inc := range changed {
 		if !inc.Open() {
 			delete(e.open, inc.ID)

@@ -1,0 +1,64 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/oncallhq/oncall/alerts"
+	"github.com/oncallhq/oncall/incidents"
+	"github.com/oncallhq/oncall/incidents/oncall"
+	"github.com/oncallhq/oncall/telemetry/logs"
+)
+
+// snapshot is what the console knows of the server, refreshed as a whole.
+type snapshot struct {
+	alerts    []alerts.Alert
+	incidents []incidents.Incident
+	oncall    []oncall.Assignment
+	pages     []incidents.Page
+	at        time.Time
+}
+
+// counts returns how many alerts fire and how many are pending.
+func (s *snapshot) counts() (firing, pending int) {
+	for _, a := range s.alerts {
+		switch a.State {
+		case alerts.StateFiring:
+			firing++
+		case alerts.StatePending:
+			pending++
+		}
+	}
+	return firing, pending
+}
+
+// snapshotMsg carries one refresh; logs are the entries after the last seen.
+type snapshotMsg struct {
+	snap snapshot
+	logs []logs.Entry
+	err  error
+}
+
+// fetch asks the backend for everything the panes show, in one message.
+func fetch(ctx context.Context, b Backend, afterSeq uint64, now time.Time) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		var m snapshotMsg
+		var errs [5]error
+		m.snap.alerts, errs[0] = b.Alerts(ctx)
+		m.snap.incidents, errs[1] = b.Incidents(ctx)
+		m.snap.oncall, errs[2] = b.OnCall(ctx)
+		m.snap.pages, errs[3] = b.Pages(ctx, 20)
+		m.logs, errs[4] = b.Logs(ctx, afterSeq, 1000)
+		m.snap.at = now
+		m.err = errors.Join(errs[:]...)
+		// Firing first, then pending, then resolved; newest first within.
+		slices.SortStableFunc(m.snap.alerts, func(a, b alerts.Alert) int { return int(b.State) - int(a.State) })
+		return m
+	}
+}

@@ -1,0 +1,307 @@
+// Package tui is the on-call console: a Bubble Tea v2 program whose root
+// model routes messages and lays out panes (incidents, alerts, who is on call,
+// pages, logs), each pane a component with its own keymap. It knows the
+// server only through the Backend interface and does no other I/O.
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/oncallhq/oncall/alerts"
+	"github.com/oncallhq/oncall/incidents"
+	"github.com/oncallhq/oncall/incidents/oncall"
+	"github.com/oncallhq/oncall/telemetry/logs"
+)
+
+// Backend is what the console needs from an oncall server.
+type Backend interface {
+	Alerts(ctx context.Context) ([]alerts.Alert, error)
+	Incidents(ctx context.Context) ([]incidents.Incident, error)
+	OnCall(ctx context.Context) ([]oncall.Assignment, error)
+	Pages(ctx context.Context, limit int) ([]incidents.Page, error)
+	Logs(ctx context.Context, afterSeq uint64, limit int) ([]logs.Entry, error)
+	Ack(ctx context.Context, id int64, by string) error
+	Resolve(ctx context.Context, id int64, by string) error
+}
+
+// Options configure the console.
+type Options struct {
+	Backend Backend
+	User    string           // who acknowledges
+	Refresh time.Duration    // poll interval; default 1s
+	Now     func() time.Time // clock; default time.Now
+	Title   string           // shown in the header
+}
+
+// Model is the root model of the console.
+type Model struct {
+	opts     Options
+	ctx      context.Context
+	th       theme
+	w, h     int
+	snap     snapshot
+	err      error
+	status   string
+	confirm  *incidents.Incident // resolve awaiting y/n
+	help     bool
+	fetching bool
+	focus    int
+	inc      *incidentsPane
+	alerts   *alertsPane
+	oncall   *oncallPane
+	pages    *pagesPane
+	logs     *logsPane
+	panes    []pane
+}
+
+// tickMsg drives refreshes and countdowns.
+type tickMsg time.Time
+
+// actedMsg reports an acknowledge or resolve.
+type actedMsg struct {
+	verb string
+	inc  incidents.Incident
+	err  error
+}
+
+var globalKeys = []binding{
+	{[]string{"a"}, "acknowledge the selected incident"},
+	{[]string{"r"}, "resolve the selected incident (asks to confirm)"},
+	{[]string{"tab"}, "next pane"},
+	{[]string{"shift+tab"}, "previous pane"},
+	{[]string{"?"}, "toggle this help"},
+	{[]string{"q", "ctrl+c"}, "quit"},
+}
+
+// New returns the console model.
+func New(opts Options) *Model {
+	if opts.Refresh <= 0 {
+		opts.Refresh = time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Title == "" {
+		opts.Title = "oncall"
+	}
+	th := defaultTheme()
+	m := &Model{opts: opts, ctx: context.Background(), th: th, w: 80, h: 24,
+		inc: &incidentsPane{th: th}, alerts: &alertsPane{th: th}, oncall: &oncallPane{th: th},
+		pages: &pagesPane{th: th}, logs: newLogsPane(th)}
+	m.panes = []pane{m.inc, m.alerts, m.oncall, m.pages, m.logs}
+	return m
+}
+
+// Init starts the first refresh.
+func (m *Model) Init() tea.Cmd { return m.refresh() }
+
+func (m *Model) refresh() tea.Cmd {
+	if m.fetching {
+		return nil
+	}
+	m.fetching = true
+	return fetch(m.ctx, m.opts.Backend, m.logs.lastSeq, m.opts.Now())
+}
+
+func (m *Model) tick() tea.Cmd {
+	return tea.Tick(m.opts.Refresh, func(t time.Time) tea.Msg { return tickMsg(t) })
+}
+
+// Update routes a message: global keys first, then the focused pane.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.w, m.h = msg.Width, msg.Height
+	case tickMsg:
+		return m, m.refresh()
+	case snapshotMsg:
+		m.fetching = false
+		m.snap, m.err = msg.snap, msg.err
+		m.logs.add(msg.logs)
+		return m, m.tick()
+	case actedMsg:
+		if msg.err != nil {
+			m.status = m.th.Error.Render(fmt.Sprintf("%s failed: %v", msg.verb, msg.err))
+		} else {
+			m.status = m.th.OK.Render(fmt.Sprintf("%s %s", msg.inc.Ref(), msg.verb))
+		}
+		return m, m.refresh()
+	case tea.KeyPressMsg:
+		return m, m.key(msg.String())
+	}
+	return m, nil
+}
+
+func (m *Model) key(k string) tea.Cmd {
+	if m.confirm != nil {
+		inc := *m.confirm
+		m.confirm = nil
+		if k == "y" || k == "Y" {
+			m.status = "resolving " + inc.Ref() + "…"
+			return m.act("resolved", inc, m.opts.Backend.Resolve)
+		}
+		m.status = "resolve cancelled"
+		return nil
+	}
+	switch k {
+	case "q", "ctrl+c":
+		return tea.Quit
+	case "?":
+		m.help = !m.help
+		return nil
+	case "esc":
+		m.help = false
+		return nil
+	case "tab":
+		m.focus = (m.focus + 1) % len(m.panes)
+		return nil
+	case "shift+tab":
+		m.focus = (m.focus + len(m.panes) - 1) % len(m.panes)
+		return nil
+	case "a":
+		inc, ok := m.inc.selected(&m.snap)
+		if !ok {
+			m.status = "no open incident to acknowledge"
+			return nil
+		}
+		m.status = "acknowledging " + inc.Ref() + "…"
+		return m.act("acknowledged", inc, m.opts.Backend.Ack)
+	case "r":
+		inc, ok := m.inc.selected(&m.snap)
+		if !ok {
+			m.status = "no open incident to resolve"
+			return nil
+		}
+		m.confirm = &inc
+		m.status = m.th.Warn.Render(fmt.Sprintf("resolve %s %q? y/n", inc.Ref(), inc.Title))
+		return nil
+	}
+	_, cmd := m.panes[m.focus].key(k, &m.snap)
+	return cmd
+}
+
+func (m *Model) act(verb string, inc incidents.Incident, f func(context.Context, int64, string) error) tea.Cmd {
+	ctx, user := m.ctx, m.opts.User
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		return actedMsg{verb: verb, inc: inc, err: f(ctx, inc.ID, user)}
+	}
+}
+
+// View lays the panes out: incidents and alerts on the left, who is on call
+// and pages on the right, logs along the bottom.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	firing, _ := m.snap.counts()
+	v.WindowTitle = fmt.Sprintf("oncall: %d firing", firing)
+	return v
+}
+
+func (m *Model) render() string {
+	now := m.opts.Now()
+	w, h := max(m.w, 20), max(m.h, 6)
+	lines := []string{m.header(now, w)}
+	body := h - 2
+	if m.help {
+		lines = append(lines, m.helpLines(w, body)...)
+	} else {
+		lines = append(lines, m.body(now, w, body)...)
+	}
+	lines = append(lines, m.footer(w))
+	return strings.Join(lines, "\n")
+}
+
+func (m *Model) body(now time.Time, w, h int) []string {
+	logH := max(4, h*2/5)
+	topH := h - logH
+	rightW := max(20, w*2/5)
+	leftW := w - rightW - 1
+	incH := max(3, topH*3/5)
+	left := append(m.pane(0, leftW, incH, now), m.pane(1, leftW, topH-incH, now)...)
+	ocH := min(len(m.snap.oncall)+2, topH/2)
+	ocH = max(ocH, 3)
+	right := append(m.pane(2, rightW, ocH, now), m.pane(3, rightW, topH-ocH, now)...)
+	top := besides(m.th.Dim.Render("│"), left, right)
+	return append(top, m.pane(4, w, logH, now)...)
+}
+
+func (m *Model) pane(i, w, h int, now time.Time) []string {
+	p := m.panes[i]
+	focused := i == m.focus
+	return box(m.th, p.title(&m.snap), p.render(&m.snap, w, h, focused, now), w, h, focused)
+}
+
+func (m *Model) header(now time.Time, w int) string {
+	firing, pending := m.snap.counts()
+	parts := []string{m.opts.Title, fmt.Sprintf("%d firing · %d pending", firing, pending)}
+	for _, inc := range m.snap.incidents {
+		parts = append(parts, fmt.Sprintf("%s %s", inc.Ref(), inc.Status))
+	}
+	right := fmt.Sprintf("%s · %s", m.opts.User, now.Local().Format("15:04:05"))
+	left := " " + strings.Join(parts, "  ·  ")
+	if m.err != nil {
+		left += "  ·  " + firstLine(m.err)
+	}
+	pad := w - len([]rune(right)) - 1
+	return m.th.Header.Render(fit(fit(left, pad)+right+" ", w))
+}
+
+func firstLine(err error) string {
+	var joined interface{ Unwrap() []error }
+	if errors.As(err, &joined) && len(joined.Unwrap()) > 0 {
+		err = joined.Unwrap()[0]
+	}
+	return "backend: " + strings.SplitN(err.Error(), "\n", 2)[0]
+}
+
+func (m *Model) footer(w int) string {
+	if m.status != "" {
+		return fit(" "+m.status, w)
+	}
+	keys := []string{"a ack", "r resolve", "tab pane", "j/k move", "? help", "q quit"}
+	var out []string
+	for _, k := range keys {
+		key, what, _ := strings.Cut(k, " ")
+		out = append(out, m.th.Key.Render(key)+" "+m.th.Dim.Render(what))
+	}
+	return fit(" "+strings.Join(out, "  "), w)
+}
+
+func (m *Model) helpLines(w, h int) []string {
+	var lines []string
+	section := func(name string, bs []binding) {
+		if len(bs) == 0 {
+			return
+		}
+		lines = append(lines, "", m.th.Bold.Render(name))
+		for _, b := range bs {
+			lines = append(lines, "  "+fit(m.th.Key.Render(strings.Join(b.keys, "/")), 16)+" "+b.help)
+		}
+	}
+	section("Everywhere", globalKeys)
+	names := []string{"Incidents", "Alerts", "On call", "Pages", "Logs"}
+	for i, p := range m.panes {
+		section(names[i], p.keymap())
+	}
+	return box(m.th, "Help (? or esc to close)", lines, w, h, true)
+}
+
+// Run runs the console until the user quits or ctx is done.
+func Run(ctx context.Context, opts Options, progOpts ...tea.ProgramOption) error {
+	m := New(opts)
+	m.ctx = ctx
+	p := tea.NewProgram(m, append([]tea.ProgramOption{tea.WithContext(ctx)}, progOpts...)...)
+	_, err := p.Run()
+	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
