@@ -27,8 +27,8 @@ func TestDispatcherOneNotificationPerGroup(t *testing.T) {
 		want   []string // "key" or "key resolved"
 	}{
 		{0, []Alert{alert(StatePending, "alertname", "HighErrors", "service", "mm", "severity", "page")}, nil},
-		{5 * time.Second, []Alert{errs}, nil},                   // group wait starts
-		{10 * time.Second, []Alert{errs, matches}, nil},         // second alert joins the same group
+		{5 * time.Second, []Alert{errs}, nil},           // group wait starts
+		{10 * time.Second, []Alert{errs, matches}, nil}, // second alert joins the same group
 		{15 * time.Second, []Alert{errs, matches, ticket}, []string{`default:{alertname="DiskFilling"}`, `page:{service="mm"}`}},
 		{20 * time.Second, []Alert{errs, matches, ticket}, nil}, // no repeat per evaluation
 		{25 * time.Second, []Alert{errs, ticket}, nil},          // partial resolution is not news

@@ -42,8 +42,8 @@ func TestEvaluatorLifecycle(t *testing.T) {
 		{0, nil, nil},
 		{10 * time.Second, firing, []State{StatePending}},
 		{20 * time.Second, firing, []State{StatePending}},
-		{40 * time.Second, firing, []State{StateFiring}}, // 30s after active
-		{50 * time.Second, nil, []State{StateInactive}},  // resolved, retained
+		{40 * time.Second, firing, []State{StateFiring}},  // 30s after active
+		{50 * time.Second, nil, []State{StateInactive}},   // resolved, retained
 		{60 * time.Second, firing, []State{StatePending}}, // a new streak starts over
 		{70 * time.Second, nil, nil},                      // pending alerts vanish
 	}

@@ -21,9 +21,9 @@ import (
 // Config is the whole configuration file.
 type Config struct {
 	// User is who you are, for acknowledgements; defaults to $USER.
-	User     string `yaml:"user"`
-	StateDir string `yaml:"state_dir"`
-	Server   Server `yaml:"server"`
+	User     string  `yaml:"user"`
+	StateDir string  `yaml:"state_dir"`
+	Server   Server  `yaml:"server"`
 	Metrics  Metrics `yaml:"metrics"`
 	Logs     Logs    `yaml:"logs"`
 	Alerts   Alerts  `yaml:"alerts"`
@@ -215,4 +215,3 @@ func (c Config) Routes() ([]alerts.Route, error) {
 	}
 	return out, nil
 }
-

@@ -21,7 +21,9 @@ var t0 = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 // source answers every query with the current vector.
 type source struct{ vec metrics.Vector }
 
-func (s *source) Instant(context.Context, string, time.Time) (metrics.Vector, error) { return s.vec, nil }
+func (s *source) Instant(context.Context, string, time.Time) (metrics.Vector, error) {
+	return s.vec, nil
+}
 
 // recorder is a Notifier that records deliveries and can be made to fail.
 type recorder struct {

@@ -54,7 +54,7 @@ func newFake() *fakeBackend {
 			ID: 7, Title: "Matches per active user down more than 50% on matchmaking", Service: "matchmaking", Severity: "page",
 			RunbookURL: "https://runbooks.example.com/matches", Status: incidents.StatusTriggered, OpenedAt: opened,
 			Escalation: incidents.Escalation{Policy: "matchmaking", Step: 1, StepName: "secondary", Paged: []string{"bob"}, StepStartedAt: now.Add(-30 * time.Second), NextAt: now.Add(83 * time.Second)},
-			Timeline: []incidents.Event{{At: opened, Kind: "opened", Text: "opened"}, {At: opened, Kind: "escalation", Text: "step 1/4 primary on-call: paged alice"}, {At: now.Add(-30 * time.Second), Kind: "escalation", Text: "step 2/4 secondary: paged bob"}},
+			Timeline:   []incidents.Event{{At: opened, Kind: "opened", Text: "opened"}, {At: opened, Kind: "escalation", Text: "step 1/4 primary on-call: paged alice"}, {At: now.Add(-30 * time.Second), Kind: "escalation", Text: "step 2/4 secondary: paged bob"}},
 		}},
 		logs: []logs.Entry{
 			{Seq: 1, Time: now.Add(-3 * time.Second), Level: logs.LevelInfo, Service: "matchmaking", Message: "request served", TraceID: "aa11"},
