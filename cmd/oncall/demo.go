@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/oncallhq/oncall/demo"
+	"github.com/oncallhq/oncall/demo/platform"
+)
+
+func (a *app) demoCmd() *cobra.Command {
+	var (
+		faults   string
+		stateDir string
+		seed     int64
+		headless bool
+	)
+	c := &cobra.Command{
+		Use:   "demo",
+		Short: "Run oncall against a synthetic matchmaking platform that breaks on schedule",
+		Long: `demo starts a synthetic "matchmaking" service (real /metrics on a loopback port,
+real JSON logs) and the real oncall against it: embedded scraper and TSDB,
+Prometheus-format rules, alert engine, incident escalation and the console.
+
+By default, 30 seconds in, matches per active user collapse and the error
+ratio jumps: a business alert fires, an incident opens and pages the primary
+on-call, and escalates every 45 seconds until you acknowledge it (press a).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fs := platform.DefaultFaults()
+			if cmd.Flags().Changed("faults") {
+				var err error
+				if fs, err = platform.ParseFaults(faults); err != nil {
+					return fmt.Errorf("--faults: %w", err)
+				}
+			}
+			dir := stateDir
+			if dir == "" {
+				var err error
+				if dir, err = os.MkdirTemp("", "oncall-demo-"); err != nil {
+					return err
+				}
+			}
+			if _, err := demo.Write(dir); err != nil {
+				return err
+			}
+			logFile := filepath.Join(dir, "matchmaking.log")
+			p, err := platform.New(platform.Options{Addr: "127.0.0.1:0", LogPath: logFile, Faults: fs, Seed: seed})
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			cfg, err := demo.Config(dir, p.MetricsURL(), logFile)
+			if err != nil {
+				return err
+			}
+			user, err := a.loadConfig()
+			if err != nil {
+				return err
+			}
+			cfg.User = user.User
+			ctx, cancel := context.WithCancel(cmd.Context())
+			defer cancel()
+			go p.Run(ctx, 500*time.Millisecond)
+			var wait func(*stack) error
+			if headless {
+				wait = func(s *stack) error {
+					fmt.Fprintf(cmd.OutOrStdout(), "oncall demo: API %s (token %s)\nstate, rules, pages.log and logs in %s\n", s.url(), s.cfg.Server.Token, dir)
+					<-ctx.Done()
+					return nil
+				}
+			}
+			err = a.runInProcess(ctx, cfg, "oncall demo", wait)
+			fmt.Fprintf(cmd.ErrOrStderr(), "oncall demo: configuration, rules, pages.log and logs are in %s\n", dir)
+			return err
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&faults, "faults", "", `fault schedule, e.g. "match-collapse@30s+3m:match=0.1,errors=0.12,latency=4"; "none" disables faults`)
+	f.StringVar(&stateDir, "state-dir", "", "directory for the demo's state (default: a new temporary directory)")
+	f.Int64Var(&seed, "seed", 1, "random seed of the synthetic platform")
+	f.BoolVar(&headless, "headless", false, "run without the TUI; print the API address and wait")
+	return c
+}

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/oncallhq/oncall/alerts"
+	"github.com/oncallhq/oncall/incidents"
+)
+
+// SIGKILL the server while an incident is open: after a restart the incident,
+// its escalation step and the alert states are back, and nobody is paged twice.
+func TestServeSurvivesSIGKILL(t *testing.T) {
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "# TYPE checkout_healthy gauge\ncheckout_healthy{service=\"checkout\"} 0\n")
+	}))
+	defer target.Close()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "rules.yml"), []byte(`groups:
+  - name: checkout
+    rules:
+      - alert: CheckoutUnhealthy
+        expr: checkout_healthy == 0
+        labels: {severity: page}
+        annotations: {summary: checkout is unhealthy, runbook_url: "https://runbooks/checkout"}
+`), 0o600)
+	addr := freeAddr(t)
+	cfgPath := filepath.Join(dir, "oncall.yaml")
+	os.WriteFile(cfgPath, []byte(fmt.Sprintf(`state_dir: %s
+server: {listen: %q}
+metrics:
+  scrape: {interval: 200ms, targets: [{job: checkout, url: %q}]}
+alerts:
+  rule_files: [rules.yml]
+  evaluation_interval: 200ms
+  routes: [{name: page, matchers: ['severity="page"'], group_by: [service], policy: default}]
+schedules: [{name: p, users: [alice], start: 2026-01-05T09:00:00Z}]
+policies: [{name: default, steps: [{name: primary on-call, targets: [{schedule: p}], ack_timeout: 1h}]}]
+`, filepath.Join(dir, "state"), addr, target.URL+"/metrics")), 0o600)
+	pagesLog := filepath.Join(dir, "state", "pages.log")
+	base := "http://" + addr
+
+	start := func() *exec.Cmd {
+		cmd := exec.Command(binary(t), "serve", "--config", cfgPath, "--log-level", "warn")
+		cmd.Stderr = io.Discard
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		return cmd
+	}
+	first := start()
+	eventually(t, 30*time.Second, "the first page", func() bool { return countLines(pagesLog) == 1 })
+	var before []incidents.Incident
+	getJSON(t, base+"/api/v1/incidents", &before)
+	var alertsBefore []alerts.Alert
+	getJSON(t, base+"/api/v1/alerts", &alertsBefore)
+	if len(before) != 1 || len(alertsBefore) != 1 {
+		t.Fatalf("before kill: %d incidents, %d alerts", len(before), len(alertsBefore))
+	}
+
+	first.Process.Signal(syscall.SIGKILL)
+	first.Wait()
+	start()
+	eventually(t, 30*time.Second, "three evaluation cycles after restart", func() bool {
+		return metricValue(base+"/metrics", "oncall_rule_evaluations_total") >= 3
+	})
+
+	var after []incidents.Incident
+	getJSON(t, base+"/api/v1/incidents", &after)
+	if len(after) != 1 || after[0].ID != before[0].ID || after[0].Status != incidents.StatusTriggered ||
+		after[0].Escalation.StepName != "primary on-call" || !after[0].Escalation.NextAt.Equal(before[0].Escalation.NextAt) {
+		t.Fatalf("incident after restart:\n%+v\nbefore:\n%+v", after, before)
+	}
+	var alertsAfter []alerts.Alert
+	getJSON(t, base+"/api/v1/alerts", &alertsAfter)
+	if len(alertsAfter) != 1 || alertsAfter[0].State != alerts.StateFiring || !alertsAfter[0].ActiveAt.Equal(alertsBefore[0].ActiveAt) {
+		t.Fatalf("alerts after restart: %+v, before %+v", alertsAfter, alertsBefore)
+	}
+	if n := countLines(pagesLog); n != 1 {
+		b, _ := os.ReadFile(pagesLog)
+		t.Fatalf("%d pages after restart, want 1:\n%s", n, b)
+	}
+}
+
+func countLines(path string) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	return strings.Count(string(b), "\n")
+}
+
+func getJSON(t *testing.T, url string, out any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %s", url, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// metricValue reads one unlabelled sample from a /metrics page (-1 if absent).
+func metricValue(url, name string) float64 {
+	resp, err := http.Get(url)
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			f, _ := strconv.ParseFloat(v, 64)
+			return f
+		}
+	}
+	return -1
+}

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
+
+	"github.com/oncallhq/oncall/config"
+)
+
+// app holds what every command shares: flags bound through viper.
+type app struct {
+	v      *viper.Viper
+	output string
+}
+
+func newRoot() *cobra.Command {
+	a := &app{v: viper.New()}
+	root := &cobra.Command{
+		Use:   "oncall",
+		Short: "The on-call engineer's console: alerts, incidents, escalation, logs and metrics",
+		Long: `oncall is one binary for the engineer on call. With no subcommand it opens the
+console (TUI) against the configured server, or starts one in-process.
+
+Try it with nothing configured:  oncall demo`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		RunE:          a.runTUI,
+	}
+	pf := root.PersistentFlags()
+	pf.String("config", "", "configuration file (default: $ONCALL_CONFIG, else ./oncall.yaml if present)")
+	pf.String("server", "", "oncall server URL (config server.url, env ONCALL_SERVER_URL)")
+	pf.String("user", "", "who you are, for acknowledgements (config user, env ONCALL_USER)")
+	pf.String("log-level", "info", "server log level: debug, info, warn, error")
+	a.v.BindPFlag("config", pf.Lookup("config"))
+	a.v.BindPFlag("server.url", pf.Lookup("server"))
+	a.v.BindPFlag("user", pf.Lookup("user"))
+	a.v.BindPFlag("log_level", pf.Lookup("log-level"))
+	a.v.SetEnvPrefix("ONCALL")
+	a.v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
+	a.v.AutomaticEnv()
+	root.AddCommand(a.serveCmd(), a.demoCmd(), a.queryCmd(), a.alertsCmd(), a.initCmd(), a.configCmd())
+	return root
+}
+
+// overridable lists the keys that environment variables and flags may set
+// over the file.
+var overridable = []string{"user", "state_dir", "server.url", "server.token", "server.listen", "metrics.prometheus.url", "metrics.prometheus.bearer_token"}
+
+// loadConfig reads the configuration file (if any) and applies environment
+// and flag overrides through viper.
+func (a *app) loadConfig() (config.Config, error) {
+	path := a.v.GetString("config")
+	if path == "" {
+		if _, err := os.Stat("oncall.yaml"); err == nil {
+			path = "oncall.yaml"
+		}
+	}
+	cfg := config.Default()
+	if path != "" {
+		var err error
+		if cfg, err = config.Load(path); err != nil {
+			return cfg, err
+		}
+	}
+	for _, key := range overridable {
+		if !a.v.IsSet(key) || a.v.GetString(key) == "" {
+			continue
+		}
+		val := a.v.GetString(key)
+		switch key {
+		case "user":
+			cfg.User = val
+		case "state_dir":
+			cfg.StateDir = val
+		case "server.url":
+			cfg.Server.URL = val
+		case "server.token":
+			cfg.Server.Token = val
+		case "server.listen":
+			cfg.Server.Listen = val
+		case "metrics.prometheus.url":
+			cfg.Metrics.Prometheus.URL = val
+		case "metrics.prometheus.bearer_token":
+			cfg.Metrics.Prometheus.BearerToken = val
+		}
+	}
+	if cfg.User == "" {
+		cfg.User = os.Getenv("USER")
+	}
+	if cfg.User == "" {
+		cfg.User = "you"
+	}
+	return cfg, cfg.Validate()
+}
+
+func (a *app) logger() *slog.Logger {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(a.v.GetString("log_level"))); err != nil {
+		lvl = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+}
+
+func (a *app) addOutputFlag(c *cobra.Command) {
+	c.Flags().StringVarP(&a.output, "output", "o", "table", "output format: table or json")
+}
+
+func (a *app) checkOutput() error {
+	if a.output != "table" && a.output != "json" {
+		return fmt.Errorf("--output %q: want table or json", a.output)
+	}
+	return nil
+}

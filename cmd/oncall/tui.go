@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/oncallhq/oncall/client"
+	"github.com/oncallhq/oncall/config"
+	"github.com/oncallhq/oncall/tui"
+)
+
+// runTUI opens the console against server.url, or against a server started
+// in-process on a loopback port with a fresh token: the same code path.
+func (a *app) runTUI(cmd *cobra.Command, _ []string) error {
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	if cfg.Server.URL != "" {
+		c, err := client.New(cfg.Server.URL, cfg.Server.Token)
+		if err != nil {
+			return err
+		}
+		if err := c.Healthy(ctx); err != nil {
+			return fmt.Errorf("server.url %q: %w", cfg.Server.URL, err)
+		}
+		return tui.Run(ctx, tui.Options{Backend: c, User: cfg.User, Title: "oncall · " + cfg.Server.URL})
+	}
+	return a.runInProcess(ctx, cfg, "oncall", nil)
+}
+
+// runInProcess starts the stack on a loopback port and runs the TUI (or,
+// headless, waits) against it. Server logs go to a file: stderr belongs to
+// the terminal UI.
+func (a *app) runInProcess(ctx context.Context, cfg config.Config, title string, headless func(s *stack) error) error {
+	cfg.Server.Listen = "127.0.0.1:0"
+	cfg.Server.Token = randomToken()
+	log, closeLog, err := a.fileLogger(cfg)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s, err := newStack(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	done := make(chan error, 1)
+	go func() { done <- s.run(ctx) }()
+	if headless != nil {
+		err = headless(s)
+	} else {
+		var c *client.Client
+		if c, err = client.New(s.url(), cfg.Server.Token); err == nil {
+			err = tui.Run(ctx, tui.Options{Backend: c, User: cfg.User, Title: title})
+		}
+	}
+	cancel()
+	if serr := <-done; err == nil {
+		err = serr
+	}
+	return err
+}
+
+// fileLogger logs to oncall.log in the state directory.
+func (a *app) fileLogger(cfg config.Config) (*slog.Logger, func(), error) {
+	path := filepath.Join(cfg.StatePath(), "oncall.log")
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, nil, err
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("log file: %w", err)
+	}
+	return slog.New(slog.NewTextHandler(f, nil)), func() { f.Close() }, nil
+}
