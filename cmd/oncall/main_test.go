@@ -19,7 +19,7 @@ var (
 )
 
 // binary builds the oncall binary once per test run.
-func binary(t *testing.T) string {
+func binary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "oncall-bin-")

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// BenchmarkDemoFirstFrame measures the time from starting `oncall demo` in a
+// real terminal (tmux) to its first frame on screen. The screen is polled
+// every 5ms, so figures are that coarse.
+func BenchmarkDemoFirstFrame(b *testing.B) {
+	tmux, err := exec.LookPath("tmux")
+	if err != nil {
+		b.Skip("tmux not installed")
+	}
+	bin := binary(b)
+	var total time.Duration
+	for i := 0; b.Loop(); i++ {
+		session := "oncall-bench"
+		dir := b.TempDir()
+		start := time.Now()
+		if out, err := exec.Command(tmux, "-f", "/dev/null", "new-session", "-d", "-s", session, "-x", "120", "-y", "40",
+			bin, "demo", "--state-dir", dir, "--faults", "none").CombinedOutput(); err != nil {
+			b.Fatalf("tmux: %v %s", err, out)
+		}
+		for {
+			out, _ := exec.Command(tmux, "capture-pane", "-p", "-t", session).Output()
+			if strings.Contains(string(out), "On call · matchmaking") {
+				break
+			}
+			if time.Since(start) > 10*time.Second {
+				b.Fatalf("no frame after 10s:\n%s", out)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		total += time.Since(start)
+		exec.Command(tmux, "kill-session", "-t", session).Run()
+	}
+	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/first-frame")
+}
