@@ -71,6 +71,16 @@ policies: [{name: default, steps: [{name: primary on-call, targets: [{schedule: 
 		t.Fatalf("before kill: %d incidents, %d alerts", len(before), len(alertsBefore))
 	}
 
+	// The CLI reads the same server.
+	code, out, stderr := run(t, nil, "alerts", "list", "--server", base)
+	if code != 0 || !strings.Contains(out, "firing") || !strings.Contains(out, "CheckoutUnhealthy") || !strings.Contains(out, "checkout is unhealthy") {
+		t.Fatalf("alerts list: exit %d\n%s%s", code, out, stderr)
+	}
+	code, out, stderr = run(t, nil, "query", "checkout_healthy", "--server", base, "-o", "json")
+	if code != 0 || !strings.Contains(out, `"service": "checkout"`) || !strings.Contains(out, `"value": 0`) {
+		t.Fatalf("query: exit %d\n%s%s", code, out, stderr)
+	}
+
 	first.Process.Signal(syscall.SIGKILL)
 	first.Wait()
 	start()
