@@ -1,0 +1,402 @@
+package logs
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// Filter selects log entries. One syntax serves the CLI (--filter), the TUI
+// (/) and log rules: space-separated terms that must all match.
+//
+//	payment declined        substring (smart case: case-insensitive when all lower-case)
+//	"payment declined"      a quoted phrase
+//	/time(d)? ?out/         a regular expression
+//	level>=warn             the level, ordered trace < debug < info < warn < error < fatal
+//	service=api service!=api   field equality (any field; also msg and trace)
+//	status>=500 duration>1s numeric and duration comparisons (duration_ms fields read as milliseconds)
+//	user_id=~^u00           field regular expression (=~ and !~)
+//	-healthcheck            a leading minus negates any term
+type Filter struct {
+	terms []term
+	// text is true when every term is a plain substring, so MatchRaw decides
+	// on the raw line alone.
+	text bool
+}
+
+type term struct {
+	neg   bool
+	match func(e *Entry) bool
+	// raw, when set, decides the term on the raw line.
+	raw func(line []byte) bool
+}
+
+// ParseFilter parses a filter expression. Errors name the column (1-based)
+// of the offending term.
+func ParseFilter(s string) (Filter, error) {
+	f := Filter{text: true}
+	toks, err := tokenize(s)
+	if err != nil {
+		return Filter{}, err
+	}
+	for _, tk := range toks {
+		t, err := parseTerm(tk)
+		if err != nil {
+			return Filter{}, fmt.Errorf("filter: column %d: %w", tk.col, err)
+		}
+		if t.raw == nil {
+			f.text = false
+		}
+		f.terms = append(f.terms, t)
+	}
+	return f, nil
+}
+
+// Empty reports whether the filter matches everything.
+func (f Filter) Empty() bool { return len(f.terms) == 0 }
+
+// Match reports whether the entry passes every term.
+func (f Filter) Match(e *Entry) bool {
+	for _, t := range f.terms {
+		if t.match(e) == t.neg {
+			return false
+		}
+	}
+	return true
+}
+
+// MatchRaw decides on the raw line when the filter is made of substring
+// terms only (decided is then true), skipping the parse entirely.
+func (f Filter) MatchRaw(line []byte) (match, decided bool) {
+	if !f.text {
+		return false, false
+	}
+	for _, t := range f.terms {
+		if t.raw(line) == t.neg {
+			return false, true
+		}
+	}
+	return true, true
+}
+
+type token struct {
+	text   string
+	quoted bool
+	col    int
+}
+
+func tokenize(s string) ([]token, error) {
+	var out []token
+	i := 0
+	for i < len(s) {
+		if s[i] == ' ' || s[i] == '\t' {
+			i++
+			continue
+		}
+		start := i
+		neg := ""
+		if s[i] == '-' && i+1 < len(s) && (s[i+1] == '"' || s[i+1] == '/') {
+			neg, i = "-", i+1
+		}
+		switch s[i] {
+		case '"':
+			j := i + 1
+			for j < len(s) && (s[j] != '"' || s[j-1] == '\\') {
+				j++
+			}
+			if j >= len(s) {
+				return nil, fmt.Errorf("filter: column %d: unterminated quote", start+1)
+			}
+			uq, err := strconv.Unquote(s[i : j+1])
+			if err != nil {
+				uq = s[i+1 : j]
+			}
+			out = append(out, token{text: neg + uq, quoted: true, col: start + 1})
+			i = j + 1
+		case '/':
+			j := i + 1
+			for j < len(s) && (s[j] != '/' || s[j-1] == '\\') {
+				j++
+			}
+			if j >= len(s) {
+				return nil, fmt.Errorf("filter: column %d: unterminated /regex/", start+1)
+			}
+			out = append(out, token{text: neg + s[i : j+1], col: start + 1})
+			i = j + 1
+		default:
+			j := i
+			for j < len(s) && s[j] != ' ' && s[j] != '\t' {
+				j++
+			}
+			out = append(out, token{text: s[i:j], col: start + 1})
+			i = j
+		}
+	}
+	return out, nil
+}
+
+var ops = []string{">=", "<=", "!=", "=~", "!~", "=", ">", "<"}
+
+func parseTerm(tk token) (term, error) {
+	s := tk.text
+	var t term
+	if strings.HasPrefix(s, "-") && len(s) > 1 {
+		t.neg, s = true, s[1:]
+	}
+	if tk.quoted {
+		return textTerm(t, s), nil
+	}
+	if len(s) >= 2 && s[0] == '/' && s[len(s)-1] == '/' {
+		re, err := regexp.Compile(s[1 : len(s)-1])
+		if err != nil {
+			return t, fmt.Errorf("bad regular expression %q: %w", s, err)
+		}
+		t.match = func(e *Entry) bool { return anyText(e, re.MatchString) }
+		return t, nil
+	}
+	if i := strings.IndexFunc(s, func(r rune) bool { return r == '=' || r == '>' || r == '<' || r == '!' }); i > 0 && isKey(s[:i]) {
+		rest := s[i:]
+		for _, op := range ops {
+			if strings.HasPrefix(rest, op) {
+				val := rest[len(op):]
+				if op != "=~" && op != "!~" && val != "" && strings.ContainsRune("=<>!~", rune(val[0])) {
+					break
+				}
+				return fieldTerm(t, s[:i], op, val)
+			}
+		}
+		return t, fmt.Errorf("unknown operator in %q (want = != > >= < <= =~ !~)", s)
+	}
+	return textTerm(t, s), nil
+}
+
+func isKey(s string) bool {
+	for _, r := range s {
+		if !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' || r == '.' || r == '-' || r == '@') {
+			return false
+		}
+	}
+	return true
+}
+
+// textTerm matches a substring, case-insensitively when it has no upper case.
+func textTerm(t term, s string) term {
+	if s != strings.ToLower(s) {
+		needle := []byte(s)
+		t.raw = func(line []byte) bool { return bytes.Contains(line, needle) }
+		t.match = func(e *Entry) bool { return anyText(e, func(x string) bool { return strings.Contains(x, s) }) }
+		return t
+	}
+	needle := []byte(s)
+	t.raw = func(line []byte) bool { return containsFold(line, needle) }
+	t.match = func(e *Entry) bool { return anyText(e, func(x string) bool { return containsFold([]byte(x), needle) }) }
+	return t
+}
+
+// containsFold reports whether the lower-case ASCII needle occurs in b,
+// ignoring ASCII case. It jumps between occurrences of the needle's first
+// byte in either case with bytes.IndexByte, which is vectorised.
+func containsFold(b, needle []byte) bool {
+	if len(needle) == 0 {
+		return true
+	}
+	c := needle[0]
+	if c < 'a' || c > 'z' {
+		for i := 0; i+len(needle) <= len(b); {
+			j := bytes.IndexByte(b[i:], c)
+			if j < 0 {
+				return false
+			}
+			if equalFold(b[i+j:], needle) {
+				return true
+			}
+			i += j + 1
+		}
+		return false
+	}
+	up := c - 'a' + 'A'
+	// Next occurrence of each case of the first byte, refreshed only once
+	// passed, so the scan stays linear.
+	lo, hi := -2, -2
+	next := func(at, i int, x byte) int {
+		if at != -1 && at < i {
+			if k := bytes.IndexByte(b[i:], x); k >= 0 {
+				return i + k
+			}
+			return -1
+		}
+		return at
+	}
+	for i := 0; i+len(needle) <= len(b); {
+		lo, hi = next(lo, i, c), next(hi, i, up)
+		j := lo
+		if j < 0 || (hi >= 0 && hi < j) {
+			j = hi
+		}
+		if j < 0 {
+			return false
+		}
+		if equalFold(b[j:], needle) {
+			return true
+		}
+		i = j + 1
+	}
+	return false
+}
+
+func equalFold(b, lowerNeedle []byte) bool {
+	if len(b) < len(lowerNeedle) {
+		return false
+	}
+	for k, n := range lowerNeedle {
+		x := b[k]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if x != n {
+			return false
+		}
+	}
+	return true
+}
+
+// anyText applies f to the entry's message, service, trace id and field values.
+func anyText(e *Entry, f func(string) bool) bool {
+	if f(e.Message) || f(e.Service) || f(e.TraceID) {
+		return true
+	}
+	for _, v := range e.Fields {
+		if f(v) {
+			return true
+		}
+	}
+	return false
+}
+
+// field returns the value of a field by name, including the lifted ones.
+func field(e *Entry, key string) (string, bool) {
+	switch key {
+	case "msg", "message":
+		return e.Message, true
+	case "service", "svc", "app":
+		return e.Service, e.Service != ""
+	case "trace", "trace_id", "request_id", "txn", "transaction_id":
+		return e.TraceID, e.TraceID != ""
+	case "source", "file":
+		return e.Source, e.Source != ""
+	}
+	v, ok := e.Fields[key]
+	return v, ok
+}
+
+func fieldTerm(t term, key, op, val string) (term, error) {
+	if key == "level" {
+		want := ParseLevel(val)
+		if want == LevelUnknown {
+			return t, fmt.Errorf("unknown level %q (want trace, debug, info, warn, error or fatal)", val)
+		}
+		cmp, err := comparer(op)
+		if err != nil {
+			return t, err
+		}
+		t.match = func(e *Entry) bool { return cmp(int(e.Level) - int(want)) }
+		return t, nil
+	}
+	switch op {
+	case "=~", "!~":
+		re, err := regexp.Compile(val)
+		if err != nil {
+			return t, fmt.Errorf("bad regular expression %q: %w", val, err)
+		}
+		want := op == "=~"
+		t.match = func(e *Entry) bool { v, ok := field(e, key); return ok && re.MatchString(v) == want }
+		return t, nil
+	case "=":
+		t.match = func(e *Entry) bool { v, ok := field(e, key); return ok && v == val }
+		return t, nil
+	case "!=":
+		t.match = func(e *Entry) bool { v, _ := field(e, key); return v != val }
+		return t, nil
+	}
+	cmp, _ := comparer(op)
+	if d, err := time.ParseDuration(val); err == nil && strings.IndexFunc(val, unicode.IsLetter) >= 0 {
+		t.match = func(e *Entry) bool {
+			// duration>1s also reads duration_ms, duration_us, duration_seconds.
+			for _, k := range []string{key, key + "_ms", key + "_us", key + "_seconds"} {
+				if v, ok := field(e, k); ok {
+					got, ok := asDuration(k, v)
+					return ok && cmp(sign(float64(got-d)))
+				}
+			}
+			return false
+		}
+		return t, nil
+	}
+	n, err := strconv.ParseFloat(val, 64)
+	if err != nil {
+		return t, fmt.Errorf("%s%s%s: %q is neither a number nor a duration", key, op, val, val)
+	}
+	t.match = func(e *Entry) bool {
+		v, ok := field(e, key)
+		if !ok {
+			return false
+		}
+		got, err := strconv.ParseFloat(v, 64)
+		return err == nil && cmp(sign(got-n))
+	}
+	return t, nil
+}
+
+// asDuration reads a field as a duration: "1.2s", or a number in the unit
+// its name says (duration_ms, latency_us, took_seconds…), seconds otherwise.
+func asDuration(key, v string) (time.Duration, bool) {
+	if d, err := time.ParseDuration(v); err == nil {
+		return d, true
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return 0, false
+	}
+	unit := time.Second
+	switch {
+	case strings.HasSuffix(key, "_ms") || strings.HasSuffix(key, "Ms"):
+		unit = time.Millisecond
+	case strings.HasSuffix(key, "_us"):
+		unit = time.Microsecond
+	case strings.HasSuffix(key, "_ns"):
+		unit = time.Nanosecond
+	}
+	return time.Duration(f * float64(unit)), true
+}
+
+func sign(x float64) int {
+	switch {
+	case x < 0:
+		return -1
+	case x > 0:
+		return 1
+	}
+	return 0
+}
+
+func comparer(op string) (func(int) bool, error) {
+	switch op {
+	case "=":
+		return func(c int) bool { return c == 0 }, nil
+	case "!=":
+		return func(c int) bool { return c != 0 }, nil
+	case ">":
+		return func(c int) bool { return c > 0 }, nil
+	case ">=":
+		return func(c int) bool { return c >= 0 }, nil
+	case "<":
+		return func(c int) bool { return c < 0 }, nil
+	case "<=":
+		return func(c int) bool { return c <= 0 }, nil
+	}
+	return nil, fmt.Errorf("operator %q does not apply to levels", op)
+}
