@@ -125,7 +125,7 @@ func tokenize(s string) ([]token, error) {
 			if j >= len(s) {
 				return nil, fmt.Errorf("filter: column %d: unterminated /regex/", start+1)
 			}
-			out = append(out, token{text: neg + s[i : j+1], col: start + 1})
+			out = append(out, token{text: neg + s[i:j+1], col: start + 1})
 			i = j + 1
 		default:
 			j := i
