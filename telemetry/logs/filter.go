@@ -31,8 +31,10 @@ type Filter struct {
 type term struct {
 	neg   bool
 	match func(e *Entry) bool
-	// raw, when set, decides the term on the raw line.
-	raw func(line []byte) bool
+	// raw, when set, decides the term on the raw line; index finds the
+	// term's first occurrence in a block of lines.
+	raw   func(line []byte) bool
+	index func(block []byte) int
 }
 
 // ParseFilter parses a filter expression. Errors name the column (1-based)
@@ -188,35 +190,40 @@ func textTerm(t term, s string) term {
 	if s != strings.ToLower(s) {
 		needle := []byte(s)
 		t.raw = func(line []byte) bool { return bytes.Contains(line, needle) }
+		t.index = func(b []byte) int { return bytes.Index(b, needle) }
 		t.match = func(e *Entry) bool { return anyText(e, func(x string) bool { return strings.Contains(x, s) }) }
 		return t
 	}
 	needle := []byte(s)
-	t.raw = func(line []byte) bool { return containsFold(line, needle) }
+	t.raw = func(line []byte) bool { return indexFold(line, needle) >= 0 }
+	t.index = func(b []byte) int { return indexFold(b, needle) }
 	t.match = func(e *Entry) bool { return anyText(e, func(x string) bool { return containsFold([]byte(x), needle) }) }
 	return t
 }
 
-// containsFold reports whether the lower-case ASCII needle occurs in b,
+// containsFold reports whether the lower-case ASCII needle occurs in b.
+func containsFold(b, needle []byte) bool { return indexFold(b, needle) >= 0 }
+
+// indexFold returns the index of the lower-case ASCII needle in b,
 // ignoring ASCII case. It jumps between occurrences of the needle's first
 // byte in either case with bytes.IndexByte, which is vectorised.
-func containsFold(b, needle []byte) bool {
+func indexFold(b, needle []byte) int {
 	if len(needle) == 0 {
-		return true
+		return 0
 	}
 	c := needle[0]
 	if c < 'a' || c > 'z' {
 		for i := 0; i+len(needle) <= len(b); {
 			j := bytes.IndexByte(b[i:], c)
 			if j < 0 {
-				return false
+				return -1
 			}
 			if equalFold(b[i+j:], needle) {
-				return true
+				return i + j
 			}
 			i += j + 1
 		}
-		return false
+		return -1
 	}
 	up := c - 'a' + 'A'
 	// Next occurrence of each case of the first byte, refreshed only once
@@ -238,14 +245,14 @@ func containsFold(b, needle []byte) bool {
 			j = hi
 		}
 		if j < 0 {
-			return false
+			return -1
 		}
 		if equalFold(b[j:], needle) {
-			return true
+			return j
 		}
 		i = j + 1
 	}
-	return false
+	return -1
 }
 
 func equalFold(b, lowerNeedle []byte) bool {
