@@ -30,7 +30,7 @@ type Filter struct {
 
 type term struct {
 	neg   bool
-	match func(e *Entry) bool
+	match func(v view) bool
 	// raw, when set, decides the term on the raw line; index finds the
 	// term's first occurrence in a block of lines.
 	raw   func(line []byte) bool
@@ -62,9 +62,11 @@ func ParseFilter(s string) (Filter, error) {
 func (f Filter) Empty() bool { return len(f.terms) == 0 }
 
 // Match reports whether the entry passes every term.
-func (f Filter) Match(e *Entry) bool {
+func (f Filter) Match(e *Entry) bool { return f.matchView(e) }
+
+func (f Filter) matchView(v view) bool {
 	for _, t := range f.terms {
-		if t.match(e) == t.neg {
+		if t.match(v) == t.neg {
 			return false
 		}
 	}
@@ -157,7 +159,7 @@ func parseTerm(tk token) (term, error) {
 		if err != nil {
 			return t, fmt.Errorf("bad regular expression %q: %w", s, err)
 		}
-		t.match = func(e *Entry) bool { return anyText(e, re.MatchString) }
+		t.match = func(v view) bool { return v.anyText(re.MatchString) }
 		return t, nil
 	}
 	if i := strings.IndexFunc(s, func(r rune) bool { return r == '=' || r == '>' || r == '<' || r == '!' }); i > 0 && isKey(s[:i]) {
@@ -191,13 +193,13 @@ func textTerm(t term, s string) term {
 		needle := []byte(s)
 		t.raw = func(line []byte) bool { return bytes.Contains(line, needle) }
 		t.index = func(b []byte) int { return bytes.Index(b, needle) }
-		t.match = func(e *Entry) bool { return anyText(e, func(x string) bool { return strings.Contains(x, s) }) }
+		t.match = func(v view) bool { return v.anyText(func(x string) bool { return strings.Contains(x, s) }) }
 		return t
 	}
 	needle := []byte(s)
 	t.raw = func(line []byte) bool { return indexFold(line, needle) >= 0 }
 	t.index = func(b []byte) int { return indexFold(b, needle) }
-	t.match = func(e *Entry) bool { return anyText(e, func(x string) bool { return containsFold([]byte(x), needle) }) }
+	t.match = func(v view) bool { return v.anyText(func(x string) bool { return indexFold(bstrS(x), needle) >= 0 }) }
 	return t
 }
 
@@ -310,7 +312,7 @@ func fieldTerm(t term, key, op, val string) (term, error) {
 		if err != nil {
 			return t, err
 		}
-		t.match = func(e *Entry) bool { return cmp(int(e.Level) - int(want)) }
+		t.match = func(v view) bool { return cmp(int(v.level()) - int(want)) }
 		return t, nil
 	}
 	switch op {
@@ -320,21 +322,22 @@ func fieldTerm(t term, key, op, val string) (term, error) {
 			return t, fmt.Errorf("bad regular expression %q: %w", val, err)
 		}
 		want := op == "=~"
-		t.match = func(e *Entry) bool { v, ok := field(e, key); return ok && re.MatchString(v) == want }
+		t.match = func(v view) bool { x, ok := v.get(key); return ok && re.MatchString(x) == want }
 		return t, nil
 	case "=":
-		t.match = func(e *Entry) bool { v, ok := field(e, key); return ok && v == val }
+		t.match = func(v view) bool { x, ok := v.get(key); return ok && x == val }
 		return t, nil
 	case "!=":
-		t.match = func(e *Entry) bool { v, _ := field(e, key); return v != val }
+		t.match = func(v view) bool { x, _ := v.get(key); return x != val }
 		return t, nil
 	}
 	cmp, _ := comparer(op)
 	if d, err := time.ParseDuration(val); err == nil && strings.IndexFunc(val, unicode.IsLetter) >= 0 {
-		t.match = func(e *Entry) bool {
+		keys := []string{key, key + "_ms", key + "_us", key + "_seconds"}
+		t.match = func(vw view) bool {
 			// duration>1s also reads duration_ms, duration_us, duration_seconds.
-			for _, k := range []string{key, key + "_ms", key + "_us", key + "_seconds"} {
-				if v, ok := field(e, k); ok {
+			for _, k := range keys {
+				if v, ok := vw.get(k); ok {
 					got, ok := asDuration(k, v)
 					return ok && cmp(sign(float64(got-d)))
 				}
@@ -347,8 +350,8 @@ func fieldTerm(t term, key, op, val string) (term, error) {
 	if err != nil {
 		return t, fmt.Errorf("%s%s%s: %q is neither a number nor a duration", key, op, val, val)
 	}
-	t.match = func(e *Entry) bool {
-		v, ok := field(e, key)
+	t.match = func(vw view) bool {
+		v, ok := vw.get(key)
 		if !ok {
 			return false
 		}

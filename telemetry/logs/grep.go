@@ -34,12 +34,24 @@ func Grep(r io.Reader, f Filter, opts GrepOptions, emit func(line []byte, e *Ent
 	timed := !opts.Since.IsZero() || !opts.Until.IsZero()
 	raw := f.text && !timed && len(f.terms) > 0 && !f.terms[0].neg
 	var long []byte // the kept head of a line longer than the buffer
+	var rec record
 	handle := func(line []byte) error {
 		st.Lines++
 		var e *Entry
 		if ok, decided := f.MatchRaw(line); decided && !timed {
 			if !ok {
 				return nil
+			}
+		} else if rec.scanJSON(line) && rec.valid() {
+			// Fast path: filter the flat JSON in place, parse only matches.
+			if !f.matchView(&rec) {
+				return nil
+			}
+			if timed {
+				ts, _ := rec.lookup(timeKeys...)
+				if !inRange(parseTime(ts), opts) {
+					return nil
+				}
 			}
 		} else {
 			parsed, _ := ParseLine(line)

@@ -141,3 +141,38 @@ func BenchmarkGrepParseFilter(b *testing.B) {
 		Grep(bytes.NewReader(data), f, GrepOptions{}, func([]byte, *Entry) error { return nil })
 	}
 }
+
+// The in-place JSON scan and the full parse must agree on every filter.
+func FuzzRecordAgreesWithEntry(f *testing.F) {
+	for _, l := range []string{
+		`{"ts":"2026-11-22T10:00:00Z","level":"error","service":"mm","msg":"Payment declined","duration_ms":512,"transaction_id":"ab"}`,
+		`{"level":"WARN","message":"slow \"quoted\"","status":503,"ok":true,"x":null}`,
+		`{"a":{"nested":1}}`, `{}`, `{"k":"v"`, `{"msg":"tab\there","svc":"api"}`,
+	} {
+		f.Add(l)
+	}
+	filters := []string{"payment", "level>=warn", "service=mm", "status>=500", "duration>500ms", "trace=ab", "msg=~quoted", "/decl/", "-api", "x="}
+	var parsed []Filter
+	for _, q := range filters {
+		p, err := ParseFilter(q)
+		if err != nil {
+			f.Fatal(err)
+		}
+		parsed = append(parsed, p)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		var rec record
+		if !rec.scanJSON([]byte(line)) || !rec.valid() {
+			return
+		}
+		e, structured := ParseLine([]byte(line))
+		if !structured {
+			return // encoding/json rejected what the scanner accepted: the slow path would treat it as text
+		}
+		for i, p := range parsed {
+			if a, b := p.matchView(&rec), p.Match(&e); a != b {
+				t.Fatalf("%q on %s: record %v, entry %v", filters[i], line, a, b)
+			}
+		}
+	})
+}

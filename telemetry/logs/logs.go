@@ -39,6 +39,16 @@ func (l *Level) UnmarshalText(b []byte) error {
 
 // ParseLevel maps the usual spellings (WARN, warning, ERR, crit…) to a Level.
 func ParseLevel(s string) Level {
+	switch s { // the common spellings, without allocating
+	case "info":
+		return LevelInfo
+	case "warn":
+		return LevelWarn
+	case "error":
+		return LevelError
+	case "debug":
+		return LevelDebug
+	}
 	switch lower(s) {
 	case "trace", "trc":
 		return LevelTrace
