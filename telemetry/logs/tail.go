@@ -29,6 +29,7 @@ type TailStats struct {
 type Tailer struct {
 	path    string
 	fromEnd bool
+	startAt int64 // offset of the first read, for NewTailerAt
 	f       *os.File
 	ino     uint64
 	off     int64
@@ -42,6 +43,12 @@ type Tailer struct {
 // the file as it is now (like tail -n 0); otherwise at its beginning.
 func NewTailer(path string, fromEnd bool) *Tailer {
 	return &Tailer{path: path, fromEnd: fromEnd, buf: make([]byte, 64<<10)}
+}
+
+// NewTailerAt returns a tailer for path that starts at byte offset off, for
+// following a file whose first off bytes were already read some other way.
+func NewTailerAt(path string, off int64) *Tailer {
+	return &Tailer{path: path, startAt: off, buf: make([]byte, 64<<10)}
 }
 
 // Path is the followed path.
@@ -107,6 +114,9 @@ func (t *Tailer) open() error {
 	if t.fromEnd {
 		t.off = st.Size()
 		t.fromEnd = false
+	}
+	if t.startAt > 0 {
+		t.off, t.startAt = min(t.startAt, st.Size()), 0
 	}
 	return nil
 }

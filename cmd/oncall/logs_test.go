@@ -1,0 +1,100 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func writeLog(t *testing.T) (string, time.Time) {
+	t.Helper()
+	var b strings.Builder
+	base := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	for i := 1; i <= 1000; i++ {
+		level, msg := "info", "request served"
+		if i%10 == 0 {
+			level, msg = "error", "payment declined"
+		}
+		fmt.Fprintf(&b, `{"ts":%q,"level":%q,"service":"api","msg":%q,"status":%d,"duration_ms":%d,"trace_id":"t%d"}`+"\n",
+			base.Add(time.Duration(i)*time.Second).Format(time.RFC3339Nano), level, msg, map[bool]int{true: 502, false: 200}[i%10 == 0], i%900, i)
+	}
+	b.WriteString("level=warn msg=\"disk almost full\" service=node\nplain text line\n")
+	path := filepath.Join(t.TempDir(), "app.log")
+	os.WriteFile(path, []byte(b.String()), 0o644)
+	return path, base
+}
+
+func TestLogsCommand(t *testing.T) {
+	path, base := writeLog(t)
+	since := base.Add(600 * time.Second).Format(time.RFC3339)
+	tests := []struct {
+		args []string
+		want string // trimmed stdout
+	}{
+		{[]string{"logs", path, "-e", "payment declined", "-c"}, "100"},
+		{[]string{"logs", path, "-e", "level>=warn", "-c"}, "101"},
+		{[]string{"logs", path, "-e", "status>=500 duration>800ms", "-c"}, "9"}, // 810, 820, … 890
+		{[]string{"logs", path, "-e", "trace=t500"}, `"trace_id":"t500"`},
+		{[]string{"logs", path, "-e", "plain", "-o", "json"}, `"message":"plain text line"`},
+		{[]string{"logs", path, "-e", "level=error", "--since", since, "-c"}, "41"}, // 600, 610, … 1000
+		{[]string{"logs", filepath.Join(filepath.Dir(path), "*.log"), "-e", "disk", "-c"}, "1"},
+	}
+	for _, tc := range tests {
+		code, out, stderr := run(t, nil, tc.args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", tc.args, code, stderr)
+		}
+		if tc.want == strings.TrimSpace(out) || (strings.HasPrefix(tc.want, `"`) && strings.Contains(out, tc.want)) {
+			continue
+		}
+		t.Errorf("%v: got %q, want %q", tc.args, strings.TrimSpace(out), tc.want)
+	}
+	code, _, stderr := run(t, nil, "logs", path, "-e", "status=>5")
+	if code == 0 || !strings.Contains(stderr, `--filter "status=>5": column 1: unknown operator`) {
+		t.Errorf("bad filter: exit %d: %s", code, stderr)
+	}
+}
+
+func TestLogsFollowAcrossRotation(t *testing.T) {
+	path, _ := writeLog(t)
+	cmd := exec.Command(binary(t), "logs", "-f", path, "-e", "needle")
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	lines := make(chan string, 10)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	appendLine := func(p, s string) {
+		f, _ := os.OpenFile(p, os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
+		f.WriteString(s + "\n")
+		f.Close()
+	}
+	expect := func(want string) {
+		t.Helper()
+		select {
+		case l := <-lines:
+			if !strings.Contains(l, want) {
+				t.Fatalf("got %q, want %q", l, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no line containing %q", want)
+		}
+	}
+	appendLine(path, `{"level":"info","msg":"needle one"}`)
+	expect("needle one")
+	os.Rename(path, path+".1")
+	appendLine(path, `{"level":"info","msg":"needle two"}`)
+	expect("needle two")
+}

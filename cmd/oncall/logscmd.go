@@ -1,0 +1,257 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/oncallhq/oncall/client"
+	"github.com/oncallhq/oncall/telemetry/logs"
+)
+
+func (a *app) logsCmd() *cobra.Command {
+	var (
+		filter, since, until string
+		follow, count        bool
+	)
+	c := &cobra.Command{
+		Use:   "logs [FILE|GLOB|-]...",
+		Short: "Search and follow logs with the oncall filter language",
+		Long: `logs reads log files (JSON lines, logfmt or plain text), standard input ("-"),
+the configured logs.files, or the buffer of the server at server.url, and prints
+the lines the filter selects.
+
+Filter terms, all of which must match:
+  payment declined      substring (case-insensitive when all lower-case)
+  "exact phrase"  /re?gex/   level>=warn   service=api   service!=api
+  status>=500   duration>1s   user_id=~^u00   trace=abc123   -exclude`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := a.checkOutput(); err != nil {
+				return err
+			}
+			f, err := logs.ParseFilter(filter)
+			if err != nil {
+				return fmt.Errorf("--filter %q: %s", filter, strings.TrimPrefix(err.Error(), "filter: "))
+			}
+			var opts logs.GrepOptions
+			now := time.Now()
+			if opts.Since, err = parseWhen(since, now); err != nil {
+				return fmt.Errorf("--since: %w", err)
+			}
+			if opts.Until, err = parseWhen(until, now); err != nil {
+				return fmt.Errorf("--until: %w", err)
+			}
+			cfg, err := a.loadConfig()
+			if err != nil {
+				return err
+			}
+			out := bufio.NewWriterSize(cmd.OutOrStdout(), 1<<20)
+			defer out.Flush()
+			p := &logPrinter{w: out, json: a.output == "json", count: count}
+			opts.Parse = p.json
+			paths := args
+			if len(paths) == 0 {
+				paths = cfg.Logs.Files
+			}
+			switch {
+			case len(paths) > 0:
+				err = grepFiles(cmd.Context(), paths, f, opts, follow, p, cmd.InOrStdin())
+			case cfg.Server.URL != "":
+				err = grepServer(cmd.Context(), cfg.Server.URL, cfg.Server.Token, f, opts, follow, p)
+			case !isTerminal(os.Stdin):
+				_, err = logs.Grep(cmd.InOrStdin(), f, opts, p.emit)
+			default:
+				return errors.New("no logs to read: name files, set logs.files or server.url, or pipe into oncall logs")
+			}
+			if count {
+				fmt.Fprintln(out, p.n)
+			}
+			return err
+		},
+	}
+	fl := c.Flags()
+	fl.StringVarP(&filter, "filter", "e", "", "filter expression (see above)")
+	fl.StringVar(&since, "since", "", "only lines at or after this time: a duration ago (15m) or RFC 3339")
+	fl.StringVar(&until, "until", "", "only lines before this time: a duration ago or RFC 3339")
+	fl.BoolVarP(&follow, "follow", "f", false, "keep reading as lines are written (rotation-safe)")
+	fl.BoolVarP(&count, "count", "c", false, "print only the number of matching lines")
+	a.addOutputFlag(c)
+	return c
+}
+
+func parseWhen(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil {
+		return now.Add(-d), nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q: want a duration (15m) or an RFC 3339 time", s)
+	}
+	return t, nil
+}
+
+// logPrinter writes matches as raw lines, or as JSON entries with -o json.
+type logPrinter struct {
+	w     *bufio.Writer
+	json  bool
+	count bool
+	n     uint64
+}
+
+func (p *logPrinter) emit(line []byte, e *logs.Entry) error {
+	p.n++
+	if p.count {
+		return nil
+	}
+	if p.json {
+		b, err := json.Marshal(e)
+		if err != nil {
+			return err
+		}
+		p.w.Write(b)
+		return p.w.WriteByte('\n')
+	}
+	p.w.Write(line)
+	return p.w.WriteByte('\n')
+}
+
+// entry prints an entry that has no raw line (followed or from the server).
+func (p *logPrinter) entry(e logs.Entry) error {
+	if p.json {
+		return p.emit(nil, &e)
+	}
+	var b strings.Builder
+	if !e.Time.IsZero() {
+		b.WriteString(e.Time.Format(time.RFC3339Nano) + " ")
+	}
+	fmt.Fprintf(&b, "%-5s %s %s", e.Level, e.Service, e.Message)
+	keys := make([]string, 0, len(e.Fields))
+	for k := range e.Fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(&b, " %s=%s", k, e.Fields[k])
+	}
+	if e.TraceID != "" {
+		b.WriteString(" trace=" + e.TraceID)
+	}
+	return p.emit([]byte(b.String()), &e)
+}
+
+func grepFiles(ctx context.Context, patterns []string, f logs.Filter, opts logs.GrepOptions, follow bool, p *logPrinter, stdin io.Reader) error {
+	var files []string
+	for _, pat := range patterns {
+		if pat == "-" {
+			files = append(files, "-")
+			continue
+		}
+		m, err := filepath.Glob(pat)
+		if err != nil {
+			return fmt.Errorf("%q: %w", pat, err)
+		}
+		if len(m) == 0 && !follow {
+			return fmt.Errorf("%q: no such file", pat)
+		}
+		files = append(files, m...)
+	}
+	var tailers []*logs.Tailer
+	for _, name := range files {
+		if name == "-" {
+			if _, err := logs.Grep(stdin, f, opts, p.emit); err != nil {
+				return fmt.Errorf("stdin: %w", err)
+			}
+			continue
+		}
+		fh, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		size, _ := fh.Seek(0, io.SeekEnd)
+		fh.Seek(0, io.SeekStart)
+		_, err = logs.Grep(io.LimitReader(fh, size), f, opts, p.emit)
+		fh.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		if follow {
+			tailers = append(tailers, logs.NewTailerAt(name, size))
+		}
+	}
+	if !follow {
+		return nil
+	}
+	p.w.Flush()
+	t := time.NewTicker(200 * time.Millisecond)
+	defer t.Stop()
+	for {
+		for _, tl := range tailers {
+			es, err := tl.Poll()
+			for _, e := range es {
+				if f.Match(&e) {
+					p.entry(e)
+				}
+			}
+			if err != nil {
+				return err
+			}
+		}
+		p.w.Flush()
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+func grepServer(ctx context.Context, url, token string, f logs.Filter, opts logs.GrepOptions, follow bool, p *logPrinter) error {
+	c, err := client.New(url, token)
+	if err != nil {
+		return err
+	}
+	var after uint64
+	for {
+		es, err := c.Logs(ctx, after, 5000)
+		if err != nil {
+			return err
+		}
+		for _, e := range es {
+			after = e.Seq
+			inRange := (opts.Since.IsZero() || !e.Time.Before(opts.Since)) && (opts.Until.IsZero() || e.Time.Before(opts.Until))
+			if inRange && f.Match(&e) {
+				p.entry(e)
+			}
+		}
+		p.w.Flush()
+		if len(es) == 5000 {
+			continue
+		}
+		if !follow {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
