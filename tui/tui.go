@@ -139,6 +139,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 func (m *Model) key(k string) tea.Cmd {
+	if m.focus == len(m.panes)-1 && m.logs.capturing() {
+		_, cmd := m.logs.key(k, &m.snap)
+		return cmd
+	}
 	if m.confirm != nil {
 		inc := *m.confirm
 		m.confirm = nil
@@ -161,6 +165,9 @@ func (m *Model) key(k string) tea.Cmd {
 	case "tab":
 		m.focus = (m.focus + 1) % len(m.panes)
 		return nil
+	case "/", "e", "E", "w", "W":
+		// Log keys work from anywhere: they focus the log pane.
+		m.focus = len(m.panes) - 1
 	case "shift+tab":
 		m.focus = (m.focus + len(m.panes) - 1) % len(m.panes)
 		return nil
@@ -266,7 +273,7 @@ func (m *Model) footer(w int) string {
 	if m.status != "" {
 		return fit(" "+m.status, w)
 	}
-	keys := []string{"a ack", "r resolve", "tab pane", "j/k move", "? help", "q quit"}
+	keys := []string{"a ack", "r resolve", "tab pane", "j/k move", "/ filter logs", "? help", "q quit"}
 	var out []string
 	for _, k := range keys {
 		key, what, _ := strings.Cut(k, " ")

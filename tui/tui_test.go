@@ -148,6 +148,12 @@ func press(m *Model, keys ...string) {
 		switch k {
 		case "tab":
 			msg = tea.KeyPressMsg{Code: tea.KeyTab}
+		case "enter":
+			msg = tea.KeyPressMsg{Code: tea.KeyEnter}
+		case "esc":
+			msg = tea.KeyPressMsg{Code: tea.KeyEscape}
+		case "space":
+			msg = tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
 		default:
 			msg = tea.KeyPressMsg{Code: rune(k[0]), Text: k}
 		}
@@ -249,7 +255,7 @@ func TestHelpAndFocus(t *testing.T) {
 		}
 	}
 	press(m, "?", "tab", "tab", "tab", "tab", "k")
-	if !strings.Contains(screen(m), "Logs (paused, 1 newer below)") {
+	if !strings.Contains(screen(m), "Logs (paused at 1/2)") {
 		t.Errorf("k in the focused log pane should pause follow:\n%s", screen(m))
 	}
 }
@@ -293,5 +299,43 @@ func TestProgramFlow(t *testing.T) {
 	}
 	if s := ansi.Strip(final.View().Content); !strings.Contains(s, "acknowledged") {
 		t.Errorf("final view:\n%s", s)
+	}
+}
+
+func TestLogFilterAsYouType(t *testing.T) {
+	b := newFake()
+	b.logs = append(b.logs,
+		logs.Entry{Seq: 3, Time: now.Add(-time.Second), Level: logs.LevelWarn, Service: "matchmaking", Message: "slow request", Fields: map[string]string{"status": "200"}},
+		logs.Entry{Seq: 7, Time: now, Level: logs.LevelError, Service: "matchmaking", Message: "request failed", Fields: map[string]string{"status": "503"}})
+	m := loaded(t, b, 140, 40)
+	if s := screen(m); !strings.Contains(s, "3 dropped") {
+		t.Errorf("sequence gap 4..6 should show as 3 dropped:\n%s", s)
+	}
+	press(m, "/", "l", "e", "v", "e", "l", ">", "=", "w")
+	if s := screen(m); !strings.Contains(s, `filter "level>=w": 3 of 4`) {
+		t.Errorf("a half-typed level is an error, the last good filter stays:\n%s", s)
+	}
+	press(m, "a", "r", "n")
+	if s := screen(m); !strings.Contains(s, `filter "level>=warn": 3 of 4`) || strings.Contains(s, "request served") {
+		t.Errorf("filter not applied while typing:\n%s", s)
+	}
+	if len(b.calls()) != 0 {
+		t.Fatalf("keys typed into the filter reached the backend: %v", b.calls())
+	}
+	press(m, "enter", "E")
+	if s := screen(m); !strings.Contains(s, "paused at 3/3") {
+		t.Errorf("E should select the last error:\n%s", s)
+	}
+	press(m, "E")
+	if s := screen(m); !strings.Contains(s, "paused at 1/3") {
+		t.Errorf("E again should select the previous error:\n%s", s)
+	}
+	press(m, "w")
+	if s := screen(m); !strings.Contains(s, "paused at 2/3") {
+		t.Errorf("w should select the next warning:\n%s", s)
+	}
+	press(m, "/", "esc")
+	if s := screen(m); strings.Contains(s, `filter "`) || !strings.Contains(s, "request served") {
+		t.Errorf("esc should clear the filter:\n%s", s)
 	}
 }
