@@ -207,54 +207,64 @@ func textTerm(t term, s string) term {
 func containsFold(b, needle []byte) bool { return indexFold(b, needle) >= 0 }
 
 // indexFold returns the index of the lower-case ASCII needle in b,
-// ignoring ASCII case. It jumps between occurrences of the needle's first
-// byte in either case with bytes.IndexByte, which is vectorised.
+// ignoring ASCII case. It scans, with the vectorised bytes.IndexByte, for the
+// needle's rarest byte (in either case) and verifies around each hit, so a
+// common first letter does not slow it down.
 func indexFold(b, needle []byte) int {
 	if len(needle) == 0 {
 		return 0
 	}
-	c := needle[0]
-	if c < 'a' || c > 'z' {
-		for i := 0; i+len(needle) <= len(b); {
-			j := bytes.IndexByte(b[i:], c)
-			if j < 0 {
-				return -1
-			}
-			if equalFold(b[i+j:], needle) {
-				return i + j
-			}
-			i += j + 1
-		}
-		return -1
+	k := rarest(needle)
+	lo := needle[k]
+	hi := lo
+	if 'a' <= lo && lo <= 'z' {
+		hi = lo - 'a' + 'A'
 	}
-	up := c - 'a' + 'A'
-	// Next occurrence of each case of the first byte, refreshed only once
-	// passed, so the scan stays linear.
-	lo, hi := -2, -2
-	next := func(at, i int, x byte) int {
-		if at != -1 && at < i {
-			if k := bytes.IndexByte(b[i:], x); k >= 0 {
-				return i + k
+	for i := k; i+len(needle)-k <= len(b); {
+		// The nearer of the two cases: the upper-case scan is bounded by
+		// the lower-case hit, so repeated calls stay linear.
+		j := bytes.IndexByte(b[i:], lo)
+		if hi != lo {
+			limit := len(b)
+			if j >= 0 {
+				limit = i + j
 			}
-			return -1
-		}
-		return at
-	}
-	for i := 0; i+len(needle) <= len(b); {
-		lo, hi = next(lo, i, c), next(hi, i, up)
-		j := lo
-		if j < 0 || (hi >= 0 && hi < j) {
-			j = hi
+			if u := bytes.IndexByte(b[i:limit], hi); u >= 0 {
+				j = u
+			}
 		}
 		if j < 0 {
 			return -1
 		}
-		if equalFold(b[j:], needle) {
-			return j
+		j += i
+		if j+len(needle)-k > len(b) {
+			return -1
+		}
+		if equalFold(b[j-k:], needle) {
+			return j - k
 		}
 		i = j + 1
 	}
 	return -1
+}
+
+// byteRank orders bytes from most to least frequent in typical log text;
+// bytes not listed are rarer still.
+const byteRank = ` e"tairnosldc:,u0123456789phm_/-.fgwybvk{}=xjqz`
+
+// rarest returns the index of the needle byte least likely to occur.
+func rarest(needle []byte) int {
+	best, bestRank := 0, -1
+	for i, c := range needle {
+		r := strings.IndexByte(byteRank, c)
+		if r < 0 {
+			r = len(byteRank)
+		}
+		if r > bestRank {
+			best, bestRank = i, r
+		}
+	}
+	return best
 }
 
 func equalFold(b, lowerNeedle []byte) bool {

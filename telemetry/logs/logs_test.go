@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -150,4 +151,25 @@ func TestTailerLongLinesAndFromEnd(t *testing.T) {
 	if tl.Stats().LongLines != 1 {
 		t.Errorf("long lines = %d", tl.Stats().LongLines)
 	}
+}
+
+// The default 100k-entry buffer of realistic parsed lines stays within 64 MiB.
+func TestRingMemory(t *testing.T) {
+	lines := strings.Split(strings.TrimSpace(string(genLog(DefaultRingSize))), "\n")
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	r := NewRing(DefaultRingSize)
+	for _, l := range lines {
+		e, _ := ParseLine([]byte(l))
+		r.Add(e)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	used := after.HeapAlloc - before.HeapAlloc
+	t.Logf("100k entries: %.1f MiB (%d B/entry)", float64(used)/(1<<20), used/uint64(r.Len()))
+	if used > 64<<20 {
+		t.Errorf("100k entries take %d MiB, want at most 64", used>>20)
+	}
+	runtime.KeepAlive(r)
 }
