@@ -35,6 +35,17 @@ func Grep(r io.Reader, f Filter, opts GrepOptions, emit func(line []byte, e *Ent
 	raw := f.text && !timed && len(f.terms) > 0 && !f.terms[0].neg
 	var long []byte // the kept head of a line longer than the buffer
 	var rec record
+	var format *Format // detected from the first block
+	detected := false
+	parse := func(line []byte) Entry {
+		if format != nil {
+			if e, ok := format.Parse(line); ok {
+				return e
+			}
+		}
+		e, _ := ParseLine(line)
+		return e
+	}
 	handle := func(line []byte) error {
 		st.Lines++
 		var e *Entry
@@ -54,14 +65,14 @@ func Grep(r io.Reader, f Filter, opts GrepOptions, emit func(line []byte, e *Ent
 				}
 			}
 		} else {
-			parsed, _ := ParseLine(line)
+			parsed := parse(line)
 			e = &parsed
 			if !f.Match(e) || (timed && !inRange(e.Time, opts)) {
 				return nil
 			}
 		}
 		if e == nil && opts.Parse {
-			parsed, _ := ParseLine(line)
+			parsed := parse(line)
 			e = &parsed
 		}
 		st.Matched++
@@ -79,6 +90,16 @@ func Grep(r io.Reader, f Filter, opts GrepOptions, emit func(line []byte, e *Ent
 		}
 		if last >= 0 {
 			complete := chunk[:last+1]
+			if !detected {
+				var lines [][]byte
+				eachLine(complete, func(l []byte) error {
+					if len(lines) < 16 {
+						lines = append(lines, l)
+					}
+					return nil
+				})
+				format, detected = Detect(lines), true
+			}
 			if long != nil {
 				i := bytes.IndexByte(complete, '\n')
 				if err := handle(long); err != nil {
@@ -89,7 +110,7 @@ func Grep(r io.Reader, f Filter, opts GrepOptions, emit func(line []byte, e *Ent
 			}
 			var herr error
 			if raw {
-				herr = scanRaw(complete, f, &st, emit, opts.Parse)
+				herr = scanRaw(complete, f, &st, emit, opts.Parse, parse)
 			} else {
 				herr = eachLine(complete, handle)
 			}
@@ -131,7 +152,7 @@ func eachLine(b []byte, f func([]byte) error) error {
 
 // scanRaw finds the first term across the whole block and checks only the
 // lines that contain it.
-func scanRaw(b []byte, f Filter, st *GrepStats, emit func([]byte, *Entry) error, parse bool) error {
+func scanRaw(b []byte, f Filter, st *GrepStats, emit func([]byte, *Entry) error, wantEntry bool, parse func([]byte) Entry) error {
 	st.Lines += uint64(bytes.Count(b, []byte{'\n'}))
 	first := f.terms[0]
 	for len(b) > 0 {
@@ -145,8 +166,8 @@ func scanRaw(b []byte, f Filter, st *GrepStats, emit func([]byte, *Entry) error,
 		if ok, _ := f.MatchRaw(line); ok {
 			st.Matched++
 			var e *Entry
-			if parse {
-				parsed, _ := ParseLine(line)
+			if wantEntry {
+				parsed := parse(line)
 				e = &parsed
 			}
 			if err := emit(line, e); err != nil {

@@ -176,3 +176,20 @@ func FuzzRecordAgreesWithEntry(f *testing.F) {
 		}
 	})
 }
+
+func TestGrepDetectsPatternFormats(t *testing.T) {
+	var b strings.Builder
+	for i := range 300 {
+		status := 200
+		if i%30 == 0 {
+			status = 503
+		}
+		fmt.Fprintf(&b, `10.0.0.%d - - [23/Nov/2026:10:%02d:00 +0000] "GET /v1/matches HTTP/1.1" %d 157 "-" "curl/8"`+"\n", i%250, i%60, status)
+	}
+	if st := grepCount(t, strings.NewReader(b.String()), "status>=500", GrepOptions{}); st.Matched != 10 {
+		t.Errorf("nginx status>=500: %d, want 10", st.Matched)
+	}
+	if st := grepCount(t, strings.NewReader(b.String()), "level=error path=/v1/matches", GrepOptions{}); st.Matched != 10 {
+		t.Errorf("nginx level=error: %d, want 10", st.Matched)
+	}
+}

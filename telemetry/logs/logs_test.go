@@ -173,3 +173,32 @@ func TestRingMemory(t *testing.T) {
 	}
 	runtime.KeepAlive(r)
 }
+
+func TestTailerDetectsFormatAndJoinsStackTraces(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "py.log")
+	appendFile(t, path, `2026-11-23 10:00:00,123 - worker - ERROR - candidate query failed
+Traceback (most recent call last):
+  File "worker.py", line 12, in run
+    rows = db.query(q)
+TimeoutError: query timed out
+2026-11-23 10:00:01,000 - worker - INFO - retry succeeded
+`)
+	tl := NewTailer(path, false)
+	defer tl.Close()
+	got, err := tl.Poll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tl.Format() == nil || tl.Format().Name != "python" {
+		t.Fatalf("format = %v", tl.Format())
+	}
+	if len(got) != 2 {
+		t.Fatalf("%d entries, want 2 (the whole traceback joins the error): %q", len(got), messages(got))
+	}
+	if !strings.Contains(got[0].Message, "Traceback") || !strings.HasSuffix(got[0].Message, "TimeoutError: query timed out") || got[0].Level != LevelError {
+		t.Errorf("first entry = %+v", got[0])
+	}
+	if tl.Stats().Lines != 6 {
+		t.Errorf("lines = %d, want 6", tl.Stats().Lines)
+	}
+}

@@ -37,6 +37,10 @@ type Tailer struct {
 	long    bool // discarding the rest of an over-long line
 	buf     []byte
 	stats   TailStats
+	// format is detected from the first lines; nil means JSON/logfmt/text.
+	format   *Format
+	detected bool
+	inTrace  bool // inside a Python traceback, whose last line is unindented
 }
 
 // NewTailer returns a tailer for path. With fromEnd it starts at the end of
@@ -138,6 +142,9 @@ func (t *Tailer) drain() ([]Entry, error) {
 }
 
 func (t *Tailer) split(b []byte, out []Entry) []Entry {
+	if !t.detected {
+		t.detect(b)
+	}
 	for len(b) > 0 {
 		i := bytes.IndexByte(b, '\n')
 		if i < 0 {
@@ -145,17 +152,84 @@ func (t *Tailer) split(b []byte, out []Entry) []Entry {
 			return out
 		}
 		t.keep(b[:i])
-		e, ok := ParseLine(t.partial)
-		if !ok {
-			t.stats.Unparsed++
-		}
-		e.Source = t.path
-		out = append(out, e)
 		t.stats.Lines++
+		if n := len(out); n > 0 && (isContinuation(t.partial) || t.endsTrace(t.partial)) {
+			// A stack trace or wrapped message belongs to the line before.
+			out[n-1].Message += "\n" + string(bytes.ToValidUTF8(t.partial, []byte("\uFFFD")))
+			t.inTrace = bytes.HasPrefix(t.partial, []byte("Traceback")) || (t.inTrace && isContinuation(t.partial))
+		} else {
+			t.inTrace = false
+			e, ok := t.parse(t.partial)
+			if !ok {
+				t.stats.Unparsed++
+			}
+			e.Source = t.path
+			out = append(out, e)
+		}
 		t.partial, t.long = t.partial[:0], false
 		b = b[i+1:]
 	}
 	return out
+}
+
+// detect picks the format from the first complete lines the tailer sees.
+func (t *Tailer) detect(b []byte) {
+	var lines [][]byte
+	for len(b) > 0 && len(lines) < 16 {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			break
+		}
+		lines = append(lines, b[:i])
+		b = b[i+1:]
+	}
+	if len(lines) == 0 {
+		return
+	}
+	t.format, t.detected = Detect(lines), true
+}
+
+// parse parses one line with the detected format, falling back to the
+// generic JSON/logfmt/text parse for lines that are not of it.
+func (t *Tailer) parse(line []byte) (Entry, bool) {
+	if t.format != nil {
+		if e, ok := t.format.Parse(line); ok {
+			return e, true
+		}
+	}
+	return ParseLine(line)
+}
+
+// endsTrace reports whether line is the unindented last line of a Python
+// traceback ("TimeoutError: …"): inside a traceback, a line that is not of
+// the detected format.
+func (t *Tailer) endsTrace(line []byte) bool {
+	if !t.inTrace || t.format == nil {
+		return false
+	}
+	_, ok := t.format.Parse(line)
+	return !ok
+}
+
+// Format is the detected format of the file (nil until detected, or when
+// no built-in format matched).
+func (t *Tailer) Format() *Format { return t.format }
+
+// isContinuation reports whether a line continues the previous entry: an
+// indented line, a Python traceback or a Go goroutine dump.
+func isContinuation(line []byte) bool {
+	if len(line) == 0 {
+		return false
+	}
+	if line[0] == ' ' || line[0] == '\t' {
+		return true
+	}
+	for _, p := range []string{"Traceback (most recent call last)", "goroutine ", "Caused by: "} {
+		if bytes.HasPrefix(line, []byte(p)) {
+			return true
+		}
+	}
+	return false
 }
 
 // keep buffers part of a line, cutting the line at MaxLineBytes: the rest up
