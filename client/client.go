@@ -139,6 +139,14 @@ func (c *Client) Logs(ctx context.Context, after uint64, limit int) ([]logs.Entr
 	return out, c.do(ctx, http.MethodGet, "/api/v1/logs", q, nil, &out)
 }
 
+// TailLogs returns the newest entries after sequence number after, at most
+// limit: a reader that fell behind skips ahead.
+func (c *Client) TailLogs(ctx context.Context, after uint64, limit int) ([]logs.Entry, error) {
+	var out []logs.Entry
+	q := url.Values{"after": {strconv.FormatUint(after, 10)}, "limit": {strconv.Itoa(limit)}, "tail": {"1"}}
+	return out, c.do(ctx, http.MethodGet, "/api/v1/logs", q, nil, &out)
+}
+
 // Ack acknowledges incident id as by.
 func (c *Client) Ack(ctx context.Context, id int64, by string) error {
 	return c.do(ctx, http.MethodPost, fmt.Sprintf("/api/v1/incidents/%d/ack", id), nil, map[string]string{"by": by}, nil)

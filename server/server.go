@@ -45,9 +45,11 @@ type History interface {
 	RecentPages(ctx context.Context, limit int) ([]incidents.Page, error)
 }
 
-// LogReader serves buffered log entries.
+// LogReader serves buffered log entries: all of them in order (After) or
+// the newest (Tail), for a console that must not lag behind.
 type LogReader interface {
 	After(seq uint64, limit int) []logs.Entry
+	Tail(seq uint64, limit int) []logs.Entry
 }
 
 // Options configure the API.
@@ -220,7 +222,12 @@ func (a *api) logs(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	after, _ := strconv.ParseUint(r.URL.Query().Get("after"), 10, 64)
-	writeJSON(w, nonNil(a.o.Logs.After(after, intParam(r, "limit", 500))))
+	limit := intParam(r, "limit", 500)
+	if r.URL.Query().Get("tail") != "" {
+		writeJSON(w, nonNil(a.o.Logs.Tail(after, limit)))
+		return
+	}
+	writeJSON(w, nonNil(a.o.Logs.After(after, limit)))
 }
 
 func (a *api) query(w http.ResponseWriter, r *http.Request) {

@@ -11,7 +11,6 @@ import (
 	"github.com/oncallhq/oncall/alerts"
 	"github.com/oncallhq/oncall/incidents"
 	"github.com/oncallhq/oncall/incidents/oncall"
-	"github.com/oncallhq/oncall/telemetry/logs"
 )
 
 // snapshot is what the console knows of the server, refreshed as a whole.
@@ -36,25 +35,23 @@ func (s *snapshot) counts() (firing, pending int) {
 	return firing, pending
 }
 
-// snapshotMsg carries one refresh; logs are the entries after the last seen.
+// snapshotMsg carries one refresh.
 type snapshotMsg struct {
 	snap snapshot
-	logs []logs.Entry
 	err  error
 }
 
 // fetch asks the backend for everything the panes show, in one message.
-func fetch(ctx context.Context, b Backend, afterSeq uint64, now time.Time) tea.Cmd {
+func fetch(ctx context.Context, b Backend, now time.Time) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
 		var m snapshotMsg
-		var errs [5]error
+		var errs [4]error
 		m.snap.alerts, errs[0] = b.Alerts(ctx)
 		m.snap.incidents, errs[1] = b.Incidents(ctx)
 		m.snap.oncall, errs[2] = b.OnCall(ctx)
 		m.snap.pages, errs[3] = b.Pages(ctx, 20)
-		m.logs, errs[4] = b.Logs(ctx, afterSeq, 1000)
 		m.snap.at = now
 		m.err = errors.Join(errs[:]...)
 		// Firing first, then pending, then resolved; newest first within.

@@ -25,7 +25,8 @@ type Backend interface {
 	Incidents(ctx context.Context) ([]incidents.Incident, error)
 	OnCall(ctx context.Context) ([]oncall.Assignment, error)
 	Pages(ctx context.Context, limit int) ([]incidents.Page, error)
-	Logs(ctx context.Context, afterSeq uint64, limit int) ([]logs.Entry, error)
+	// TailLogs returns the newest entries after afterSeq, at most limit.
+	TailLogs(ctx context.Context, afterSeq uint64, limit int) ([]logs.Entry, error)
 	Ack(ctx context.Context, id int64, by string) error
 	Resolve(ctx context.Context, id int64, by string) error
 }
@@ -63,6 +64,23 @@ type Model struct {
 // tickMsg drives refreshes and countdowns.
 type tickMsg time.Time
 
+// logTickMsg drives the faster log polling.
+type logTickMsg time.Time
+
+// logsMsg carries one batch of new log entries.
+type logsMsg struct {
+	entries []logs.Entry
+	err     error
+}
+
+// logRefresh is how often the log pane polls: fast enough for a smooth
+// follow, one message (and one render) per batch however many lines arrive.
+const logRefresh = 100 * time.Millisecond
+
+// logBatch is the most lines fetched per poll; a server further ahead is
+// skipped to its newest lines and the gap counted as dropped.
+const logBatch = 5000
+
 // actedMsg reports an acknowledge or resolve.
 type actedMsg struct {
 	verb string
@@ -98,15 +116,25 @@ func New(opts Options) *Model {
 	return m
 }
 
-// Init starts the first refresh.
-func (m *Model) Init() tea.Cmd { return m.refresh() }
+// Init starts the first refresh and the log polling.
+func (m *Model) Init() tea.Cmd { return tea.Batch(m.refresh(), m.fetchLogs()) }
+
+func (m *Model) fetchLogs() tea.Cmd {
+	ctx, b, after := m.ctx, m.opts.Backend, m.logs.lastSeq
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		es, err := b.TailLogs(ctx, after, logBatch)
+		return logsMsg{entries: es, err: err}
+	}
+}
 
 func (m *Model) refresh() tea.Cmd {
 	if m.fetching {
 		return nil
 	}
 	m.fetching = true
-	return fetch(m.ctx, m.opts.Backend, m.logs.lastSeq, m.opts.Now())
+	return fetch(m.ctx, m.opts.Backend, m.opts.Now())
 }
 
 func (m *Model) tick() tea.Cmd {
@@ -123,8 +151,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case snapshotMsg:
 		m.fetching = false
 		m.snap, m.err = msg.snap, msg.err
-		m.logs.add(msg.logs)
 		return m, m.tick()
+	case logsMsg:
+		m.logs.add(msg.entries)
+		return m, tea.Tick(logRefresh, func(t time.Time) tea.Msg { return logTickMsg(t) })
+	case logTickMsg:
+		return m, m.fetchLogs()
 	case actedMsg:
 		if msg.err != nil {
 			m.status = m.th.Error.Render(fmt.Sprintf("%s failed: %v", msg.verb, msg.err))

@@ -95,12 +95,15 @@ func (f *fakeBackend) Pages(context.Context, int) ([]incidents.Page, error) {
 	}, nil
 }
 
-func (f *fakeBackend) Logs(_ context.Context, after uint64, _ int) ([]logs.Entry, error) {
+func (f *fakeBackend) TailLogs(_ context.Context, after uint64, limit int) ([]logs.Entry, error) {
 	var out []logs.Entry
 	for _, e := range f.logs {
 		if e.Seq > after {
 			out = append(out, e)
 		}
+	}
+	if len(out) > limit {
+		out = out[len(out)-limit:]
 	}
 	return out, nil
 }
@@ -133,12 +136,12 @@ func (f *fakeBackend) calls() []string {
 }
 
 // loaded returns a model that has received one snapshot at size w×h.
-func loaded(t *testing.T, b Backend, w, h int) *Model {
+func loaded(t testing.TB, b Backend, w, h int) *Model {
 	t.Helper()
 	m := New(Options{Backend: b, User: "carol", Now: func() time.Time { return now }, Title: "oncall test"})
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
-	msg := m.Init()()
-	m.Update(msg)
+	m.Update(m.refresh()())
+	m.Update(m.fetchLogs()())
 	return m
 }
 
@@ -166,8 +169,9 @@ func press(m *Model, keys ...string) {
 				break
 			}
 			_, cmd = m.Update(out)
-			if _, snap := out.(snapshotMsg); snap {
-				break
+			switch out.(type) {
+			case snapshotMsg, logsMsg:
+				cmd = nil // what follows is a timer tick
 			}
 		}
 	}
@@ -337,5 +341,22 @@ func TestLogFilterAsYouType(t *testing.T) {
 	press(m, "/", "esc")
 	if s := screen(m); strings.Contains(s, `filter "`) || !strings.Contains(s, "request served") {
 		t.Errorf("esc should clear the filter:\n%s", s)
+	}
+}
+
+// BenchmarkLogPaneFollow feeds the log pane 5,000 lines per batch — a
+// writer at 50,000 lines/s polled every 100ms — and renders a frame each
+// time: one batch must take well under 33ms for 30 frames/s.
+func BenchmarkLogPaneFollow(b *testing.B) {
+	m := loaded(b, newFake(), 160, 48)
+	batch := make([]logs.Entry, 5000)
+	seq := uint64(100)
+	for b.Loop() {
+		for i := range batch {
+			seq++
+			batch[i] = logs.Entry{Seq: seq, Time: now, Level: logs.Level(1 + seq%6), Service: "matchmaking", Message: "request served path=/v1/matches", Fields: map[string]string{"status": "200"}}
+		}
+		m.Update(logsMsg{entries: batch})
+		_ = m.View()
 	}
 }

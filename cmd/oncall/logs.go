@@ -26,8 +26,11 @@ func newLogPipeline(cfg config.Logs) (*logPipeline, error) {
 	return &logPipeline{patterns: cfg.Files, ring: logs.NewRing(cfg.Buffer), tailers: map[string]*logs.Tailer{}}, nil
 }
 
-// After serves entries to the API.
+// After serves entries to the API, oldest first.
 func (l *logPipeline) After(seq uint64, limit int) []logs.Entry { return l.ring.After(seq, limit) }
+
+// Tail serves the newest entries to the API.
+func (l *logPipeline) Tail(seq uint64, limit int) []logs.Entry { return l.ring.Tail(seq, limit) }
 
 // poll reads what every file gained since the last poll.
 func (l *logPipeline) poll() {

@@ -41,6 +41,15 @@ func TestRing(t *testing.T) {
 			t.Errorf("After(%d, %d) = %q, want %q", tc.after, tc.limit, got, tc.want)
 		}
 	}
+	for _, tc := range []struct {
+		after uint64
+		limit int
+		want  string
+	}{{0, 2, "4:3 5:4"}, {3, 10, "4:3 5:4"}, {4, 2, "5:4"}, {5, 2, ""}, {0, 1, "5:4"}} {
+		if got := msgs(r.Tail(tc.after, tc.limit)); got != tc.want {
+			t.Errorf("Tail(%d, %d) = %q, want %q", tc.after, tc.limit, got, tc.want)
+		}
+	}
 	if got := msgs(r.Last(2)); got != "4:3 5:4" {
 		t.Errorf("Last(2) = %q", got)
 	}

@@ -93,3 +93,20 @@ func (r *Ring) Dropped() uint64 {
 	defer r.mu.Unlock()
 	return r.dropped
 }
+
+// Tail returns the newest entries with a sequence number above seq, at most
+// limit of them, oldest first. A reader that falls behind skips ahead instead
+// of lagging; the skipped sequence numbers tell it how many it missed.
+func (r *Ring) Tail(seq uint64, limit int) []Entry {
+	r.mu.Lock()
+	newest := r.nextSeq - 1
+	r.mu.Unlock()
+	if newest <= seq || limit <= 0 {
+		return nil
+	}
+	from := seq
+	if newest-seq > uint64(limit) {
+		from = newest - uint64(limit)
+	}
+	return r.After(from, limit)
+}
