@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/value"
 	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb"
 )
@@ -142,43 +143,44 @@ func (e *Embedded) Targets() []TargetHealth {
 // Instant evaluates expr at one instant.
 func (e *Embedded) Instant(ctx context.Context, expr string, at time.Time) (Vector, error) {
 	q, err := e.engine.NewInstantQuery(ctx, e.db, nil, expr, at)
-	if err != nil {
-		return nil, fmt.Errorf("query %q: %w", expr, err)
-	}
-	defer q.Close()
-	res := q.Exec(ctx)
-	if res.Err != nil {
-		return nil, fmt.Errorf("query %q: %w", expr, res.Err)
-	}
-	return fromPromQL(expr, res.Value)
+	return run(ctx, expr, q, err, func(v parser.Value) (Vector, error) { return fromPromQL(expr, v) })
 }
 
 // Range evaluates expr over [start, end] at step.
 func (e *Embedded) Range(ctx context.Context, expr string, start, end time.Time, step time.Duration) ([]Series, error) {
 	q, err := e.engine.NewRangeQuery(ctx, e.db, nil, expr, start, end, step)
+	return run(ctx, expr, q, err, func(v parser.Value) ([]Series, error) {
+		m, ok := v.(promql.Matrix)
+		if !ok {
+			return nil, fmt.Errorf("query %q: range result is %s, not a matrix", expr, v.Type())
+		}
+		out := make([]Series, len(m))
+		for i, s := range m {
+			out[i].Labels = s.Metric
+			for _, p := range s.Floats {
+				out[i].Points = append(out[i].Points, Point{T: time.UnixMilli(p.T).UTC(), V: p.F})
+			}
+		}
+		return out, nil
+	})
+}
+
+// run executes a prepared query and converts its result before the query's
+// memory is released.
+func run[T any](ctx context.Context, expr string, q promql.Query, err error, convert func(parser.Value) (T, error)) (T, error) {
+	var zero T
 	if err != nil {
-		return nil, fmt.Errorf("query %q: %w", expr, err)
+		return zero, fmt.Errorf("query %q: %w", expr, err)
 	}
 	defer q.Close()
 	res := q.Exec(ctx)
 	if res.Err != nil {
-		return nil, fmt.Errorf("query %q: %w", expr, res.Err)
+		return zero, fmt.Errorf("query %q: %w", expr, res.Err)
 	}
-	m, ok := res.Value.(promql.Matrix)
-	if !ok {
-		return nil, fmt.Errorf("query %q: range result is %s, not a matrix", expr, res.Value.Type())
-	}
-	out := make([]Series, len(m))
-	for i, s := range m {
-		out[i].Labels = s.Metric
-		for _, p := range s.Floats {
-			out[i].Points = append(out[i].Points, Point{T: time.UnixMilli(p.T).UTC(), V: p.F})
-		}
-	}
-	return out, nil
+	return convert(res.Value)
 }
 
-func fromPromQL(expr string, v any) (Vector, error) {
+func fromPromQL(expr string, v parser.Value) (Vector, error) {
 	switch v := v.(type) {
 	case promql.Vector:
 		out := make(Vector, 0, len(v))
