@@ -98,3 +98,28 @@ func TestLogsFollowAcrossRotation(t *testing.T) {
 	appendLine(path, `{"level":"info","msg":"needle two"}`)
 	expect("needle two")
 }
+
+// --journal runs journalctl -o json; a stand-in journalctl on PATH prints
+// the documented export format (the real one needs systemd, absent here).
+func TestLogsJournal(t *testing.T) {
+	dir := t.TempDir()
+	script := `#!/bin/sh
+echo "$@" > "` + dir + `/args"
+echo '{"__REALTIME_TIMESTAMP":"1795428000123456","PRIORITY":"3","SYSLOG_IDENTIFIER":"matchmaking","MESSAGE":"upstream timed out"}'
+echo '{"__REALTIME_TIMESTAMP":"1795428001000000","PRIORITY":"6","SYSLOG_IDENTIFIER":"matchmaking","MESSAGE":"request served"}'
+`
+	os.WriteFile(filepath.Join(dir, "journalctl"), []byte(script), 0o755)
+	path := "PATH=" + dir + ":" + os.Getenv("PATH")
+	code, out, stderr := run(t, []string{path}, "logs", "--journal=matchmaking.service", "-e", "level>=error", "-o", "json")
+	if code != 0 || !strings.Contains(out, `"message":"upstream timed out"`) || strings.Contains(out, "request served") {
+		t.Fatalf("exit %d\n%s%s", code, out, stderr)
+	}
+	args, _ := os.ReadFile(filepath.Join(dir, "args"))
+	if strings.TrimSpace(string(args)) != "-o json --no-pager -u matchmaking.service" {
+		t.Errorf("journalctl args = %q", args)
+	}
+	code, _, stderr = run(t, []string{"PATH=" + t.TempDir()}, "logs", "--journal")
+	if code == 0 || !strings.Contains(stderr, "journalctl not found") {
+		t.Errorf("without journalctl: exit %d %s", code, stderr)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -23,6 +24,7 @@ func (a *app) logsCmd() *cobra.Command {
 	var (
 		filter, since, until string
 		follow, count        bool
+		journal              string
 	)
 	c := &cobra.Command{
 		Use:   "logs [FILE|GLOB|-]...",
@@ -64,6 +66,8 @@ Filter terms, all of which must match:
 				paths = cfg.Logs.Files
 			}
 			switch {
+			case cmd.Flags().Changed("journal"):
+				err = grepJournal(cmd.Context(), journal, f, opts, follow, p)
 			case len(paths) > 0:
 				err = grepFiles(cmd.Context(), paths, f, opts, follow, p, cmd.InOrStdin())
 			case cfg.Server.URL != "":
@@ -85,6 +89,8 @@ Filter terms, all of which must match:
 	fl.StringVar(&until, "until", "", "only lines before this time: a duration ago or RFC 3339")
 	fl.BoolVarP(&follow, "follow", "f", false, "keep reading as lines are written (rotation-safe)")
 	fl.BoolVarP(&count, "count", "c", false, "print only the number of matching lines")
+	fl.StringVar(&journal, "journal", "", `read the systemd journal through journalctl -o json ("" for all units, or a unit name)`)
+	fl.Lookup("journal").NoOptDefVal = " "
 	a.addOutputFlag(c)
 	return c
 }
@@ -254,4 +260,49 @@ func grepServer(ctx context.Context, url, token string, f logs.Filter, opts logs
 func isTerminal(f *os.File) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// grepJournal reads the systemd journal as journalctl's JSON export.
+func grepJournal(ctx context.Context, unit string, f logs.Filter, opts logs.GrepOptions, follow bool, p *logPrinter) error {
+	bin, err := exec.LookPath("journalctl")
+	if err != nil {
+		return errors.New("--journal: journalctl not found (is this a systemd host?)")
+	}
+	args := []string{"-o", "json", "--no-pager"}
+	if u := strings.TrimSpace(unit); u != "" {
+		args = append(args, "-u", u)
+	}
+	if !opts.Since.IsZero() {
+		args = append(args, "--since", opts.Since.Format("2006-01-02 15:04:05"))
+	}
+	if follow {
+		args = append(args, "-f")
+	}
+	c := exec.CommandContext(ctx, bin, args...)
+	out, err := c.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	var stderr strings.Builder
+	c.Stderr = &stderr
+	if err := c.Start(); err != nil {
+		return fmt.Errorf("journalctl: %w", err)
+	}
+	emit := p.emit
+	if follow {
+		emit = func(line []byte, e *logs.Entry) error {
+			err := p.emit(line, e)
+			p.w.Flush()
+			return err
+		}
+	}
+	_, gerr := logs.Grep(out, f, opts, emit)
+	werr := c.Wait()
+	if ctx.Err() != nil {
+		return nil
+	}
+	if werr != nil {
+		return fmt.Errorf("journalctl: %v: %s", werr, strings.TrimSpace(stderr.String()))
+	}
+	return gerr
 }

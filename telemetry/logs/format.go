@@ -30,6 +30,8 @@ func (f *Format) Parse(line []byte) (Entry, bool) {
 var Formats = []*Format{
 	{Name: "json", parse: parseJSONInto, Samples: []string{
 		`{"ts":"2026-11-23T10:00:00.123Z","level":"error","service":"matchmaking","msg":"match candidates query timed out","trace_id":"4f2a","status":503}`,
+		// journalctl -o json
+		`{"__REALTIME_TIMESTAMP":"1795428000123456","PRIORITY":"3","SYSLOG_IDENTIFIER":"matchmaking","_PID":"4242","MESSAGE":"upstream profile-db timed out","_HOSTNAME":"web-1"}`,
 	}},
 	{Name: "logfmt", parse: parseLogfmtInto, Samples: []string{
 		`time=2026-11-23T10:00:00Z level=warn msg="slow request" service=api duration=1.2s request_id=r-81`,

@@ -42,6 +42,11 @@ func TestFormatFields(t *testing.T) {
 		{"python", `2026-11-23 10:00:00,123 - matchmaking.api - WARNING - retrying request`,
 			Entry{Time: time.Date(2026, 11, 23, 10, 0, 0, 123e6, time.UTC), Level: LevelWarn, Service: "matchmaking.api", Message: "retrying request"}},
 	}
+	tests = append(tests, struct {
+		format, line string
+		want         Entry
+	}{"json", `{"__REALTIME_TIMESTAMP":"1795428000123456","PRIORITY":"3","SYSLOG_IDENTIFIER":"matchmaking","_PID":"4242","MESSAGE":"upstream timed out"}`,
+		Entry{Time: time.UnixMicro(1795428000123456).UTC(), Level: LevelError, Service: "matchmaking", Message: "upstream timed out", Fields: map[string]string{"_PID": "4242"}}})
 	time.Local = time.UTC
 	for _, tc := range tests {
 		var f *Format

@@ -50,6 +50,16 @@ func ParseLevel(s string) Level {
 		return LevelDebug
 	}
 	switch lower(s) {
+	case "0", "1", "2": // syslog and journald PRIORITY: emerg, alert, crit
+		return LevelFatal
+	case "3":
+		return LevelError
+	case "4":
+		return LevelWarn
+	case "5", "6":
+		return LevelInfo
+	case "7":
+		return LevelDebug
 	case "trace", "trc":
 		return LevelTrace
 	case "debug", "dbg", "d":

@@ -11,10 +11,10 @@ import (
 
 // Well-known field names, in order of preference.
 var (
-	timeKeys    = []string{"ts", "time", "timestamp", "@timestamp", "t"}
-	levelKeys   = []string{"level", "lvl", "severity", "loglevel"}
-	messageKeys = []string{"msg", "message", "event"}
-	serviceKeys = []string{"service", "app", "svc", "logger"}
+	timeKeys    = []string{"ts", "time", "timestamp", "@timestamp", "t", "__REALTIME_TIMESTAMP"}
+	levelKeys   = []string{"level", "lvl", "severity", "loglevel", "PRIORITY"}
+	messageKeys = []string{"msg", "message", "event", "MESSAGE"}
+	serviceKeys = []string{"service", "app", "svc", "logger", "SYSLOG_IDENTIFIER", "_SYSTEMD_UNIT"}
 	traceKeys   = []string{"trace_id", "traceId", "request_id", "req_id", "transaction_id", "txn_id", "x-request-id"}
 )
 
@@ -87,7 +87,12 @@ func parseTime(s string) time.Time {
 		return t
 	}
 	if f, err := strconv.ParseFloat(s, 64); err == nil {
-		if f > 1e12 { // milliseconds
+		switch {
+		case f > 1e17: // nanoseconds
+			return time.Unix(0, int64(f)).UTC()
+		case f > 1e14: // microseconds (journald's __REALTIME_TIMESTAMP)
+			return time.UnixMicro(int64(f)).UTC()
+		case f > 1e11: // milliseconds
 			return time.UnixMilli(int64(f)).UTC()
 		}
 		sec, frac := int64(f), f-float64(int64(f))
