@@ -3,9 +3,12 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -121,5 +124,26 @@ echo '{"__REALTIME_TIMESTAMP":"1795428001000000","PRIORITY":"6","SYSLOG_IDENTIFI
 	code, _, stderr = run(t, []string{"PATH=" + t.TempDir()}, "logs", "--journal")
 	if code == 0 || !strings.Contains(stderr, "journalctl not found") {
 		t.Errorf("without journalctl: exit %d %s", code, stderr)
+	}
+}
+
+func TestLogsFromLoki(t *testing.T) {
+	now := time.Now()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("query") != `{job="api"}` {
+			http.Error(w, `{"status":"error","error":"unexpected query"}`, 400)
+			return
+		}
+		ts := strconv.FormatInt(now.Add(-time.Minute).UnixNano(), 10)
+		fmt.Fprintf(w, `{"status":"success","data":{"resultType":"streams","result":[{"stream":{"job":"api"},"values":[[%q,"level=error msg=\"upstream timed out\""],[%q,"level=info msg=ok"]]}]}}`, ts, ts)
+	}))
+	defer srv.Close()
+	code, out, stderr := run(t, nil, "logs", "--loki", srv.URL, "--logql", `{job="api"}`, "-e", "level=error")
+	if code != 0 || !strings.Contains(out, "upstream timed out") || strings.Contains(out, "msg=ok") || !strings.Contains(out, "api") {
+		t.Fatalf("exit %d\n%s%s", code, out, stderr)
+	}
+	code, _, stderr = run(t, nil, "logs", "--loki", srv.URL, "--logql", `{job="x"}`)
+	if code == 0 || !strings.Contains(stderr, "unexpected query") {
+		t.Fatalf("bad query: exit %d %s", code, stderr)
 	}
 }

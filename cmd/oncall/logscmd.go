@@ -25,6 +25,8 @@ func (a *app) logsCmd() *cobra.Command {
 		filter, since, until string
 		follow, count        bool
 		journal              string
+		lokiURL, logql       string
+		lokiTenant           string
 	)
 	c := &cobra.Command{
 		Use:   "logs [FILE|GLOB|-]...",
@@ -66,6 +68,8 @@ Filter terms, all of which must match:
 				paths = cfg.Logs.Files
 			}
 			switch {
+			case lokiURL != "":
+				err = grepLoki(cmd.Context(), lokiURL, lokiTenant, logql, f, opts, follow, p)
 			case cmd.Flags().Changed("journal"):
 				err = grepJournal(cmd.Context(), journal, f, opts, follow, p)
 			case len(paths) > 0:
@@ -91,6 +95,9 @@ Filter terms, all of which must match:
 	fl.BoolVarP(&count, "count", "c", false, "print only the number of matching lines")
 	fl.StringVar(&journal, "journal", "", `read the systemd journal through journalctl -o json ("" for all units, or a unit name)`)
 	fl.Lookup("journal").NoOptDefVal = " "
+	fl.StringVar(&lokiURL, "loki", "", "read from a Grafana Loki at this URL (with --logql)")
+	fl.StringVar(&logql, "logql", `{job=~".+"}`, "LogQL stream selector for --loki")
+	fl.StringVar(&lokiTenant, "loki-tenant", "", "X-Scope-OrgID for a multi-tenant Loki")
 	a.addOutputFlag(c)
 	return c
 }
@@ -305,4 +312,48 @@ func grepJournal(ctx context.Context, unit string, f logs.Filter, opts logs.Grep
 		return fmt.Errorf("journalctl: %v: %s", werr, strings.TrimSpace(stderr.String()))
 	}
 	return gerr
+}
+
+// grepLoki queries Loki (the last hour unless --since says otherwise) and
+// with --follow polls for newer lines.
+func grepLoki(ctx context.Context, base, tenant, logql string, f logs.Filter, opts logs.GrepOptions, follow bool, p *logPrinter) error {
+	l, err := logs.NewLoki(base, os.Getenv("ONCALL_LOKI_TOKEN"), tenant)
+	if err != nil {
+		return fmt.Errorf("--loki: %w", err)
+	}
+	start := opts.Since
+	if start.IsZero() {
+		start = time.Now().Add(-time.Hour)
+	}
+	for {
+		end := time.Now()
+		if !opts.Until.IsZero() && opts.Until.Before(end) {
+			end = opts.Until
+		}
+		es, err := l.QueryRange(ctx, logql, start, end, 5000)
+		if err != nil {
+			return err
+		}
+		for _, e := range es {
+			if f.Match(&e) {
+				p.entry(e)
+			}
+			start = e.Time.Add(time.Nanosecond)
+		}
+		p.w.Flush()
+		if len(es) == 5000 {
+			continue
+		}
+		if !follow {
+			return nil
+		}
+		if len(es) == 0 {
+			start = end
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(2 * time.Second):
+		}
+	}
 }
