@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"path/filepath"
+	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/oncallhq/oncall/config"
 	"github.com/oncallhq/oncall/telemetry/logs"
@@ -14,7 +17,9 @@ import (
 type logPipeline struct {
 	patterns []string
 	ring     *logs.Ring
+	mu       sync.Mutex // guards tailers and stats
 	tailers  map[string]*logs.Tailer
+	stats    map[string]logs.TailStats
 }
 
 func newLogPipeline(cfg config.Logs) (*logPipeline, error) {
@@ -23,7 +28,7 @@ func newLogPipeline(cfg config.Logs) (*logPipeline, error) {
 			return nil, err
 		}
 	}
-	return &logPipeline{patterns: cfg.Files, ring: logs.NewRing(cfg.Buffer), tailers: map[string]*logs.Tailer{}}, nil
+	return &logPipeline{patterns: cfg.Files, ring: logs.NewRing(cfg.Buffer), tailers: map[string]*logs.Tailer{}, stats: map[string]logs.TailStats{}}, nil
 }
 
 // After serves entries to the API, oldest first.
@@ -45,11 +50,42 @@ func (l *logPipeline) poll() {
 			}
 		}
 	}
-	for _, t := range l.tailers {
+	for name, t := range l.tailers {
 		if es, _ := t.Poll(); len(es) > 0 {
 			l.ring.Add(es...)
 		}
+		l.mu.Lock()
+		l.stats[name] = t.Stats()
+		l.mu.Unlock()
 	}
+}
+
+var (
+	logLinesDesc   = prometheus.NewDesc("oncall_log_lines_total", "Log lines read, by file and outcome (read, unparsed, cut at the length limit).", []string{"file", "outcome"}, nil)
+	logEventsDesc  = prometheus.NewDesc("oncall_log_file_events_total", "Rotations and truncations seen, by file.", []string{"file", "event"}, nil)
+	logDroppedDesc = prometheus.NewDesc("oncall_log_buffer_dropped_total", "Log entries evicted from the in-memory buffer.", nil, nil)
+)
+
+// Describe implements prometheus.Collector: every dropped or unparsed line
+// is visible on /metrics.
+func (l *logPipeline) Describe(ch chan<- *prometheus.Desc) {
+	ch <- logLinesDesc
+	ch <- logEventsDesc
+	ch <- logDroppedDesc
+}
+
+// Collect implements prometheus.Collector.
+func (l *logPipeline) Collect(ch chan<- prometheus.Metric) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for name, st := range l.stats {
+		ch <- prometheus.MustNewConstMetric(logLinesDesc, prometheus.CounterValue, float64(st.Lines), name, "read")
+		ch <- prometheus.MustNewConstMetric(logLinesDesc, prometheus.CounterValue, float64(st.Unparsed), name, "unparsed")
+		ch <- prometheus.MustNewConstMetric(logLinesDesc, prometheus.CounterValue, float64(st.LongLines), name, "cut")
+		ch <- prometheus.MustNewConstMetric(logEventsDesc, prometheus.CounterValue, float64(st.Rotations), name, "rotation")
+		ch <- prometheus.MustNewConstMetric(logEventsDesc, prometheus.CounterValue, float64(st.Truncations), name, "truncation")
+	}
+	ch <- prometheus.MustNewConstMetric(logDroppedDesc, prometheus.CounterValue, float64(l.ring.Dropped()))
 }
 
 func (l *logPipeline) run(ctx context.Context) error {

@@ -36,6 +36,8 @@ func TestServeSurvivesSIGKILL(t *testing.T) {
         labels: {severity: page}
         annotations: {summary: checkout is unhealthy, runbook_url: "https://runbooks/checkout"}
 `), 0o600)
+	logFile := filepath.Join(dir, "app.log")
+	os.WriteFile(logFile, []byte("{\"level\":\"error\",\"msg\":\"checkout failed\"}\nnot structured at all\n"), 0o600)
 	addr := freeAddr(t)
 	cfgPath := filepath.Join(dir, "oncall.yaml")
 	os.WriteFile(cfgPath, []byte(fmt.Sprintf(`state_dir: %s
@@ -48,7 +50,8 @@ alerts:
   routes: [{name: page, matchers: ['severity="page"'], group_by: [service], policy: default}]
 schedules: [{name: p, users: [alice], start: 2026-01-05T09:00:00Z}]
 policies: [{name: default, steps: [{name: primary on-call, targets: [{schedule: p}], ack_timeout: 1h}]}]
-`, filepath.Join(dir, "state"), addr, target.URL+"/metrics")), 0o600)
+logs: {files: [%q]}
+`, filepath.Join(dir, "state"), addr, target.URL+"/metrics", logFile)), 0o600)
 	pagesLog := filepath.Join(dir, "state", "pages.log")
 	base := "http://" + addr
 
@@ -69,6 +72,16 @@ policies: [{name: default, steps: [{name: primary on-call, targets: [{schedule: 
 	getJSON(t, base+"/api/v1/alerts", &alertsBefore)
 	if len(before) != 1 || len(alertsBefore) != 1 {
 		t.Fatalf("before kill: %d incidents, %d alerts", len(before), len(alertsBefore))
+	}
+
+	// Tailed logs are served, and unparsed lines are counted on /metrics.
+	eventually(t, 10*time.Second, "the log lines counted", func() bool {
+		return strings.Contains(get(base+"/metrics"), `oncall_log_lines_total{file="`+logFile+`",outcome="unparsed"} 1`)
+	})
+	var entries []map[string]any
+	getJSON(t, base+"/api/v1/logs", &entries)
+	if len(entries) != 2 || entries[0]["message"] != "checkout failed" || entries[1]["message"] != "not structured at all" {
+		t.Fatalf("logs: %v", entries)
 	}
 
 	// The CLI reads the same server.
@@ -103,6 +116,16 @@ policies: [{name: default, steps: [{name: primary on-call, targets: [{schedule: 
 		b, _ := os.ReadFile(pagesLog)
 		t.Fatalf("%d pages after restart, want 1:\n%s", n, b)
 	}
+}
+
+func get(url string) string {
+	resp, err := http.Get(url)
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
 }
 
 func countLines(path string) int {

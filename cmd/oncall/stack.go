@@ -85,7 +85,7 @@ func newStack(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *stac
 	s.closers = append(s.closers, s.console.Close)
 
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), s.logs)
 	dir := directory(cfg)
 	policy := cfg.OnCallPolicy
 	if policy == "" && len(cfg.Policies) > 0 {
