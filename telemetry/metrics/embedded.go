@@ -203,3 +203,14 @@ func (e *Embedded) appender(ctx context.Context) storage.Appender { return e.db.
 
 // staleNaN marks a series as gone, as Prometheus does.
 var staleNaN = math.Float64frombits(value.StaleNaN)
+
+// Append adds one sample directly, bypassing the scraper: for backfill
+// and for rule unit tests that load their input series.
+func (e *Embedded) Append(ls labels.Labels, t time.Time, v float64) error {
+	app := e.appender(context.Background())
+	if _, err := app.Append(0, ls, t.UnixMilli(), v); err != nil {
+		app.Rollback()
+		return fmt.Errorf("append %s: %w", ls, err)
+	}
+	return app.Commit()
+}
