@@ -79,6 +79,16 @@ type Target struct {
 type Logs struct {
 	Files  []string `yaml:"files"`
 	Buffer int      `yaml:"buffer"`
+	// Rules count the lines matching a filter as the metric
+	// oncall_log_matches_total{rule="NAME"}, which alerting rules can use.
+	Rules []LogRule `yaml:"rules"`
+}
+
+// LogRule counts log lines that match a filter (the filter language of
+// oncall logs and the console).
+type LogRule struct {
+	Name   string `yaml:"name"`
+	Filter string `yaml:"filter"`
 }
 
 // Alerts configures rule evaluation and routing.

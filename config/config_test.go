@@ -83,3 +83,15 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestLogRuleValidation(t *testing.T) {
+	_, err := Parse("x.yaml", []byte("logs:\n  rules:\n    - {name: a, filter: 'level>=loud'}\n    - {name: a, filter: ''}\n"))
+	if err == nil {
+		t.Fatal("want errors")
+	}
+	for _, w := range []string{`x.yaml:3: logs.rules[0].filter: filter: column 1: unknown level "loud"`, `x.yaml:4: logs.rules[1].name: duplicate log rule "a"`, "logs.rules[1].filter: must not be empty"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("missing %q in:\n%v", w, err)
+		}
+	}
+}

@@ -10,8 +10,11 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/prometheus/common/model"
+
 	"github.com/oncallhq/oncall/alerts"
 	"github.com/oncallhq/oncall/incidents/oncall"
+	"github.com/oncallhq/oncall/telemetry/logs"
 )
 
 // Problem is one thing wrong with a configuration.
@@ -82,6 +85,22 @@ func (c Config) Validate() error {
 	}
 	if c.Logs.Buffer <= 0 {
 		add("logs.buffer", "must be positive")
+	}
+	seenRules := map[string]bool{}
+	for i, r := range c.Logs.Rules {
+		f := fmt.Sprintf("logs.rules[%d]", i)
+		if !model.LabelValue(r.Name).IsValid() || r.Name == "" {
+			add(f+".name", "must not be empty")
+		}
+		if seenRules[r.Name] {
+			add(f+".name", "duplicate log rule %q", r.Name)
+		}
+		seenRules[r.Name] = true
+		if _, err := logs.ParseFilter(r.Filter); err != nil {
+			add(f+".filter", "%v", err)
+		} else if strings.TrimSpace(r.Filter) == "" {
+			add(f+".filter", "must not be empty (it would count every line)")
+		}
 	}
 	schedules := map[string]oncall.Schedule{}
 	for i, s := range c.Schedules {

@@ -21,7 +21,7 @@ func TestDemoFilesAreValid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(set.Rules) != 3 {
+	if len(set.Rules) != 4 {
 		t.Fatalf("%d rules", len(set.Rules))
 	}
 	for _, r := range set.Rules {

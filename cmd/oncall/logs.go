@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"time"
@@ -17,9 +18,20 @@ import (
 type logPipeline struct {
 	patterns []string
 	ring     *logs.Ring
-	mu       sync.Mutex // guards tailers and stats
+	rules    []logRule
+	mu       sync.Mutex // guards tailers, stats and rule counts
 	tailers  map[string]*logs.Tailer
 	stats    map[string]logs.TailStats
+	// record, when set, receives each rule's count after every poll (the
+	// embedded TSDB), so alerting rules can use it without a scrape.
+	record func(name string, count float64, at time.Time)
+}
+
+// logRule counts the log lines that match a filter.
+type logRule struct {
+	name   string
+	filter logs.Filter
+	count  uint64
 }
 
 func newLogPipeline(cfg config.Logs) (*logPipeline, error) {
@@ -28,7 +40,15 @@ func newLogPipeline(cfg config.Logs) (*logPipeline, error) {
 			return nil, err
 		}
 	}
-	return &logPipeline{patterns: cfg.Files, ring: logs.NewRing(cfg.Buffer), tailers: map[string]*logs.Tailer{}, stats: map[string]logs.TailStats{}}, nil
+	l := &logPipeline{patterns: cfg.Files, ring: logs.NewRing(cfg.Buffer), tailers: map[string]*logs.Tailer{}, stats: map[string]logs.TailStats{}}
+	for _, r := range cfg.Rules {
+		f, err := logs.ParseFilter(r.Filter)
+		if err != nil {
+			return nil, fmt.Errorf("logs.rules %q: %w", r.Name, err)
+		}
+		l.rules = append(l.rules, logRule{name: r.Name, filter: f})
+	}
+	return l, nil
 }
 
 // After serves entries to the API, oldest first.
@@ -51,12 +71,28 @@ func (l *logPipeline) poll() {
 		}
 	}
 	for name, t := range l.tailers {
-		if es, _ := t.Poll(); len(es) > 0 {
+		es, _ := t.Poll()
+		if len(es) > 0 {
 			l.ring.Add(es...)
 		}
 		l.mu.Lock()
 		l.stats[name] = t.Stats()
+		for i := range l.rules {
+			for j := range es {
+				if l.rules[i].filter.Match(&es[j]) {
+					l.rules[i].count++
+				}
+			}
+		}
 		l.mu.Unlock()
+	}
+	if l.record != nil {
+		now := time.Now()
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		for _, r := range l.rules {
+			l.record(r.name, float64(r.count), now)
+		}
 	}
 }
 
@@ -64,7 +100,12 @@ var (
 	logLinesDesc   = prometheus.NewDesc("oncall_log_lines_total", "Log lines read, by file and outcome (read, unparsed, cut at the length limit).", []string{"file", "outcome"}, nil)
 	logEventsDesc  = prometheus.NewDesc("oncall_log_file_events_total", "Rotations and truncations seen, by file.", []string{"file", "event"}, nil)
 	logDroppedDesc = prometheus.NewDesc("oncall_log_buffer_dropped_total", "Log entries evicted from the in-memory buffer.", nil, nil)
+	// LogMatchesMetric is what log rules count into; alerting rules use it.
+	logMatchesDesc = prometheus.NewDesc(logMatchesMetric, "Log lines matching each log rule's filter.", []string{"rule"}, nil)
 )
+
+// logMatchesMetric is the counter log rules feed.
+const logMatchesMetric = "oncall_log_matches_total"
 
 // Describe implements prometheus.Collector: every dropped or unparsed line
 // is visible on /metrics.
@@ -72,6 +113,7 @@ func (l *logPipeline) Describe(ch chan<- *prometheus.Desc) {
 	ch <- logLinesDesc
 	ch <- logEventsDesc
 	ch <- logDroppedDesc
+	ch <- logMatchesDesc
 }
 
 // Collect implements prometheus.Collector.
@@ -86,10 +128,13 @@ func (l *logPipeline) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(logEventsDesc, prometheus.CounterValue, float64(st.Truncations), name, "truncation")
 	}
 	ch <- prometheus.MustNewConstMetric(logDroppedDesc, prometheus.CounterValue, float64(l.ring.Dropped()))
+	for _, r := range l.rules {
+		ch <- prometheus.MustNewConstMetric(logMatchesDesc, prometheus.CounterValue, float64(r.count), r.name)
+	}
 }
 
 func (l *logPipeline) run(ctx context.Context) error {
-	if len(l.patterns) == 0 {
+	if len(l.patterns) == 0 && len(l.rules) == 0 {
 		<-ctx.Done()
 		return ctx.Err()
 	}

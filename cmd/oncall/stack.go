@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/prometheus/model/labels"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/oncallhq/oncall/alerts"
@@ -69,6 +70,16 @@ func newStack(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *stac
 	}
 	if s.logs, err = newLogPipeline(cfg.Logs); err != nil {
 		return nil, err
+	}
+	if s.embedded != nil {
+		// Log rule counts go straight into the embedded TSDB, labelled like
+		// a scrape of oncall itself, so alerting rules see them at once.
+		s.logs.record = func(name string, count float64, at time.Time) {
+			ls := labels.FromStrings("__name__", logMatchesMetric, "job", "oncall", "rule", name)
+			if err := s.embedded.Append(ls, at, count); err != nil {
+				log.Debug("record log rule", "rule", name, "err", err)
+			}
+		}
 	}
 	state := cfg.StatePath()
 	if s.store, err = store.OpenSQLite(filepath.Join(state, "oncall.db")); err != nil {
