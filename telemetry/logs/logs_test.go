@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync/atomic"
 	"strings"
 	"testing"
 	"time"
@@ -209,5 +210,63 @@ TimeoutError: query timed out
 	}
 	if tl.Stats().Lines != 6 {
 		t.Errorf("lines = %d, want 6", tl.Stats().Lines)
+	}
+}
+
+// A writer appends and rotates by rename while the tailer polls
+// concurrently, with up to 500 unread lines in the file being rotated away:
+// every line is read exactly once, in order. (A file rotated away entirely
+// before the tailer ever opened it is lost, as with tail -F; logrotate runs
+// far less often than a poll.)
+func TestTailerUnderConcurrentWriter(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "app.log")
+	const total = 3000
+	var seen atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f, _ := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		for i := 1; i <= total; i++ {
+			fmt.Fprintf(f, "{\"msg\":\"line %d\"}\n", i)
+			switch {
+			case i%1000 == 0: // rotate: rename, then a new file
+				for seen.Load() < int64(i-500) {
+					runtime.Gosched()
+				}
+				f.Close()
+				os.Rename(path, fmt.Sprintf("%s.%d", path, i))
+				f, _ = os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+			}
+		}
+		f.Close()
+	}()
+	tl := NewTailer(path, false)
+	defer tl.Close()
+	var got []string
+	poll := func() {
+		es, err := tl.Poll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, messages(es)...)
+		seen.Store(int64(len(got)))
+	}
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		default:
+			poll()
+		}
+	}
+	poll()
+	poll()
+	if len(got) != total {
+		t.Fatalf("read %d lines, want %d (rotations %d)", len(got), total, tl.Stats().Rotations)
+	}
+	for i, m := range got {
+		if m != fmt.Sprintf("line %d", i+1) {
+			t.Fatalf("line %d is %q", i+1, m)
+		}
 	}
 }

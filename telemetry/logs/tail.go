@@ -87,6 +87,13 @@ func (t *Tailer) Poll() ([]Entry, error) {
 			return out, fmt.Errorf("tail %q: %w", t.path, err)
 		}
 		if inode(st) != t.ino {
+			// Rotated: lines may have reached the old file after the drain
+			// above and before the rename; read them before letting go.
+			got, err := t.drain()
+			out = append(out, got...)
+			if err != nil {
+				return out, err
+			}
 			t.stats.Rotations++
 			t.f.Close()
 			t.f, t.partial, t.long = nil, nil, false
