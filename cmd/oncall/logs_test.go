@@ -12,6 +12,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
 )
 
 func writeLog(t *testing.T) (string, time.Time) {
@@ -130,6 +133,16 @@ echo '{"__REALTIME_TIMESTAMP":"1795428001000000","PRIORITY":"6","SYSLOG_IDENTIFI
 func TestLogsFromLoki(t *testing.T) {
 	now := time.Now()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/loki/api/v1/tail" {
+			c, err := websocket.Accept(w, r, nil)
+			if err != nil {
+				return
+			}
+			ts := strconv.FormatInt(time.Now().UnixNano(), 10)
+			wsjson.Write(r.Context(), c, map[string]any{"streams": []any{map[string]any{"stream": map[string]string{"job": "api"}, "values": [][2]string{{ts, `level=error msg="live failure"`}}}}})
+			c.Close(websocket.StatusNormalClosure, "")
+			return
+		}
 		if r.URL.Query().Get("query") != `{job="api"}` {
 			http.Error(w, `{"status":"error","error":"unexpected query"}`, 400)
 			return
@@ -141,6 +154,10 @@ func TestLogsFromLoki(t *testing.T) {
 	code, out, stderr := run(t, nil, "logs", "--loki", srv.URL, "--logql", `{job="api"}`, "-e", "level=error")
 	if code != 0 || !strings.Contains(out, "upstream timed out") || strings.Contains(out, "msg=ok") || !strings.Contains(out, "api") {
 		t.Fatalf("exit %d\n%s%s", code, out, stderr)
+	}
+	code, out, stderr = run(t, nil, "logs", "--loki", srv.URL, "--logql", `{job="api"}`, "-e", "level=error", "-f")
+	if code != 0 || !strings.Contains(out, "upstream timed out") || !strings.Contains(out, "live failure") {
+		t.Fatalf("follow: exit %d\n%s%s", code, out, stderr)
 	}
 	code, _, stderr = run(t, nil, "logs", "--loki", srv.URL, "--logql", `{job="x"}`)
 	if code == 0 || !strings.Contains(stderr, "unexpected query") {

@@ -315,7 +315,7 @@ func grepJournal(ctx context.Context, unit string, f logs.Filter, opts logs.Grep
 }
 
 // grepLoki queries Loki (the last hour unless --since says otherwise) and
-// with --follow polls for newer lines.
+// with --follow tails it live over Loki's WebSocket API.
 func grepLoki(ctx context.Context, base, tenant, logql string, f logs.Filter, opts logs.GrepOptions, follow bool, p *logPrinter) error {
 	l, err := logs.NewLoki(base, os.Getenv("ONCALL_LOKI_TOKEN"), tenant)
 	if err != nil {
@@ -325,11 +325,11 @@ func grepLoki(ctx context.Context, base, tenant, logql string, f logs.Filter, op
 	if start.IsZero() {
 		start = time.Now().Add(-time.Hour)
 	}
+	end := time.Now()
+	if !opts.Until.IsZero() && opts.Until.Before(end) {
+		end = opts.Until
+	}
 	for {
-		end := time.Now()
-		if !opts.Until.IsZero() && opts.Until.Before(end) {
-			end = opts.Until
-		}
 		es, err := l.QueryRange(ctx, logql, start, end, 5000)
 		if err != nil {
 			return err
@@ -341,19 +341,22 @@ func grepLoki(ctx context.Context, base, tenant, logql string, f logs.Filter, op
 			start = e.Time.Add(time.Nanosecond)
 		}
 		p.w.Flush()
-		if len(es) == 5000 {
-			continue
-		}
-		if !follow {
-			return nil
-		}
-		if len(es) == 0 {
-			start = end
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(2 * time.Second):
+		if len(es) < 5000 {
+			break
 		}
 	}
+	if !follow {
+		return nil
+	}
+	return l.Tail(ctx, logql, end, func(es []logs.Entry, dropped int) error {
+		for _, e := range es {
+			if f.Match(&e) {
+				p.entry(e)
+			}
+		}
+		if dropped > 0 {
+			fmt.Fprintf(os.Stderr, "oncall: loki dropped %d entries (reading too slowly)\n", dropped)
+		}
+		return p.w.Flush()
+	})
 }

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
 )
 
 // fakeLoki implements the documented query_range contract: streams of
@@ -94,5 +97,51 @@ func TestLokiQueryRange(t *testing.T) {
 	}
 	if _, err := NewLoki("loki:3100", "", ""); err == nil {
 		t.Error("want a bad URL error")
+	}
+}
+
+// The tail endpoint per Loki's documented WebSocket protocol: JSON frames of
+// streams and dropped_entries, then a normal close.
+func TestLokiTail(t *testing.T) {
+	var gotQuery, gotTenant string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/loki/api/v1/tail" {
+			http.NotFound(w, r)
+			return
+		}
+		gotQuery, gotTenant = r.URL.Query().Get("query"), r.Header.Get("X-Scope-OrgID")
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		ts := func(s int) string {
+			return strconv.FormatInt(time.Date(2026, 11, 23, 10, 0, s, 0, time.UTC).UnixNano(), 10)
+		}
+		wsjson.Write(r.Context(), c, map[string]any{"streams": []any{
+			map[string]any{"stream": map[string]string{"job": "api"}, "values": [][2]string{{ts(2), "level=error msg=second"}, {ts(1), "level=info msg=first"}}},
+		}})
+		wsjson.Write(r.Context(), c, map[string]any{"streams": []any{}, "dropped_entries": []any{
+			map[string]any{"labels": map[string]string{"job": "api"}, "timestamp": ts(3)},
+			map[string]any{"labels": map[string]string{"job": "api"}, "timestamp": ts(4)},
+		}})
+		c.Close(websocket.StatusNormalClosure, "done")
+	}))
+	defer srv.Close()
+	l, _ := NewLoki(srv.URL, "", "tenant-1")
+	var msgs []string
+	dropped := 0
+	err := l.Tail(context.Background(), `{job="api"}`, time.Now(), func(es []Entry, d int) error {
+		msgs = append(msgs, messages(es)...)
+		dropped += d
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(msgs, ",") != "first,second" || dropped != 2 {
+		t.Errorf("messages %v (want time order), dropped %d", msgs, dropped)
+	}
+	if gotQuery != `{job="api"}` || gotTenant != "tenant-1" {
+		t.Errorf("query %q tenant %q", gotQuery, gotTenant)
 	}
 }
