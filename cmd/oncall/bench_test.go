@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -18,7 +20,7 @@ func BenchmarkDemoFirstFrame(b *testing.B) {
 	bin := binary(b)
 	var total time.Duration
 	for i := 0; b.Loop(); i++ {
-		session := "oncall-bench"
+		session := fmt.Sprintf("oncall-bench-%d", os.Getpid())
 		dir := b.TempDir()
 		start := time.Now()
 		if out, err := exec.Command(tmux, "-f", "/dev/null", "new-session", "-d", "-s", session, "-x", "120", "-y", "40",

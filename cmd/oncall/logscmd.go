@@ -196,13 +196,22 @@ func grepFiles(ctx context.Context, patterns []string, f logs.Filter, opts logs.
 		size, _ := fh.Seek(0, io.SeekEnd)
 		fh.Seek(0, io.SeekStart)
 		_, err = logs.Grep(io.LimitReader(fh, size), f, opts, p.emit)
-		fh.Close()
 		if err != nil {
+			fh.Close()
 			return fmt.Errorf("%s: %w", name, err)
 		}
-		if follow {
-			tailers = append(tailers, logs.NewTailerAt(name, size))
+		if !follow {
+			fh.Close()
+			continue
 		}
+		// Follow from the very file searched, even if it is rotated away
+		// before the first poll.
+		tl, err := logs.NewTailerFrom(fh, name, size)
+		if err != nil {
+			fh.Close()
+			return err
+		}
+		tailers = append(tailers, tl)
 	}
 	if !follow {
 		return nil

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -30,7 +32,7 @@ func TestDemoInTmux(t *testing.T) {
 	}
 	primary, _ := cfg.Schedules[0].At(time.Now(), 0)
 
-	session := "oncall-e2e-" + strings.ReplaceAll(t.Name(), "/", "-")
+	session := fmt.Sprintf("oncall-e2e-%d", os.Getpid()) // unique: test runs may overlap
 	sh := func(args ...string) string {
 		out, err := exec.Command(tmux, args...).CombinedOutput()
 		if err != nil {

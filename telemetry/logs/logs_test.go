@@ -270,3 +270,26 @@ func TestTailerUnderConcurrentWriter(t *testing.T) {
 		}
 	}
 }
+
+// A tailer handed an open file keeps its offset on that file: a rotation
+// before the first poll does not make it skip the start of the new file.
+func TestTailerFromOpenFileAcrossEarlyRotation(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.log")
+	appendFile(t, path, "msg=searched\n")
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl, err := NewTailerFrom(f, path, 13)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tl.Close()
+	appendFile(t, path, "msg=one\n")
+	os.Rename(path, path+".1")
+	appendFile(t, path, "msg=two\n")
+	got, err := tl.Poll()
+	if err != nil || fmt.Sprint(messages(got)) != "[one two]" {
+		t.Fatalf("got %q, %v", messages(got), err)
+	}
+}

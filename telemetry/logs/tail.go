@@ -29,7 +29,6 @@ type TailStats struct {
 type Tailer struct {
 	path    string
 	fromEnd bool
-	startAt int64 // offset of the first read, for NewTailerAt
 	f       *os.File
 	ino     uint64
 	off     int64
@@ -49,10 +48,18 @@ func NewTailer(path string, fromEnd bool) *Tailer {
 	return &Tailer{path: path, fromEnd: fromEnd, buf: make([]byte, 64<<10)}
 }
 
-// NewTailerAt returns a tailer for path that starts at byte offset off, for
-// following a file whose first off bytes were already read some other way.
-func NewTailerAt(path string, off int64) *Tailer {
-	return &Tailer{path: path, startAt: off, buf: make([]byte, 64<<10)}
+// NewTailerFrom returns a tailer that continues from offset off of the
+// already open file f, which was opened at path; later rotations of path are
+// followed as usual. Handing over the open file (rather than a path and an
+// offset) keeps a rotation between the first read and the first poll from
+// applying the offset to the new file.
+func NewTailerFrom(f *os.File, path string, off int64) (*Tailer, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("tail %q: %w", path, err)
+	}
+	t := &Tailer{path: path, f: f, ino: inode(st), off: off, buf: make([]byte, 64<<10)}
+	return t, nil
 }
 
 // Path is the followed path.
@@ -125,9 +132,6 @@ func (t *Tailer) open() error {
 	if t.fromEnd {
 		t.off = st.Size()
 		t.fromEnd = false
-	}
-	if t.startAt > 0 {
-		t.off, t.startAt = min(t.startAt, st.Size()), 0
 	}
 	return nil
 }
