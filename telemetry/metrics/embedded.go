@@ -2,62 +2,94 @@ package metrics
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
-	"math"
-	"net/http"
+	"net/url"
 	"os"
 	"sync"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
-	"github.com/prometheus/prometheus/model/value"
 	"github.com/prometheus/prometheus/promql"
-	"github.com/prometheus/prometheus/promql/parser"
-	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb"
 )
 
 // Target is one /metrics endpoint the embedded scraper reads.
 type Target struct {
+	// Job becomes the job label of every series scraped from the target.
 	Job string
+	// URL is the full address of the endpoint, e.g. http://127.0.0.1:9100/metrics.
 	URL string
+}
+
+// Validate reports whether the target can be scraped.
+func (t Target) Validate() error {
+	if t.Job == "" {
+		return fmt.Errorf("target %q: job is empty", t.URL)
+	}
+	u, err := url.Parse(t.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("target %q of job %q: want an http(s)://host[:port]/path url", t.URL, t.Job)
+	}
+	return nil
 }
 
 // TargetHealth is the outcome of a target's last scrape.
 type TargetHealth struct {
 	Target     Target
 	Up         bool
-	LastScrape time.Time
-	LastError  string
+	LastScrape time.Time // the timestamp the last scrape's samples carry
+	LastError  string    // empty when the last scrape succeeded
 }
 
 // EmbeddedOptions configure an Embedded source.
 type EmbeddedOptions struct {
 	// Dir is the TSDB directory; "" uses a temporary one removed by Close.
-	Dir            string
-	Retention      time.Duration // default 2h
-	ScrapeInterval time.Duration // default 15s
-	ScrapeTimeout  time.Duration // default min(10s, interval)
-	Targets        []Target
-	Logger         *slog.Logger
+	Dir string
+	// Retention is how long samples are kept; default 2h.
+	Retention time.Duration
+	// ScrapeInterval is the period of Run; default 15s.
+	ScrapeInterval time.Duration
+	// ScrapeTimeout bounds one scrape of one target; default min(10s, ScrapeInterval).
+	ScrapeTimeout time.Duration
+	// Targets are the endpoints scraped.
+	Targets []Target
+	// Logger receives scrape and TSDB events; nil discards them.
+	Logger *slog.Logger
 }
+
+// Default engine settings, those of a stock Prometheus.
+const (
+	defaultLookbackDelta = 5 * time.Minute
+	defaultQueryTimeout  = 30 * time.Second
+	defaultMaxSamples    = 50_000_000
+	// defaultSubqueryStep is the step of a subquery written without one
+	// (`x[30m:]`): Prometheus uses its evaluation interval, 1m by default.
+	defaultSubqueryStep = time.Minute
+)
+
+// errClosed is returned by an Embedded used after Close.
+var errClosed = errors.New("embedded metrics: closed")
 
 // Embedded scrapes its targets into an in-process TSDB and answers queries
 // with the real PromQL engine — what a small Prometheus would do, in-process.
+// It is safe for concurrent use.
 type Embedded struct {
-	opts   EmbeddedOptions
-	db     *tsdb.DB
-	engine *promql.Engine
-	client *http.Client
-	tmpDir string
-
-	mu      sync.Mutex
+	opts    EmbeddedOptions
+	db      *tsdb.DB
+	engine  *promql.Engine
+	tmpDir  string
 	targets []*targetState
+
+	// life guards closed: scrapes and queries hold it for reading, Close
+	// for writing, so the TSDB is never closed under a running query.
+	life   sync.RWMutex
+	closed bool
 }
 
-// NewEmbedded opens the TSDB and prepares the scraper; scraping starts with
-// Run or ScrapeOnce.
+// NewEmbedded validates opts, opens the TSDB and prepares the scraper;
+// scraping starts with Run or ScrapeOnce.
 func NewEmbedded(opts EmbeddedOptions) (*Embedded, error) {
 	if opts.Retention <= 0 {
 		opts.Retention = 2 * time.Hour
@@ -68,15 +100,31 @@ func NewEmbedded(opts EmbeddedOptions) (*Embedded, error) {
 	if opts.ScrapeTimeout <= 0 {
 		opts.ScrapeTimeout = min(10*time.Second, opts.ScrapeInterval)
 	}
+	if opts.ScrapeTimeout > opts.ScrapeInterval {
+		return nil, fmt.Errorf("embedded metrics: scrape timeout %q is longer than the scrape interval %q",
+			opts.ScrapeTimeout.String(), opts.ScrapeInterval.String())
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	e := &Embedded{opts: opts, client: &http.Client{}}
+	seen := map[Target]bool{}
+	e := &Embedded{opts: opts}
+	for _, t := range opts.Targets {
+		if err := t.Validate(); err != nil {
+			return nil, fmt.Errorf("embedded metrics: %w", err)
+		}
+		if seen[t] {
+			return nil, fmt.Errorf("embedded metrics: target %q of job %q listed twice", t.URL, t.Job)
+		}
+		seen[t] = true
+		e.targets = append(e.targets, newTargetState(t))
+	}
+
 	dir := opts.Dir
 	if dir == "" {
 		d, err := os.MkdirTemp("", "oncall-tsdb-")
 		if err != nil {
-			return nil, fmt.Errorf("embedded tsdb: %w", err)
+			return nil, fmt.Errorf("embedded metrics: %w", err)
 		}
 		dir, e.tmpDir = d, d
 	}
@@ -84,42 +132,77 @@ func NewEmbedded(opts EmbeddedOptions) (*Embedded, error) {
 	tOpts.RetentionDuration = opts.Retention.Milliseconds()
 	tOpts.MinBlockDuration = min(tOpts.MinBlockDuration, opts.Retention.Milliseconds())
 	tOpts.MaxBlockDuration = tOpts.MinBlockDuration
-	db, err := tsdb.Open(dir, nil, nil, tOpts, nil)
+	// The TSDB narrates WAL replays and compactions at Info; keep warnings.
+	quiet := slog.New(minLevel{opts.Logger.Handler(), slog.LevelWarn})
+	db, err := tsdb.Open(dir, quiet, nil, tOpts, nil)
 	if err != nil {
-		e.cleanup()
-		return nil, fmt.Errorf("embedded tsdb %q: %w", dir, err)
+		e.removeTmp()
+		return nil, fmt.Errorf("embedded metrics: open tsdb %q: %w", dir, err)
 	}
 	e.db = db
 	e.engine = promql.NewEngine(promql.EngineOpts{
-		MaxSamples: 50_000_000, Timeout: 30 * time.Second, LookbackDelta: 5 * time.Minute,
-		EnableAtModifier: true, EnableNegativeOffset: true,
+		Logger:                   quiet,
+		MaxSamples:               defaultMaxSamples,
+		Timeout:                  defaultQueryTimeout,
+		LookbackDelta:            defaultLookbackDelta,
+		NoStepSubqueryIntervalFn: func(int64) int64 { return defaultSubqueryStep.Milliseconds() },
+		EnableAtModifier:         true,
+		EnableNegativeOffset:     true,
 	})
-	for _, t := range opts.Targets {
-		e.targets = append(e.targets, newTargetState(t))
-	}
 	return e, nil
 }
 
-func (e *Embedded) cleanup() {
+// minLevel drops records below min.
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(as []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(as), h.min}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{h.Handler.WithGroup(name), h.min}
+}
+
+func (e *Embedded) removeTmp() {
 	if e.tmpDir != "" {
 		os.RemoveAll(e.tmpDir)
 	}
 }
 
-// Close closes the TSDB (and removes it when it was temporary).
+// Close closes the TSDB, removing it when it was temporary. It waits for
+// running scrapes and queries; later calls return nil, and later scrapes
+// and queries fail.
 func (e *Embedded) Close() error {
-	err := e.db.Close()
-	e.cleanup()
-	return err
+	e.life.Lock()
+	defer e.life.Unlock()
+	if e.closed {
+		return nil
+	}
+	e.closed = true
+	err := errors.Join(e.engine.Close(), e.db.Close())
+	e.removeTmp()
+	if err != nil {
+		return fmt.Errorf("embedded metrics: close: %w", err)
+	}
+	return nil
 }
 
-// Run scrapes every target each ScrapeInterval until ctx is done.
+// Run scrapes every target now and then every ScrapeInterval, stamping
+// samples with time.Now, until ctx is done; it returns ctx's error. Failed
+// scrapes are logged and visible in Targets.
 func (e *Embedded) Run(ctx context.Context) error {
 	t := time.NewTicker(e.opts.ScrapeInterval)
 	defer t.Stop()
 	for {
-		if err := e.ScrapeOnce(ctx, time.Now()); err != nil && ctx.Err() == nil {
-			e.opts.Logger.Debug("scrape", "err", err)
+		if err := e.ScrapeOnce(ctx, time.Now()); errors.Is(err, errClosed) {
+			return err
 		}
 		select {
 		case <-ctx.Done():
@@ -129,88 +212,54 @@ func (e *Embedded) Run(ctx context.Context) error {
 	}
 }
 
-// Targets reports the health of every target.
+// Targets reports the health of every target, in the order of the options.
 func (e *Embedded) Targets() []TargetHealth {
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	out := make([]TargetHealth, len(e.targets))
 	for i, t := range e.targets {
-		out[i] = t.health
+		out[i] = t.Health()
 	}
 	return out
 }
 
-// Instant evaluates expr at one instant.
+// Instant evaluates expr at one instant. A scalar result is one sample with
+// empty labels; errors quote expr.
 func (e *Embedded) Instant(ctx context.Context, expr string, at time.Time) (Vector, error) {
+	e.life.RLock()
+	defer e.life.RUnlock()
+	if e.closed {
+		return nil, fmt.Errorf("query %q: %w", expr, errClosed)
+	}
 	q, err := e.engine.NewInstantQuery(ctx, e.db, nil, expr, at)
-	return run(ctx, expr, q, err, func(v parser.Value) (Vector, error) { return fromPromQL(expr, v) })
+	return run(ctx, expr, q, err, func(v promqlValue) (Vector, error) { return instantResult(expr, v) })
 }
 
-// Range evaluates expr over [start, end] at step.
+// Range evaluates expr over [start, end] at step; errors quote expr.
 func (e *Embedded) Range(ctx context.Context, expr string, start, end time.Time, step time.Duration) ([]Series, error) {
+	e.life.RLock()
+	defer e.life.RUnlock()
+	if e.closed {
+		return nil, fmt.Errorf("query %q: %w", expr, errClosed)
+	}
 	q, err := e.engine.NewRangeQuery(ctx, e.db, nil, expr, start, end, step)
-	return run(ctx, expr, q, err, func(v parser.Value) ([]Series, error) {
-		m, ok := v.(promql.Matrix)
-		if !ok {
-			return nil, fmt.Errorf("query %q: range result is %s, not a matrix", expr, v.Type())
-		}
-		out := make([]Series, len(m))
-		for i, s := range m {
-			out[i].Labels = s.Metric
-			for _, p := range s.Floats {
-				out[i].Points = append(out[i].Points, Point{T: time.UnixMilli(p.T).UTC(), V: p.F})
-			}
-		}
-		return out, nil
-	})
+	return run(ctx, expr, q, err, func(v promqlValue) ([]Series, error) { return rangeResult(expr, v) })
 }
 
-// run executes a prepared query and converts its result before the query's
-// memory is released.
-func run[T any](ctx context.Context, expr string, q promql.Query, err error, convert func(parser.Value) (T, error)) (T, error) {
-	var zero T
-	if err != nil {
-		return zero, fmt.Errorf("query %q: %w", expr, err)
-	}
-	defer q.Close()
-	res := q.Exec(ctx)
-	if res.Err != nil {
-		return zero, fmt.Errorf("query %q: %w", expr, res.Err)
-	}
-	return convert(res.Value)
-}
-
-func fromPromQL(expr string, v parser.Value) (Vector, error) {
-	switch v := v.(type) {
-	case promql.Vector:
-		out := make(Vector, 0, len(v))
-		for _, s := range v {
-			if s.H != nil {
-				continue // native histograms are not scraped by oncall
-			}
-			out = append(out, Sample{Labels: s.Metric, Value: s.F, T: time.UnixMilli(s.T).UTC()})
-		}
-		return out, nil
-	case promql.Scalar:
-		return Vector{{Labels: labels.EmptyLabels(), Value: v.V, T: time.UnixMilli(v.T).UTC()}}, nil
-	default:
-		return nil, fmt.Errorf("query %q: result is %T, want a vector or scalar", expr, v)
-	}
-}
-
-// appender is the part of the TSDB the scraper writes through.
-func (e *Embedded) appender(ctx context.Context) storage.Appender { return e.db.Appender(ctx) }
-
-// staleNaN marks a series as gone, as Prometheus does.
-var staleNaN = math.Float64frombits(value.StaleNaN)
-
-// Append adds one sample directly, bypassing the scraper: for backfill
-// and for rule unit tests that load their input series.
+// Append writes one sample directly, bypassing the scraper: for backfill
+// and for rule unit tests that load their input series. Staleness markers
+// are not written for such series.
 func (e *Embedded) Append(ls labels.Labels, t time.Time, v float64) error {
-	app := e.appender(context.Background())
+	e.life.RLock()
+	defer e.life.RUnlock()
+	if e.closed {
+		return errClosed
+	}
+	app := e.db.Appender(context.Background())
 	if _, err := app.Append(0, ls, t.UnixMilli(), v); err != nil {
 		app.Rollback()
 		return fmt.Errorf("append %s: %w", ls, err)
 	}
-	return app.Commit()
+	if err := app.Commit(); err != nil {
+		return fmt.Errorf("append %s: %w", ls, err)
+	}
+	return nil
 }
