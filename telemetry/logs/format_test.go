@@ -1,10 +1,20 @@
 package logs
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
 )
+
+// TestMain fixes the globals the format tests depend on before any test (or
+// goroutine a test leaves behind) runs: local time is UTC, and RFC 3164
+// syslog lines, which carry no year, are read as 2026.
+func TestMain(m *testing.M) {
+	time.Local = time.UTC
+	syslogYear = 2026
+	os.Exit(m.Run())
+}
 
 // Every format's sample lines parse with it, and are detected as it.
 func TestFormatSamples(t *testing.T) {
@@ -23,7 +33,6 @@ func TestFormatSamples(t *testing.T) {
 }
 
 func TestFormatFields(t *testing.T) {
-	syslogYear = 2026
 	tests := []struct {
 		format, line string
 		want         Entry
@@ -47,7 +56,6 @@ func TestFormatFields(t *testing.T) {
 		want         Entry
 	}{"json", `{"__REALTIME_TIMESTAMP":"1795428000123456","PRIORITY":"3","SYSLOG_IDENTIFIER":"matchmaking","_PID":"4242","MESSAGE":"upstream timed out"}`,
 		Entry{Time: time.UnixMicro(1795428000123456).UTC(), Level: LevelError, Service: "matchmaking", Message: "upstream timed out", Fields: map[string]string{"_PID": "4242"}}})
-	time.Local = time.UTC
 	for _, tc := range tests {
 		var f *Format
 		for _, x := range Formats {
