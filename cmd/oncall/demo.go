@@ -66,7 +66,18 @@ on-call, and escalates every 45 seconds until you acknowledge it (press a).`,
 			cfg.User = user.User
 			ctx, cancel := context.WithCancel(cmd.Context())
 			defer cancel()
-			go p.Run(ctx, 500*time.Millisecond)
+			// History first: twelve healthy minutes, so "the last 10
+			// minutes" baselines have data; then the live platform, whose
+			// fault schedule counts from now.
+			setup := func(s *stack) {
+				s.warmup = func(ctx context.Context) {
+					now := time.Now()
+					p.Backfill(now.Add(-12*time.Minute), now, cfg.Metrics.Scrape.Interval, func(at time.Time) {
+						s.embedded.ScrapeOnce(ctx, at)
+					})
+					go p.Run(ctx, 500*time.Millisecond)
+				}
+			}
 			var wait func(*stack) error
 			if headless {
 				wait = func(s *stack) error {
@@ -75,7 +86,7 @@ on-call, and escalates every 45 seconds until you acknowledge it (press a).`,
 					return nil
 				}
 			}
-			err = a.runInProcess(ctx, cfg, "oncall demo", wait)
+			err = a.runInProcess(ctx, cfg, "oncall demo", setup, wait)
 			fmt.Fprintf(cmd.ErrOrStderr(), "oncall demo: configuration, rules, pages.log and logs are in %s\n", dir)
 			return err
 		},

@@ -42,6 +42,9 @@ type stack struct {
 	listener net.Listener
 	handler  http.Handler
 	closers  []func() error
+	// warmup, when set, runs once the API is up and before scraping and
+	// evaluation start (the demo backfills its history there).
+	warmup func(ctx context.Context)
 }
 
 // newStack wires everything; nothing runs until run. Any problem — bad
@@ -175,11 +178,16 @@ func (s *stack) run(ctx context.Context) error {
 		}
 		return nil
 	})
-	if s.embedded != nil {
-		g.Go(func() error { return ignoreCanceled(s.embedded.Run(ctx)) })
-	}
-	g.Go(func() error { return ignoreCanceled(s.logs.run(ctx)) })
-	g.Go(func() error { return ignoreCanceled(s.engine.Run(ctx, s.cfg.Alerts.EvaluationInterval)) })
+	g.Go(func() error {
+		if s.warmup != nil {
+			s.warmup(ctx)
+		}
+		if s.embedded != nil {
+			g.Go(func() error { return ignoreCanceled(s.embedded.Run(ctx)) })
+		}
+		g.Go(func() error { return ignoreCanceled(s.logs.run(ctx)) })
+		return ignoreCanceled(s.engine.Run(ctx, s.cfg.Alerts.EvaluationInterval))
+	})
 	g.Go(func() error {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -32,13 +32,13 @@ func (a *app) runTUI(cmd *cobra.Command, _ []string) error {
 		}
 		return tui.Run(ctx, tui.Options{Backend: c, User: cfg.User, Title: "oncall · " + cfg.Server.URL})
 	}
-	return a.runInProcess(ctx, cfg, "oncall", nil)
+	return a.runInProcess(ctx, cfg, "oncall", nil, nil)
 }
 
 // runInProcess starts the stack on a loopback port and runs the TUI (or,
 // headless, waits) against it. Server logs go to a file: stderr belongs to
 // the terminal UI.
-func (a *app) runInProcess(ctx context.Context, cfg config.Config, title string, headless func(s *stack) error) error {
+func (a *app) runInProcess(ctx context.Context, cfg config.Config, title string, setup func(s *stack), headless func(s *stack) error) error {
 	cfg.Server.Listen = "127.0.0.1:0"
 	cfg.Server.Token = randomToken()
 	log, closeLog, err := a.fileLogger(cfg)
@@ -53,6 +53,9 @@ func (a *app) runInProcess(ctx context.Context, cfg config.Config, title string,
 		return err
 	}
 	defer s.close()
+	if setup != nil {
+		setup(s)
+	}
 	done := make(chan error, 1)
 	go func() { done <- s.run(ctx) }()
 	if headless != nil {

@@ -179,3 +179,33 @@ func TestRunStopsOnCancel(t *testing.T) {
 		t.Fatalf("Run = %v", err)
 	}
 }
+
+// Backfilled history is healthy, and the fault schedule counts from the
+// first live step, not from the start of the history.
+func TestBackfillThenLive(t *testing.T) {
+	p, err := New(Options{Faults: DefaultFaults(), Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var samples []map[string]float64
+	p.Backfill(t0.Add(-10*time.Minute), t0, 30*time.Second, func(time.Time) { samples = append(samples, scrape(t, p)) })
+	if len(samples) != 20 {
+		t.Fatalf("%d backfill steps, want 20", len(samples))
+	}
+	first, last := samples[0], samples[len(samples)-1]
+	if ratio := (last["errors"] - first["errors"]) / (last["http_requests_total"] - first["http_requests_total"]); ratio > 0.02 {
+		t.Errorf("backfilled error ratio %g: history must be healthy", ratio)
+	}
+	p.Step(t0) // live start
+	if fs := p.ActiveFaults(t0.Add(20 * time.Second)); len(fs) != 0 {
+		t.Errorf("fault active 20s after the live start: %+v", fs)
+	}
+	if fs := p.ActiveFaults(t0.Add(40 * time.Second)); len(fs) != 1 {
+		t.Errorf("fault not active 40s after the live start")
+	}
+	_, errDuring := window(t, p, 40*time.Second, 70*time.Second)
+	if errDuring < 0.05 {
+		t.Errorf("error ratio during the fault %g", errDuring)
+	}
+}

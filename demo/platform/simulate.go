@@ -25,10 +25,39 @@ func (p *Platform) Step(now time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.start.IsZero() {
-		p.start, p.last = now, now
-		p.active.Set(float64(p.opts.Users))
+		p.start = now // faults are scheduled from the first live step
+		if p.last.IsZero() {
+			p.last = now
+			p.active.Set(float64(p.opts.Users))
+			return
+		}
+	}
+	p.advance(now, true)
+}
+
+// Backfill simulates the healthy past from from to to, every step, before
+// the first live Step, calling record after each simulated instant (to
+// scrape it), so that baselines such as "the last 10 minutes" have data when
+// the demo starts. Faults never apply to the past.
+func (p *Platform) Backfill(from, to time.Time, every time.Duration, record func(at time.Time)) {
+	p.mu.Lock()
+	if !p.start.IsZero() {
+		p.mu.Unlock()
 		return
 	}
+	p.last = from
+	p.active.Set(float64(p.opts.Users))
+	p.mu.Unlock()
+	for at := from.Add(every); !at.After(to); at = at.Add(every) {
+		p.mu.Lock()
+		p.advance(at, false)
+		p.mu.Unlock()
+		record(at)
+	}
+}
+
+// advance generates the traffic between p.last and now; p.mu is held.
+func (p *Platform) advance(now time.Time, live bool) {
 	dt := now.Sub(p.last).Seconds()
 	if dt <= 0 {
 		return
@@ -38,14 +67,14 @@ func (p *Platform) Step(now time.Time) {
 	matchF, errRatio, latF := 1.0, baseErrorRatio, 1.0
 	var fault string
 	for _, f := range p.opts.Faults {
-		if f.Active(offset) {
+		if live && f.Active(offset) {
 			matchF *= f.MatchFactor
 			errRatio = math.Max(errRatio, f.ErrorRatio)
 			latF *= f.LatencyFactor
 			fault = f.Name
 		}
 	}
-	users := float64(p.opts.Users) * (1 + 0.05*math.Sin(2*math.Pi*offset.Seconds()/600))
+	users := float64(p.opts.Users) * (1 + 0.05*math.Sin(2*math.Pi*float64(now.UnixMilli())/600e3)) // a 10-minute wave, continuous across backfill
 	users += p.rng.NormFloat64() * 3
 	p.active.Set(math.Round(users))
 
@@ -61,7 +90,7 @@ func (p *Platform) Step(now time.Time) {
 	p.messages.Add(float64(p.poisson(float64(matches) * 2.5)))
 
 	for range p.poisson(requestsPerSecond * dt) {
-		p.request(now, errRatio, latF, fault)
+		p.request(now, errRatio, latF, fault, live)
 	}
 	if p.log != nil {
 		p.log.Flush()
@@ -69,7 +98,7 @@ func (p *Platform) Step(now time.Time) {
 }
 
 // request simulates one HTTP request: its metrics and, sometimes, a log line.
-func (p *Platform) request(now time.Time, errRatio, latF float64, fault string) {
+func (p *Platform) request(now time.Time, errRatio, latF float64, fault string, live bool) {
 	r, handler := p.rng.Float64(), handlers[len(handlers)-1].path
 	for _, h := range handlers {
 		if r < h.weight {
@@ -93,7 +122,7 @@ func (p *Platform) request(now time.Time, errRatio, latF float64, fault string) 
 	}
 	p.reqs.WithLabelValues(handler, fmt.Sprint(code)).Inc()
 	p.latency.WithLabelValues(handler).Observe(lat)
-	if p.log == nil {
+	if p.log == nil || !live { // the backfilled past has metrics, not log lines
 		return
 	}
 	trace := fmt.Sprintf("%016x", p.rng.Uint64())
