@@ -43,6 +43,7 @@ type Error struct {
 	Msg    string
 }
 
+// Error renders the server's message and the HTTP status.
 func (e *Error) Error() string { return fmt.Sprintf("server: %s (HTTP %d)", e.Msg, e.Status) }
 
 func (c *Client) do(ctx context.Context, method, path string, q url.Values, body, out any) error {
