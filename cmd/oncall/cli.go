@@ -168,7 +168,7 @@ func writeJSON(w io.Writer, v any) error {
 
 func (a *app) initCmd() *cobra.Command {
 	var force bool
-	return &cobra.Command{
+	c := &cobra.Command{
 		Use:   "init [FILE]",
 		Short: "Write a commented starter configuration (default ./oncall.yaml)",
 		Args:  cobra.MaximumNArgs(1),
@@ -199,6 +199,8 @@ func (a *app) initCmd() *cobra.Command {
 			return nil
 		},
 	}
+	c.Flags().BoolVar(&force, "force", false, "overwrite an existing file")
+	return c
 }
 
 func (a *app) configCmd() *cobra.Command {

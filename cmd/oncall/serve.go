@@ -28,7 +28,7 @@ directory; a restart picks up every open incident and alert where it was.`,
 				return err
 			}
 			defer s.close()
-			log.Info("oncall serving", "url", s.url(), "state", cfg.StatePath(), "rules", len(s.engine.Alerts()))
+			log.Info("oncall serving", "url", s.url(), "state", cfg.StatePath(), "rule_files", len(cfg.Alerts.RuleFiles))
 			fmt.Fprintf(cmd.ErrOrStderr(), "oncall: serving on %s (state in %s)\n", s.url(), cfg.StatePath())
 			return s.run(cmd.Context())
 		},
