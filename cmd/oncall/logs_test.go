@@ -60,6 +60,11 @@ func TestLogsCommand(t *testing.T) {
 		}
 		t.Errorf("%v: got %q, want %q", tc.args, strings.TrimSpace(out), tc.want)
 	}
+	long := filepath.Join(t.TempDir(), "long.log")
+	os.WriteFile(long, []byte("short needle\n"+strings.Repeat("x", 5<<20)+" needle\n"), 0o644)
+	if code, out, stderr := run(t, nil, "logs", long, "-e", "needle", "-c"); code != 0 || strings.TrimSpace(out) != "1" || !strings.Contains(stderr, "1 lines longer than 1048576 bytes were cut") {
+		t.Errorf("long line: exit %d out %q stderr %q", code, out, stderr)
+	}
 	code, _, stderr := run(t, nil, "logs", path, "-e", "status=>5")
 	if code == 0 || !strings.Contains(stderr, `--filter "status=>5": column 1: unknown operator`) {
 		t.Errorf("bad filter: exit %d: %s", code, stderr)

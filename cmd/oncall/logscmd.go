@@ -77,12 +77,15 @@ Filter terms, all of which must match:
 			case cfg.Server.URL != "":
 				err = grepServer(cmd.Context(), cfg.Server.URL, cfg.Server.Token, f, opts, follow, p)
 			case !isTerminal(os.Stdin):
-				_, err = logs.Grep(cmd.InOrStdin(), f, opts, p.emit)
+				_, err = p.grep(cmd.InOrStdin(), f, opts, p.emit)
 			default:
 				return errors.New("no logs to read: name files, set logs.files or server.url, or pipe into oncall logs")
 			}
 			if count {
 				fmt.Fprintln(out, p.n)
+			}
+			if p.cut > 0 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "oncall: %d lines longer than %d bytes were cut there\n", p.cut, logs.MaxLineBytes)
 			}
 			return err
 		},
@@ -122,6 +125,14 @@ type logPrinter struct {
 	json  bool
 	count bool
 	n     uint64
+	cut   uint64 // lines longer than logs.MaxLineBytes, cut there
+}
+
+// grep runs logs.Grep and keeps count of the lines it had to cut.
+func (p *logPrinter) grep(r io.Reader, f logs.Filter, opts logs.GrepOptions, emit func([]byte, *logs.Entry) error) (logs.GrepStats, error) {
+	st, err := logs.Grep(r, f, opts, emit)
+	p.cut += st.LongLines
+	return st, err
 }
 
 func (p *logPrinter) emit(line []byte, e *logs.Entry) error {
@@ -184,7 +195,7 @@ func grepFiles(ctx context.Context, patterns []string, f logs.Filter, opts logs.
 	var tailers []*logs.Tailer
 	for _, name := range files {
 		if name == "-" {
-			if _, err := logs.Grep(stdin, f, opts, p.emit); err != nil {
+			if _, err := p.grep(stdin, f, opts, p.emit); err != nil {
 				return fmt.Errorf("stdin: %w", err)
 			}
 			continue
@@ -195,7 +206,7 @@ func grepFiles(ctx context.Context, patterns []string, f logs.Filter, opts logs.
 		}
 		size, _ := fh.Seek(0, io.SeekEnd)
 		fh.Seek(0, io.SeekStart)
-		_, err = logs.Grep(io.LimitReader(fh, size), f, opts, p.emit)
+		_, err = p.grep(io.LimitReader(fh, size), f, opts, p.emit)
 		if err != nil {
 			fh.Close()
 			return fmt.Errorf("%s: %w", name, err)
@@ -312,7 +323,7 @@ func grepJournal(ctx context.Context, unit string, f logs.Filter, opts logs.Grep
 			return err
 		}
 	}
-	_, gerr := logs.Grep(out, f, opts, emit)
+	_, gerr := p.grep(out, f, opts, emit)
 	werr := c.Wait()
 	if ctx.Err() != nil {
 		return nil
