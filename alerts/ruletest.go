@@ -2,7 +2,6 @@ package alerts
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -178,6 +177,3 @@ func compareAlerts(at AlertRuleTest, as []Alert) string {
 	}
 	return fmt.Sprintf("\n  want: %s\n  got:  %s", strings.Join(want, "\n        "), strings.Join(got, "\n        "))
 }
-
-// ErrRuleTestsFailed is returned by callers that turn failures into an exit code.
-var ErrRuleTestsFailed = errors.New("rule tests failed")

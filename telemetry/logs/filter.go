@@ -203,9 +203,6 @@ func textTerm(t term, s string) term {
 	return t
 }
 
-// containsFold reports whether the lower-case ASCII needle occurs in b.
-func containsFold(b, needle []byte) bool { return indexFold(b, needle) >= 0 }
-
 // indexFold returns the index of the lower-case ASCII needle in b,
 // ignoring ASCII case. It scans, with the vectorised bytes.IndexByte, for the
 // needle's rarest byte (in either case) and verifies around each hit, so a
