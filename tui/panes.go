@@ -19,15 +19,6 @@ type binding struct {
 	help string
 }
 
-func (b binding) matches(k string) bool {
-	for _, x := range b.keys {
-		if x == k {
-			return true
-		}
-	}
-	return false
-}
-
 // pane is one component of the console.
 type pane interface {
 	title(s *snapshot) string
