@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"sync"
 	"time"
@@ -13,18 +14,17 @@ import (
 	"github.com/oncallhq/oncall/telemetry/logs"
 )
 
-// logPipeline tails the configured log files (globs re-scanned as files
-// appear) into a ring the API serves.
+// logPipeline reads the configured log sources into a ring the API serves,
+// and counts the lines each log rule matches.
 type logPipeline struct {
-	patterns []string
-	ring     *logs.Ring
-	rules    []logRule
-	mu       sync.Mutex // guards tailers, stats and rule counts
-	tailers  map[string]*logs.Tailer
-	stats    map[string]logs.TailStats
-	// record, when set, receives each rule's count after every poll (the
+	sources []*logs.FileSource
+	ring    *logs.Ring
+	mu      sync.Mutex // guards the rule counts
+	rules   []logRule
+	// record, when set, receives each rule's count every second (the
 	// embedded TSDB), so alerting rules can use it without a scrape.
 	record func(name string, count float64, at time.Time)
+	log    *slog.Logger
 }
 
 // logRule counts the log lines that match a filter.
@@ -35,12 +35,13 @@ type logRule struct {
 }
 
 func newLogPipeline(cfg config.Logs) (*logPipeline, error) {
+	l := &logPipeline{ring: logs.NewRing(cfg.Buffer)}
 	for _, p := range cfg.Files {
 		if _, err := filepath.Match(p, ""); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("logs.files %q: %w", p, err)
 		}
+		l.sources = append(l.sources, &logs.FileSource{Pattern: p})
 	}
-	l := &logPipeline{patterns: cfg.Files, ring: logs.NewRing(cfg.Buffer), tailers: map[string]*logs.Tailer{}, stats: map[string]logs.TailStats{}}
 	for _, r := range cfg.Rules {
 		f, err := logs.ParseFilter(r.Filter)
 		if err != nil {
@@ -57,41 +58,53 @@ func (l *logPipeline) After(seq uint64, limit int) []logs.Entry { return l.ring.
 // Tail serves the newest entries to the API.
 func (l *logPipeline) Tail(seq uint64, limit int) []logs.Entry { return l.ring.Tail(seq, limit) }
 
-// poll reads what every file gained since the last poll.
-func (l *logPipeline) poll() {
-	for _, p := range l.patterns {
-		matches, _ := filepath.Glob(p)
-		if len(matches) == 0 {
-			matches = []string{p} // follow a file that does not exist yet
-		}
-		for _, m := range matches {
-			if l.tailers[m] == nil {
-				l.tailers[m] = logs.NewTailer(m, false)
+// add takes one batch from a source: into the ring, and through the rules.
+func (l *logPipeline) add(es []logs.Entry) error {
+	l.ring.Add(es...)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i := range l.rules {
+		for j := range es {
+			if l.rules[i].filter.Match(&es[j]) {
+				l.rules[i].count++
 			}
 		}
 	}
-	for name, t := range l.tailers {
-		es, _ := t.Poll()
-		if len(es) > 0 {
-			l.ring.Add(es...)
-		}
-		l.mu.Lock()
-		l.stats[name] = t.Stats()
-		for i := range l.rules {
-			for j := range es {
-				if l.rules[i].filter.Match(&es[j]) {
-					l.rules[i].count++
-				}
-			}
-		}
-		l.mu.Unlock()
+	return nil
+}
+
+// recordRules hands every rule's count to record.
+func (l *logPipeline) recordRules(at time.Time) {
+	if l.record == nil {
+		return
 	}
-	if l.record != nil {
-		now := time.Now()
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		for _, r := range l.rules {
-			l.record(r.name, float64(r.count), now)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, r := range l.rules {
+		l.record(r.name, float64(r.count), at)
+	}
+}
+
+// run follows every source until ctx is done, recording rule counts each
+// second.
+func (l *logPipeline) run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for _, s := range l.sources {
+		wg.Go(func() {
+			if err := s.Stream(ctx, true, l.add); err != nil && l.log != nil {
+				l.log.Error("log source stopped", "source", s.Name(), "err", err)
+			}
+		})
+	}
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		l.recordRules(time.Now())
+		select {
+		case <-ctx.Done():
+			wg.Wait()
+			return ctx.Err()
+		case <-t.C:
 		}
 	}
 }
@@ -100,7 +113,7 @@ var (
 	logLinesDesc   = prometheus.NewDesc("oncall_log_lines_total", "Log lines read, by file and outcome (read, unparsed, cut at the length limit).", []string{"file", "outcome"}, nil)
 	logEventsDesc  = prometheus.NewDesc("oncall_log_file_events_total", "Rotations and truncations seen, by file.", []string{"file", "event"}, nil)
 	logDroppedDesc = prometheus.NewDesc("oncall_log_buffer_dropped_total", "Log entries evicted from the in-memory buffer.", nil, nil)
-	// LogMatchesMetric is what log rules count into; alerting rules use it.
+	// logMatchesDesc is what log rules count into; alerting rules use it.
 	logMatchesDesc = prometheus.NewDesc(logMatchesMetric, "Log lines matching each log rule's filter.", []string{"rule"}, nil)
 )
 
@@ -118,9 +131,15 @@ func (l *logPipeline) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect implements prometheus.Collector.
 func (l *logPipeline) Collect(ch chan<- prometheus.Metric) {
+	stats := map[string]logs.TailStats{}
+	for _, s := range l.sources {
+		for name, st := range s.Stats() {
+			stats[name] = st
+		}
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for name, st := range l.stats {
+	for name, st := range stats {
 		ch <- prometheus.MustNewConstMetric(logLinesDesc, prometheus.CounterValue, float64(st.Lines), name, "read")
 		ch <- prometheus.MustNewConstMetric(logLinesDesc, prometheus.CounterValue, float64(st.Unparsed), name, "unparsed")
 		ch <- prometheus.MustNewConstMetric(logLinesDesc, prometheus.CounterValue, float64(st.LongLines), name, "cut")
@@ -130,27 +149,5 @@ func (l *logPipeline) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(logDroppedDesc, prometheus.CounterValue, float64(l.ring.Dropped()))
 	for _, r := range l.rules {
 		ch <- prometheus.MustNewConstMetric(logMatchesDesc, prometheus.CounterValue, float64(r.count), r.name)
-	}
-}
-
-func (l *logPipeline) run(ctx context.Context) error {
-	if len(l.patterns) == 0 && len(l.rules) == 0 {
-		<-ctx.Done()
-		return ctx.Err()
-	}
-	t := time.NewTicker(250 * time.Millisecond)
-	defer t.Stop()
-	defer func() {
-		for _, tl := range l.tailers {
-			tl.Close()
-		}
-	}()
-	for {
-		l.poll()
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
-		}
 	}
 }

@@ -315,15 +315,7 @@ func grepJournal(ctx context.Context, unit string, f logs.Filter, opts logs.Grep
 	if err := c.Start(); err != nil {
 		return fmt.Errorf("journalctl: %w", err)
 	}
-	emit := p.emit
-	if follow {
-		emit = func(line []byte, e *logs.Entry) error {
-			err := p.emit(line, e)
-			p.w.Flush()
-			return err
-		}
-	}
-	_, gerr := p.grep(out, f, opts, emit)
+	gerr := printSource(ctx, &logs.ReaderSource{Label: "journal", R: out}, f, opts, follow, p)
 	werr := c.Wait()
 	if ctx.Err() != nil {
 		return nil
@@ -341,41 +333,21 @@ func grepLoki(ctx context.Context, base, tenant, logql string, f logs.Filter, op
 	if err != nil {
 		return fmt.Errorf("--loki: %w", err)
 	}
-	start := opts.Since
-	if start.IsZero() {
-		start = time.Now().Add(-time.Hour)
-	}
-	end := time.Now()
-	if !opts.Until.IsZero() && opts.Until.Before(end) {
-		end = opts.Until
-	}
-	for {
-		es, err := l.QueryRange(ctx, logql, start, end, 5000)
-		if err != nil {
-			return err
-		}
+	src := &logs.LokiSource{Client: l, Query: logql, Since: opts.Since, Until: opts.Until, Dropped: func(n int) {
+		fmt.Fprintf(os.Stderr, "oncall: loki dropped %d entries (reading too slowly)\n", n)
+	}}
+	return printSource(ctx, src, f, opts, follow, p)
+}
+
+// printSource prints the entries of a source that pass the filter and the
+// time range.
+func printSource(ctx context.Context, src logs.Source, f logs.Filter, opts logs.GrepOptions, follow bool, p *logPrinter) error {
+	return src.Stream(ctx, follow, func(es []logs.Entry) error {
 		for _, e := range es {
-			if f.Match(&e) {
+			inRange := (opts.Since.IsZero() || !e.Time.Before(opts.Since)) && (opts.Until.IsZero() || e.Time.Before(opts.Until))
+			if inRange && f.Match(&e) {
 				p.entry(e)
 			}
-			start = e.Time.Add(time.Nanosecond)
-		}
-		p.w.Flush()
-		if len(es) < 5000 {
-			break
-		}
-	}
-	if !follow {
-		return nil
-	}
-	return l.Tail(ctx, logql, end, func(es []logs.Entry, dropped int) error {
-		for _, e := range es {
-			if f.Match(&e) {
-				p.entry(e)
-			}
-		}
-		if dropped > 0 {
-			fmt.Fprintf(os.Stderr, "oncall: loki dropped %d entries (reading too slowly)\n", dropped)
 		}
 		return p.w.Flush()
 	})

@@ -74,6 +74,7 @@ func newStack(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *stac
 	if s.logs, err = newLogPipeline(cfg.Logs); err != nil {
 		return nil, err
 	}
+	s.logs.log = log
 	if s.embedded != nil {
 		// Log rule counts go straight into the embedded TSDB, labelled like
 		// a scrape of oncall itself, so alerting rules see them at once.
