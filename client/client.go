@@ -167,3 +167,44 @@ func (c *Client) Query(ctx context.Context, expr string, at time.Time) (metrics.
 	var out metrics.Vector
 	return out, c.do(ctx, http.MethodGet, "/api/v1/query", q, nil, &out)
 }
+
+// LogSource reads a server's log buffer as a logs.Source: everything it
+// holds, then, when followed, new lines as they arrive (polled every 500ms).
+type LogSource struct {
+	Client *Client
+}
+
+// Name is the server's address.
+func (s *LogSource) Name() string { return "oncall " + s.Client.base.Host }
+
+// Stream implements logs.Source.
+func (s *LogSource) Stream(ctx context.Context, follow bool, emit func([]logs.Entry) error) error {
+	const page = 5000
+	var after uint64
+	for {
+		es, err := s.Client.Logs(ctx, after, page)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		if len(es) > 0 {
+			after = es[len(es)-1].Seq
+			if err := emit(es); err != nil {
+				return err
+			}
+		}
+		if len(es) == page {
+			continue
+		}
+		if !follow {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}

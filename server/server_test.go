@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"github.com/oncallhq/oncall/incidents/oncall"
 	"github.com/oncallhq/oncall/server"
 	"github.com/oncallhq/oncall/store"
+	"github.com/oncallhq/oncall/telemetry/logs"
 	"github.com/oncallhq/oncall/telemetry/metrics"
 )
 
@@ -160,5 +162,34 @@ func TestListenRefusesOpenAddressWithoutToken(t *testing.T) {
 	defer l.Close()
 	if _, err := server.Listen(l.Addr().String(), ""); err == nil || !strings.Contains(err.Error(), l.Addr().String()) {
 		t.Fatalf("port in use: %v", err)
+	}
+}
+
+// The server's log buffer is a logs.Source for clients.
+func TestLogSourceReadsServerBuffer(t *testing.T) {
+	ring := logs.NewRing(100)
+	for i := range 7 {
+		ring.Add(logs.Entry{Message: fmt.Sprintf("line %d", i)})
+	}
+	st, _ := store.OpenSQLite(filepath.Join(t.TempDir(), "x.db"))
+	defer st.Close()
+	e, _ := engine.New(context.Background(), engine.Options{Store: st, Source: &source{}, Notifier: nopNotifier{}})
+	srv := httptest.NewServer(server.Handler(server.Options{Engine: e, History: st, Source: &source{}, Logs: ring}))
+	defer srv.Close()
+	c, _ := client.New(srv.URL, "")
+	var _ logs.Source = &client.LogSource{}
+	var got []string
+	err := (&client.LogSource{Client: c}).Stream(context.Background(), false, func(es []logs.Entry) error {
+		for _, e := range es {
+			got = append(got, e.Message)
+		}
+		return nil
+	})
+	if err != nil || len(got) != 7 || got[6] != "line 6" {
+		t.Fatalf("got %v, %v", got, err)
+	}
+	tail, err := c.TailLogs(context.Background(), 0, 3)
+	if err != nil || len(tail) != 3 || tail[0].Message != "line 4" {
+		t.Fatalf("tail = %+v, %v", tail, err)
 	}
 }

@@ -256,32 +256,7 @@ func grepServer(ctx context.Context, url, token string, f logs.Filter, opts logs
 	if err != nil {
 		return err
 	}
-	var after uint64
-	for {
-		es, err := c.Logs(ctx, after, 5000)
-		if err != nil {
-			return err
-		}
-		for _, e := range es {
-			after = e.Seq
-			inRange := (opts.Since.IsZero() || !e.Time.Before(opts.Since)) && (opts.Until.IsZero() || e.Time.Before(opts.Until))
-			if inRange && f.Match(&e) {
-				p.entry(e)
-			}
-		}
-		p.w.Flush()
-		if len(es) == 5000 {
-			continue
-		}
-		if !follow {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
+	return printSource(ctx, &client.LogSource{Client: c}, f, opts, follow, p)
 }
 
 func isTerminal(f *os.File) bool {
