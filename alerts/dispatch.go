@@ -68,7 +68,7 @@ type Notification struct {
 	Group    GroupState
 	Route    Route
 	// Alerts are the group's alerts at the time of the notification.
-	Alerts []Alert
+	Alerts []RuleAlert
 }
 
 // Dispatcher groups alerts by route and decides when a group notifies: once
@@ -134,11 +134,11 @@ func GroupKey(r Route, ls labels.Labels) (string, map[string]string) {
 
 // Update takes the alerts of one evaluation and returns the notifications due
 // at now.
-func (d *Dispatcher) Update(alerts []Alert, now time.Time) []Notification {
+func (d *Dispatcher) Update(alerts []RuleAlert, now time.Time) []Notification {
 	type group struct {
 		route  Route
 		labels map[string]string
-		alerts []Alert
+		alerts []RuleAlert
 		firing bool
 	}
 	current := map[string]*group{}

@@ -7,9 +7,9 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 )
 
-func alert(state State, kv ...string) Alert {
+func alert(state State, kv ...string) RuleAlert {
 	ls := labels.FromStrings(kv...)
-	return Alert{Rule: ls.Get("alertname"), Labels: ls, State: state}
+	return RuleAlert{Rule: ls.Get("alertname"), Labels: ls, State: state}
 }
 
 func TestDispatcherOneNotificationPerGroup(t *testing.T) {
@@ -23,16 +23,16 @@ func TestDispatcherOneNotificationPerGroup(t *testing.T) {
 	ticket := alert(StateFiring, "alertname", "DiskFilling", "service", "mm", "severity", "ticket")
 	steps := []struct {
 		at     time.Duration
-		alerts []Alert
+		alerts []RuleAlert
 		want   []string // "key" or "key resolved"
 	}{
-		{0, []Alert{alert(StatePending, "alertname", "HighErrors", "service", "mm", "severity", "page")}, nil},
-		{5 * time.Second, []Alert{errs}, nil},           // group wait starts
-		{10 * time.Second, []Alert{errs, matches}, nil}, // second alert joins the same group
-		{15 * time.Second, []Alert{errs, matches, ticket}, []string{`default:{alertname="DiskFilling"}`, `page:{service="mm"}`}},
-		{20 * time.Second, []Alert{errs, matches, ticket}, nil}, // no repeat per evaluation
-		{25 * time.Second, []Alert{errs, ticket}, nil},          // partial resolution is not news
-		{30 * time.Second, []Alert{alert(StateInactive, "alertname", "HighErrors", "service", "mm", "severity", "page")}, []string{`default:{alertname="DiskFilling"} resolved`, `page:{service="mm"} resolved`}},
+		{0, []RuleAlert{alert(StatePending, "alertname", "HighErrors", "service", "mm", "severity", "page")}, nil},
+		{5 * time.Second, []RuleAlert{errs}, nil},           // group wait starts
+		{10 * time.Second, []RuleAlert{errs, matches}, nil}, // second alert joins the same group
+		{15 * time.Second, []RuleAlert{errs, matches, ticket}, []string{`default:{alertname="DiskFilling"}`, `page:{service="mm"}`}},
+		{20 * time.Second, []RuleAlert{errs, matches, ticket}, nil}, // no repeat per evaluation
+		{25 * time.Second, []RuleAlert{errs, ticket}, nil},          // partial resolution is not news
+		{30 * time.Second, []RuleAlert{alert(StateResolved, "alertname", "HighErrors", "service", "mm", "severity", "page")}, []string{`default:{alertname="DiskFilling"} resolved`, `page:{service="mm"} resolved`}},
 		{35 * time.Second, nil, nil},
 	}
 	for _, st := range steps {
@@ -60,12 +60,12 @@ func TestDispatcherRestoreDoesNotRenotify(t *testing.T) {
 	r := Route{Name: "page", GroupBy: []string{"service"}, Policy: "default"}
 	a := alert(StateFiring, "alertname", "X", "service", "mm")
 	d := NewDispatcher([]Route{r})
-	if n := d.Update([]Alert{a}, t0); len(n) != 1 {
+	if n := d.Update([]RuleAlert{a}, t0); len(n) != 1 {
 		t.Fatalf("first: %d notifications", len(n))
 	}
 	restarted := NewDispatcher([]Route{r})
 	restarted.Restore(d.Groups())
-	if n := restarted.Update([]Alert{a}, t0.Add(time.Minute)); len(n) != 0 {
+	if n := restarted.Update([]RuleAlert{a}, t0.Add(time.Minute)); len(n) != 0 {
 		t.Fatalf("after restore: %d notifications, want 0", len(n))
 	}
 }

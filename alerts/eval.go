@@ -31,7 +31,7 @@ type Querier interface {
 type Evaluator struct {
 	rules  []Rule
 	src    Querier
-	active []map[uint64]*Alert // per rule, by fingerprint
+	active []map[uint64]*RuleAlert // per rule, by fingerprint
 }
 
 // RuleError is a failed evaluation of one rule.
@@ -50,9 +50,9 @@ func (e RuleError) Unwrap() error { return e.Err }
 
 // NewEvaluator returns an evaluator for rules reading from src.
 func NewEvaluator(rules []Rule, src Querier) *Evaluator {
-	e := &Evaluator{rules: rules, src: src, active: make([]map[uint64]*Alert, len(rules))}
+	e := &Evaluator{rules: rules, src: src, active: make([]map[uint64]*RuleAlert, len(rules))}
 	for i := range e.active {
-		e.active[i] = map[uint64]*Alert{}
+		e.active[i] = map[uint64]*RuleAlert{}
 	}
 	return e
 }
@@ -63,7 +63,7 @@ func (e *Evaluator) Rules() []Rule { return e.rules }
 // Restore puts back alerts saved before a restart, so that `for` clocks and
 // firing states carry on instead of starting over. Alerts of rules that no
 // longer exist are dropped.
-func (e *Evaluator) Restore(saved []Alert) {
+func (e *Evaluator) Restore(saved []RuleAlert) {
 	byName := map[string][]int{}
 	for i, r := range e.rules {
 		byName[r.Name] = append(byName[r.Name], i)
@@ -91,7 +91,7 @@ func labelsMatchRule(ls labels.Labels, r Rule) bool {
 // Eval evaluates every rule at now and returns all alerts (pending, firing and
 // recently resolved) plus the errors of rules that failed. A failing rule
 // keeps its alerts as they were, as Prometheus does.
-func (e *Evaluator) Eval(ctx context.Context, now time.Time) ([]Alert, error) {
+func (e *Evaluator) Eval(ctx context.Context, now time.Time) ([]RuleAlert, error) {
 	var errs []error
 	for i, r := range e.rules {
 		if err := e.evalRule(ctx, i, r, now); err != nil {
@@ -102,14 +102,14 @@ func (e *Evaluator) Eval(ctx context.Context, now time.Time) ([]Alert, error) {
 }
 
 // Alerts returns the current alerts, ordered by rule then labels.
-func (e *Evaluator) Alerts() []Alert {
-	var out []Alert
+func (e *Evaluator) Alerts() []RuleAlert {
+	var out []RuleAlert
 	for i := range e.rules {
 		for _, fp := range slices.Sorted(maps.Keys(e.active[i])) {
 			out = append(out, *e.active[i][fp])
 		}
 	}
-	slices.SortStableFunc(out, func(a, b Alert) int {
+	slices.SortStableFunc(out, func(a, b RuleAlert) int {
 		if c := strings.Compare(a.Rule, b.Rule); c != 0 {
 			return c
 		}
@@ -131,7 +131,7 @@ func (e *Evaluator) evalRule(ctx context.Context, i int, r Rule, now time.Time) 
 			return errors.New("vector contains metrics with the same labelset after applying alert labels")
 		}
 		seen[fp] = true
-		if old, ok := e.active[i][fp]; ok && old.State != StateInactive {
+		if old, ok := e.active[i][fp]; ok && old.State != StateResolved {
 			old.Value, old.Annotations, old.LastSeenAt = a.Value, a.Annotations, now
 			old.KeepFiringSince = time.Time{}
 			continue
@@ -152,8 +152,8 @@ func (e *Evaluator) evalRule(ctx context.Context, i int, r Rule, now time.Time) 
 				delete(e.active[i], fp)
 				continue
 			}
-			if a.State != StateInactive && !keep {
-				a.State, a.ResolvedAt = StateInactive, now
+			if a.State != StateResolved && !keep {
+				a.State, a.ResolvedAt = StateResolved, now
 			}
 			if !keep {
 				continue
@@ -168,7 +168,7 @@ func (e *Evaluator) evalRule(ctx context.Context, i int, r Rule, now time.Time) 
 
 // instance builds the alert for one sample: labels and annotations expanded
 // with the sample's labels and value, as Prometheus does.
-func (e *Evaluator) instance(ctx context.Context, r Rule, s metrics.Sample, now time.Time) Alert {
+func (e *Evaluator) instance(ctx context.Context, r Rule, s metrics.Sample, now time.Time) RuleAlert {
 	data := template.AlertTemplateData(s.Labels.Map(), nil, "", promql.Sample{F: s.Value})
 	expand := func(name, text string) string {
 		if !strings.Contains(text, "{{") {
@@ -191,7 +191,7 @@ func (e *Evaluator) instance(ctx context.Context, r Rule, s metrics.Sample, now 
 	for k, v := range r.Annotations {
 		ann[k] = expand(k, v)
 	}
-	return Alert{Rule: r.Name, Labels: b.Labels(), Annotations: ann, Value: s.Value}
+	return RuleAlert{Rule: r.Name, Labels: b.Labels(), Annotations: ann, Value: s.Value}
 }
 
 func (e *Evaluator) queryFunc(ctx context.Context, q string, t time.Time) (promql.Vector, error) {

@@ -43,7 +43,7 @@ func TestEvaluatorLifecycle(t *testing.T) {
 		{10 * time.Second, firing, []State{StatePending}},
 		{20 * time.Second, firing, []State{StatePending}},
 		{40 * time.Second, firing, []State{StateFiring}},  // 30s after active
-		{50 * time.Second, nil, []State{StateInactive}},   // resolved, retained
+		{50 * time.Second, nil, []State{StateResolved}},   // resolved, retained
 		{60 * time.Second, firing, []State{StatePending}}, // a new streak starts over
 		{70 * time.Second, nil, nil},                      // pending alerts vanish
 	}
@@ -93,7 +93,7 @@ func TestEvaluatorKeepFiringFor(t *testing.T) {
 	for _, tc := range []struct {
 		at   time.Duration
 		want State
-	}{{30 * time.Second, StateFiring}, {80 * time.Second, StateFiring}, {95 * time.Second, StateInactive}} {
+	}{{30 * time.Second, StateFiring}, {80 * time.Second, StateFiring}, {95 * time.Second, StateResolved}} {
 		got, _ := ev.Eval(context.Background(), t0.Add(tc.at))
 		if got[0].State != tc.want {
 			t.Errorf("t+%v: %v, want %v", tc.at, got[0].State, tc.want)

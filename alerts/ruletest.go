@@ -152,7 +152,7 @@ func runRuleTest(rules []Rule, tg RuleTest, every time.Duration) ([]string, erro
 
 // compareAlerts checks the firing alerts of one rule against expectations,
 // ignoring order; it returns "" when they match.
-func compareAlerts(at AlertRuleTest, as []Alert) string {
+func compareAlerts(at AlertRuleTest, as []RuleAlert) string {
 	render := func(ls map[string]string, ann map[string]string) string {
 		return labels.FromMap(ls).String() + " " + labels.FromMap(ann).String()
 	}

@@ -97,8 +97,8 @@ func (c *Client) Healthy(ctx context.Context) error {
 }
 
 // Alerts returns the current alerts.
-func (c *Client) Alerts(ctx context.Context) ([]alerts.Alert, error) {
-	var out []alerts.Alert
+func (c *Client) Alerts(ctx context.Context) ([]alerts.RuleAlert, error) {
+	var out []alerts.RuleAlert
 	return out, c.do(ctx, http.MethodGet, "/api/v1/alerts", nil, nil, &out)
 }
 

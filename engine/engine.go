@@ -60,7 +60,7 @@ type Engine struct {
 	stepMu sync.Mutex
 
 	mu      sync.Mutex
-	alerts  []alerts.Alert
+	alerts  []alerts.RuleAlert
 	open    map[int64]*incidents.Incident
 	nextID  int64
 	unsaved store.Change
@@ -286,7 +286,7 @@ func newIncident(id int64, n alerts.Notification, now time.Time) *incidents.Inci
 	return inc
 }
 
-func firing(as []alerts.Alert) int {
+func firing(as []alerts.RuleAlert) int {
 	n := 0
 	for _, a := range as {
 		if a.State == alerts.StateFiring {
@@ -343,7 +343,7 @@ func (e *Engine) Deliver(ctx context.Context, now time.Time) error {
 }
 
 // Alerts returns the alerts of the last evaluation.
-func (e *Engine) Alerts() []alerts.Alert {
+func (e *Engine) Alerts() []alerts.RuleAlert {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return slices.Clone(e.alerts)

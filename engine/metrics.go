@@ -33,7 +33,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-func (m *Metrics) observeEval(d time.Duration, as []alerts.Alert, err error, rules int) {
+func (m *Metrics) observeEval(d time.Duration, as []alerts.RuleAlert, err error, rules int) {
 	if m == nil {
 		return
 	}
@@ -46,7 +46,7 @@ func (m *Metrics) observeEval(d time.Duration, as []alerts.Alert, err error, rul
 	for _, a := range as {
 		counts[a.State]++
 	}
-	for _, s := range []alerts.State{alerts.StatePending, alerts.StateFiring, alerts.StateInactive} {
+	for _, s := range []alerts.State{alerts.StatePending, alerts.StateFiring, alerts.StateResolved} {
 		m.alerts.WithLabelValues(s.String()).Set(float64(counts[s]))
 	}
 }

@@ -30,7 +30,7 @@ import (
 
 // Engine is the live state the API serves and acts on.
 type Engine interface {
-	Alerts() []alerts.Alert
+	Alerts() []alerts.RuleAlert
 	OpenIncidents() []incidents.Incident
 	OnCall(now time.Time) []oncall.Assignment
 	Acknowledge(ctx context.Context, id int64, by string, now time.Time) (incidents.Incident, error)

@@ -27,7 +27,7 @@ type SQLite struct {
 
 // Snapshot is everything the engine needs to resume after a restart.
 type Snapshot struct {
-	Alerts    []alerts.Alert
+	Alerts    []alerts.RuleAlert
 	Groups    []alerts.GroupState
 	Incidents []incidents.Incident // open ones
 	// MaxIncidentID is the highest incident ID ever used.
@@ -40,7 +40,7 @@ type Snapshot struct {
 // sends one whose incident was not saved.
 type Change struct {
 	// Alerts and Groups, when non-nil, replace the stored snapshots.
-	Alerts    []alerts.Alert
+	Alerts    []alerts.RuleAlert
 	Groups    []alerts.GroupState
 	Incidents []incidents.Incident
 	Pages     []incidents.Page

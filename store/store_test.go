@@ -21,11 +21,11 @@ func TestSQLiteSurvivesReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := alerts.Alert{Rule: "X", Labels: labels.FromStrings("alertname", "X", "service", "mm"), State: alerts.StateFiring, ActiveAt: t0, FiredAt: t0}
+	a := alerts.RuleAlert{Rule: "X", Labels: labels.FromStrings("alertname", "X", "service", "mm"), State: alerts.StateFiring, ActiveAt: t0, FiredAt: t0}
 	g := alerts.GroupState{Key: `page:{service="mm"}`, Route: "page", FirstFiringAt: t0, NotifiedAt: t0}
 	inc := incidents.Incident{ID: 1, Key: g.Key, Title: "X", OpenedAt: t0, Escalation: incidents.Escalation{Policy: "default", Step: 1, NextAt: t0.Add(time.Minute)}}
 	page := incidents.Page{Key: "INC-1/r0/s0/alice", IncidentID: 1, Target: "alice", CreatedAt: t0}
-	if err := s.Apply(ctx, Change{Alerts: []alerts.Alert{a}, Groups: []alerts.GroupState{g}, Incidents: []incidents.Incident{inc}, Pages: []incidents.Page{page}}); err != nil {
+	if err := s.Apply(ctx, Change{Alerts: []alerts.RuleAlert{a}, Groups: []alerts.GroupState{g}, Incidents: []incidents.Incident{inc}, Pages: []incidents.Page{page}}); err != nil {
 		t.Fatal(err)
 	}
 	// The same page again (a retried cycle) is not queued twice.

@@ -189,7 +189,7 @@ func (p *alertsPane) render(s *snapshot, w, h int, focused bool, now time.Time) 
 		switch a.State {
 		case alerts.StatePending:
 			state = p.th.Pending.Render("pending")
-		case alerts.StateInactive:
+		case alerts.StateResolved:
 			state = p.th.Resolved.Render("resolved")
 		}
 		line := fmt.Sprintf("%s %s %-7s %-12s %6s  %s", marker(i == p.i), state, a.Severity(), a.Labels.Get("service"), short(now.Sub(a.ActiveAt)), a.Summary())

@@ -63,8 +63,8 @@ func newFake() *fakeBackend {
 	}
 }
 
-func (f *fakeBackend) Alerts(context.Context) ([]alerts.Alert, error) {
-	return []alerts.Alert{
+func (f *fakeBackend) Alerts(context.Context) ([]alerts.RuleAlert, error) {
+	return []alerts.RuleAlert{
 		{Rule: "HighErrorRatio", Labels: labels.FromStrings("alertname", "HighErrorRatio", "service", "matchmaking", "severity", "page"), State: alerts.StateFiring,
 			Annotations: map[string]string{"summary": "5xx ratio 12% on matchmaking"}, ActiveAt: now.Add(-150 * time.Second)},
 		{Rule: "SlowRequests", Labels: labels.FromStrings("alertname", "SlowRequests", "service", "matchmaking", "severity", "ticket"), State: alerts.StatePending,

@@ -129,7 +129,7 @@ func (a *app) alertsCmd() *cobra.Command {
 	return c
 }
 
-func listAlerts(ctx context.Context, cfg config.Config) ([]alerts.Alert, error) {
+func listAlerts(ctx context.Context, cfg config.Config) ([]alerts.RuleAlert, error) {
 	if cfg.Server.URL != "" {
 		c, err := client.New(cfg.Server.URL, cfg.Server.Token)
 		if err != nil {
@@ -149,7 +149,7 @@ func listAlerts(ctx context.Context, cfg config.Config) ([]alerts.Alert, error) 
 	return alerts.NewEvaluator(set.Rules, src).Eval(ctx, time.Now())
 }
 
-func printAlerts(w io.Writer, as []alerts.Alert, now time.Time) error {
+func printAlerts(w io.Writer, as []alerts.RuleAlert, now time.Time) error {
 	sort.SliceStable(as, func(i, j int) bool { return as[i].State > as[j].State })
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "STATE\tALERT\tSEVERITY\tSERVICE\tACTIVE\tSUMMARY")

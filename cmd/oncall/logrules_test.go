@@ -54,9 +54,9 @@ logs:
 		fmt.Fprintf(f, `{"level":%q,"msg":"payment declined by issuer"}`+"\n", level)
 	}
 	f.Close()
-	var firing []alerts.Alert
+	var firing []alerts.RuleAlert
 	eventually(t, 15*time.Second, "PaymentDeclines firing", func() bool {
-		var as []alerts.Alert
+		var as []alerts.RuleAlert
 		getJSON(t, base+"/api/v1/alerts", &as)
 		firing = as
 		return len(as) == 1 && as[0].State == alerts.StateFiring

@@ -68,7 +68,7 @@ logs: {files: [%q]}
 	eventually(t, 30*time.Second, "the first page", func() bool { return countLines(pagesLog) == 1 })
 	var before []incidents.Incident
 	getJSON(t, base+"/api/v1/incidents", &before)
-	var alertsBefore []alerts.Alert
+	var alertsBefore []alerts.RuleAlert
 	getJSON(t, base+"/api/v1/alerts", &alertsBefore)
 	if len(before) != 1 || len(alertsBefore) != 1 {
 		t.Fatalf("before kill: %d incidents, %d alerts", len(before), len(alertsBefore))
@@ -107,7 +107,7 @@ logs: {files: [%q]}
 		after[0].Escalation.StepName != "primary on-call" || !after[0].Escalation.NextAt.Equal(before[0].Escalation.NextAt) {
 		t.Fatalf("incident after restart:\n%+v\nbefore:\n%+v", after, before)
 	}
-	var alertsAfter []alerts.Alert
+	var alertsAfter []alerts.RuleAlert
 	getJSON(t, base+"/api/v1/alerts", &alertsAfter)
 	if len(alertsAfter) != 1 || alertsAfter[0].State != alerts.StateFiring || !alertsAfter[0].ActiveAt.Equal(alertsBefore[0].ActiveAt) {
 		t.Fatalf("alerts after restart: %+v, before %+v", alertsAfter, alertsBefore)

@@ -1,0 +1,176 @@
+// Package routing is Alertmanager's routing, read from an alertmanager.yml
+// unchanged: the routing tree (matchers, continue, group_by, the three
+// timers), receivers, inhibition rules and time intervals. Its sub-packages
+// hold the rest of Alertmanager's semantics: silence, inhibit and dispatch.
+package routing
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	amconfig "github.com/prometheus/alertmanager/config"
+	"github.com/prometheus/alertmanager/timeinterval"
+)
+
+// Config is a loaded Alertmanager configuration.
+type Config struct {
+	// File is where it was read from ("" for a built-in configuration).
+	File string
+	AM   *amconfig.Config
+	// Root is the routing tree.
+	Root *Route
+	// ResolveTimeout ends an alert posted without an end that is not
+	// posted again (global.resolve_timeout, 5m by default).
+	ResolveTimeout time.Duration
+	intervals      map[string][]timeinterval.TimeInterval
+}
+
+// Default is the routing used when none is configured: everything goes to
+// the console, grouped by alertname.
+const Default = `route:
+  receiver: console
+  group_by: [alertname]
+receivers:
+  - name: console
+`
+
+// LoadFile reads an alertmanager.yml. Every problem names the file, the
+// line and the field.
+func LoadFile(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	c, err := Parse(path, b)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Parse parses an Alertmanager configuration read from file with
+// Alertmanager's own parser and validation.
+func Parse(file string, content []byte) (*Config, error) {
+	am, err := amconfig.Load(string(content))
+	if err != nil {
+		return nil, locate(file, content, err)
+	}
+	if file != "" {
+		// Relative paths (templates, password and URL files) are relative
+		// to the file, as Alertmanager's LoadFile makes them.
+		dir := filepath.Dir(file)
+		for _, r := range am.Receivers {
+			for _, w := range r.WebhookConfigs {
+				if w.URLFile != "" && !filepath.IsAbs(w.URLFile) {
+					w.URLFile = filepath.Join(dir, w.URLFile)
+				}
+			}
+		}
+	}
+	c := &Config{File: file, AM: am, Root: NewRoute(am.Route, nil), ResolveTimeout: 5 * time.Minute, intervals: map[string][]timeinterval.TimeInterval{}}
+	if am.Global != nil && am.Global.ResolveTimeout > 0 {
+		c.ResolveTimeout = time.Duration(am.Global.ResolveTimeout)
+	}
+	for _, ti := range am.MuteTimeIntervals {
+		c.intervals[ti.Name] = ti.TimeIntervals
+	}
+	for _, ti := range am.TimeIntervals {
+		c.intervals[ti.Name] = ti.TimeIntervals
+	}
+	return c, nil
+}
+
+// Receiver returns the named receiver's configuration.
+func (c *Config) Receiver(name string) (amconfig.Receiver, bool) {
+	for _, r := range c.AM.Receivers {
+		if r.Name == name {
+			return r, true
+		}
+	}
+	return amconfig.Receiver{}, false
+}
+
+// ReceiverNames lists the receivers in configuration order.
+func (c *Config) ReceiverNames() []string {
+	out := make([]string, len(c.AM.Receivers))
+	for i, r := range c.AM.Receivers {
+		out[i] = r.Name
+	}
+	return out
+}
+
+// Muted reports whether notifications of route r are held back at now:
+// inside one of its mute_time_intervals, or outside all of its
+// active_time_intervals when it has some.
+func (c *Config) Muted(r *Route, now time.Time) bool {
+	for _, name := range r.MuteTimeIntervals {
+		if c.in(name, now) {
+			return true
+		}
+	}
+	if len(r.ActiveTimeIntervals) == 0 {
+		return false
+	}
+	for _, name := range r.ActiveTimeIntervals {
+		if c.in(name, now) {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *Config) in(name string, t time.Time) bool {
+	for _, ti := range c.intervals[name] {
+		if ti.ContainsTime(t.UTC()) {
+			return true
+		}
+	}
+	return false
+}
+
+// Unsupported lists, as "receiver NAME: KIND_configs", the integrations of
+// the configuration that oncall does not deliver to (yet): notifications
+// for them are logged and counted, never sent.
+func (c *Config) Unsupported() []string {
+	var out []string
+	for _, r := range c.AM.Receivers {
+		for kind, n := range map[string]int{
+			"discord": len(r.DiscordConfigs), "email": len(r.EmailConfigs), "incidentio": len(r.IncidentioConfigs),
+			"pagerduty": len(r.PagerdutyConfigs), "slack": len(r.SlackConfigs), "opsgenie": len(r.OpsGenieConfigs),
+			"wechat": len(r.WechatConfigs), "pushover": len(r.PushoverConfigs), "victorops": len(r.VictorOpsConfigs),
+			"sns": len(r.SNSConfigs), "telegram": len(r.TelegramConfigs), "webex": len(r.WebexConfigs),
+			"msteams": len(r.MSTeamsConfigs), "msteamsv2": len(r.MSTeamsV2Configs), "jira": len(r.JiraConfigs),
+			"rocketchat": len(r.RocketchatConfigs), "mattermost": len(r.MattermostConfigs),
+		} {
+			if n > 0 {
+				out = append(out, fmt.Sprintf("receiver %s: %s_configs", r.Name, kind))
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Validate checks that the receivers named by oncall's own configuration
+// exist in this one.
+func (c *Config) Validate(names []string) error {
+	var errs []error
+	for _, n := range names {
+		if _, ok := c.Receiver(n); !ok {
+			errs = append(errs, fmt.Errorf("receiver %q is not in %s: add `- name: %s` to its receivers", n, c.where(), n))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) where() string {
+	if c.File == "" {
+		return "the built-in routing"
+	}
+	return strings.TrimSpace(c.File)
+}
