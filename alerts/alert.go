@@ -203,3 +203,12 @@ func Fingerprint(ls labels.Labels) uint64 {
 
 // FingerprintString renders a fingerprint as Alertmanager does: 16 hex digits.
 func FingerprintString(fp uint64) string { return fmt.Sprintf("%016x", fp) }
+
+// Group is an aggregation group as it is listed: the receiver it notifies,
+// its group key and labels, and its alerts with their status.
+type Group struct {
+	Receiver string        `json:"receiver"`
+	Key      string        `json:"groupKey"`
+	Labels   labels.Labels `json:"labels"`
+	Alerts   []Alert       `json:"alerts"`
+}

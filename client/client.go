@@ -73,14 +73,8 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 300 {
-		var eb struct {
-			Error string `json:"error"`
-		}
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
-		if json.Unmarshal(b, &eb) != nil || eb.Error == "" {
-			eb.Error = string(bytes.TrimSpace(b))
-		}
-		return &Error{Status: resp.StatusCode, Msg: eb.Error}
+		return &Error{Status: resp.StatusCode, Msg: errorMessage(b)}
 	}
 	if out == nil {
 		return nil
@@ -91,14 +85,34 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 	return nil
 }
 
+// errorMessage reads the message of an error body: oncall's {"error"},
+// Alertmanager's JSON string or {"message"}, else the text itself.
+func errorMessage(b []byte) string {
+	var eb struct {
+		Error   string `json:"error"`
+		Message string `json:"message"`
+	}
+	var str string
+	switch {
+	case json.Unmarshal(b, &eb) == nil && eb.Error != "":
+		return eb.Error
+	case eb.Message != "":
+		return eb.Message
+	case json.Unmarshal(b, &str) == nil && str != "":
+		return str
+	}
+	return string(bytes.TrimSpace(b))
+}
+
 // Healthy checks that the server answers /healthz.
 func (c *Client) Healthy(ctx context.Context) error {
 	return c.do(ctx, http.MethodGet, "/healthz", nil, nil, nil)
 }
 
-// Alerts returns the current alerts.
-func (c *Client) Alerts(ctx context.Context) ([]alerts.RuleAlert, error) {
-	var out []alerts.RuleAlert
+// Alerts returns the current alerts with their status: firing, pending
+// (oncall's own rules) and recently resolved.
+func (c *Client) Alerts(ctx context.Context) ([]alerts.Alert, error) {
+	var out []alerts.Alert
 	return out, c.do(ctx, http.MethodGet, "/api/v1/alerts", nil, nil, &out)
 }
 

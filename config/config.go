@@ -14,8 +14,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/oncallhq/oncall/alerts"
 	"github.com/oncallhq/oncall/incidents/oncall"
+	"github.com/oncallhq/oncall/routing"
 )
 
 // Config is the whole configuration file.
@@ -32,7 +32,10 @@ type Config struct {
 	Policies  []oncall.Policy   `yaml:"policies"`
 	// OnCallPolicy is the policy shown as "who is on call".
 	OnCallPolicy string `yaml:"oncall_policy"`
-	Notify       Notify `yaml:"notify"`
+	// Receivers attach oncall's own integrations (an incident with its
+	// escalation policy, the console) to receivers of the routing tree.
+	Receivers []Receiver `yaml:"receivers"`
+	Notify    Notify     `yaml:"notify"`
 
 	// File is where the configuration was read from ("" for built-in).
 	File string `yaml:"-"`
@@ -46,6 +49,9 @@ type Server struct {
 	// starting one in-process.
 	URL   string `yaml:"url"`
 	Token string `yaml:"token"`
+	// ExternalURL is how others reach this server; it is the externalURL
+	// of webhook notifications. Default: http://<listen>.
+	ExternalURL string `yaml:"external_url"`
 }
 
 // Metrics configures the metrics source.
@@ -91,20 +97,38 @@ type LogRule struct {
 	Filter string `yaml:"filter"`
 }
 
-// Alerts configures rule evaluation and routing.
+// Alerts configures rule evaluation, routing and limits.
 type Alerts struct {
 	RuleFiles          []string      `yaml:"rule_files"`
 	EvaluationInterval time.Duration `yaml:"evaluation_interval"`
-	Routes             []Route       `yaml:"routes"`
+	// AlertmanagerConfig is an alertmanager.yml, loaded unchanged: its
+	// route tree, receivers, inhibit_rules and time_intervals route every
+	// alert. Relative to this file.
+	AlertmanagerConfig string `yaml:"alertmanager_config"`
+	// Routing is the same configuration written inline instead.
+	Routing yaml.Node `yaml:"routing"`
+	// ReplicaLabels are dropped from alerts before they are identified, so
+	// an HA pair of Prometheus servers pages once.
+	ReplicaLabels []string `yaml:"replica_labels"`
+	// MaxAlerts bounds the alerts held (an alert storm); 0 is no limit.
+	MaxAlerts int `yaml:"max_alerts"`
 }
 
-// Route is the file form of alerts.Route.
-type Route struct {
-	Name      string        `yaml:"name"`
-	Matchers  []string      `yaml:"matchers"`
-	GroupBy   []string      `yaml:"group_by"`
-	GroupWait time.Duration `yaml:"group_wait"`
-	Policy    string        `yaml:"policy"`
+// Receiver attaches oncall's own integrations to a receiver of the
+// routing configuration (which must list it, possibly with no
+// integrations of its own).
+type Receiver struct {
+	Name string `yaml:"name"`
+	// Incident opens an incident for a firing group and escalates it.
+	Incident *IncidentReceiver `yaml:"incident"`
+	// Console writes the receiver's notifications to the console file.
+	Console bool `yaml:"console"`
+}
+
+// IncidentReceiver names the escalation policy of the incidents a
+// receiver opens.
+type IncidentReceiver struct {
+	Policy string `yaml:"policy"`
 }
 
 // Notify configures page delivery.
@@ -124,7 +148,7 @@ func Default() Config {
 		Server:  Server{Listen: "127.0.0.1:7767"},
 		Metrics: Metrics{Scrape: Scrape{Interval: 15 * time.Second, Retention: 2 * time.Hour}, Prometheus: Prometheus{Timeout: 30 * time.Second}},
 		Logs:    Logs{Buffer: 100_000},
-		Alerts:  Alerts{EvaluationInterval: 15 * time.Second},
+		Alerts:  Alerts{EvaluationInterval: 15 * time.Second, MaxAlerts: 100_000},
 	}
 }
 
@@ -158,6 +182,9 @@ func Parse(file string, content []byte) (Config, error) {
 			lines := make([]string, len(te.Errors))
 			for i, e := range te.Errors {
 				lines[i] = file + ":" + strings.TrimPrefix(e, "line ")
+				if strings.Contains(e, "field routes not found in type config.Alerts") {
+					lines[i] += " (routing is now Alertmanager's route tree: alerts.alertmanager_config or alerts.routing)"
+				}
 			}
 			return cfg, errors.New(strings.Join(lines, "\n"))
 		}
@@ -186,6 +213,7 @@ func (c *Config) resolvePaths() {
 		c.Logs.Files[i] = abs(p)
 	}
 	c.StateDir = abs(c.StateDir)
+	c.Alerts.AlertmanagerConfig = abs(c.Alerts.AlertmanagerConfig)
 	c.Notify.Console.File = abs(c.Notify.Console.File)
 }
 
@@ -205,23 +233,24 @@ func (c Config) StatePath() string {
 	return filepath.Join(home, ".local", "state", "oncall")
 }
 
-// Routes converts the routes to their alerts form.
-func (c Config) Routes() ([]alerts.Route, error) {
-	out := make([]alerts.Route, len(c.Alerts.Routes))
-	for i, r := range c.Alerts.Routes {
-		ms, err := alerts.ParseMatchers(r.Matchers)
-		if err != nil {
-			return nil, fmt.Errorf("alerts.routes[%d].matchers: %w", i, err)
-		}
-		name := r.Name
-		if name == "" {
-			name = fmt.Sprintf("route%d", i)
-		}
-		groupBy := r.GroupBy
-		if len(groupBy) == 0 {
-			groupBy = []string{"alertname"}
-		}
-		out[i] = alerts.Route{Name: name, Matchers: ms, GroupBy: groupBy, GroupWait: r.GroupWait, Policy: r.Policy}
+// Routing loads the routing configuration: the alertmanager.yml, the
+// inline one, or the default (everything to the console, by alertname).
+func (c Config) Routing() (*routing.Config, error) {
+	switch {
+	case c.Alerts.AlertmanagerConfig != "":
+		return routing.LoadFile(c.Alerts.AlertmanagerConfig)
+	case c.Alerts.Routing.Kind != 0:
+		return routing.ParseNode(c.File, &c.Alerts.Routing, "alerts.routing")
+	default:
+		return routing.Parse("", []byte(routing.Default))
 	}
-	return out, nil
+}
+
+// OwnReceivers are oncall's receivers; with the default routing, its
+// console receiver.
+func (c Config) OwnReceivers() []Receiver {
+	if len(c.Receivers) == 0 && c.Alerts.AlertmanagerConfig == "" && c.Alerts.Routing.Kind == 0 {
+		return []Receiver{{Name: "console", Console: true}}
+	}
+	return c.Receivers
 }

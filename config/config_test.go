@@ -14,9 +14,12 @@ func TestStarterIsValid(t *testing.T) {
 	if len(cfg.Policies) != 1 || len(cfg.Policies[0].Steps) != 4 || cfg.Policies[0].Steps[3].AckTimeout != 15*time.Minute {
 		t.Errorf("policies = %+v", cfg.Policies)
 	}
-	routes, err := cfg.Routes()
-	if err != nil || len(routes) != 1 || routes[0].Policy != "default" || routes[0].GroupWait != 30*time.Second {
-		t.Errorf("routes = %+v, %v", routes, err)
+	rc, err := cfg.Routing()
+	if err != nil || len(rc.Root.Routes) != 1 || rc.Root.Routes[0].Receiver != "pager" || rc.Root.GroupWait != 30*time.Second {
+		t.Fatalf("routing = %+v, %v", rc, err)
+	}
+	if own := cfg.OwnReceivers(); len(own) != 2 || own[1].Incident == nil || own[1].Incident.Policy != "default" {
+		t.Errorf("receivers = %+v", own)
 	}
 }
 
@@ -29,11 +32,11 @@ func TestEveryProblemNamesFileLineField(t *testing.T) {
 		`testdata/bad.yaml:2: server.url: not an absolute URL: "not a url"`,
 		`testdata/bad.yaml:5: metrics.scrape.interval: must be positive`,
 		`testdata/bad.yaml:8: metrics.scrape.targets[0].url: not an http(s) URL: "ftp://x"`,
-		`testdata/bad.yaml:12: alerts.routes[0].matchers[0]:`,
-		`testdata/bad.yaml:13: alerts.routes[0].policy: unknown policy "nope"`,
-		`testdata/bad.yaml:16: schedules[0].users: schedule "platform" needs at least one user`,
-		`testdata/bad.yaml:22: policies[0].steps[0].targets[0].schedule: unknown schedule "missing"`,
-		`testdata/bad.yaml:23: policies[0].steps[0].ack_timeout: must be positive`,
+		`testdata/bad.yaml:14: alerts.routing.route.routes[0].matchers[0]:`,
+		`testdata/bad.yaml:18: receivers[0].incident.policy: unknown policy "nope"`,
+		`testdata/bad.yaml:21: schedules[0].users: schedule "platform" needs at least one user`,
+		`testdata/bad.yaml:27: policies[0].steps[0].targets[0].schedule: unknown schedule "missing"`,
+		`testdata/bad.yaml:28: policies[0].steps[0].ack_timeout: must be positive`,
 	}
 	for _, w := range want {
 		if !strings.Contains(err.Error(), w) {
@@ -72,13 +75,13 @@ func TestMalformedAndMissing(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	f.Add(Starter)
 	f.Add([]byte("schedules: [{name: x, users: [a], start: 2026-01-01T00:00:00Z}]"))
-	f.Add([]byte("alerts: {routes: [{matchers: ['a=~\"(']}]}"))
+	f.Add([]byte("alerts: {routing: {route: {receiver: x, routes: [{matchers: ['a=~\"(']}]}, receivers: [{name: x}]}}"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		cfg, err := Parse("fuzz.yaml", b)
 		if err == nil {
-			// A valid config converts to routes without error.
-			if _, err := cfg.Routes(); err != nil {
-				t.Fatalf("valid config, invalid routes: %v", err)
+			// A valid config has a valid routing configuration.
+			if _, err := cfg.Routing(); err != nil {
+				t.Fatalf("valid config, invalid routing: %v", err)
 			}
 		}
 	})
@@ -93,5 +96,24 @@ func TestLogRuleValidation(t *testing.T) {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("missing %q in:\n%v", w, err)
 		}
+	}
+}
+
+func TestRoutingFromAlertmanagerFile(t *testing.T) {
+	_, err := Load("testdata/am/oncall.yaml")
+	want := `testdata/am/oncall.yaml:7: receivers[1].name: "ghost" is not a receiver of the routing configuration (testdata/am/alertmanager.yml)`
+	if err == nil || !strings.Contains(err.Error(), want) || strings.Count(err.Error(), "\n") != 0 {
+		t.Fatalf("error %v, want only %s", err, want)
+	}
+	cfg, err := Parse("testdata/am/oncall.yaml", []byte("alerts: {alertmanager_config: alertmanager.yml}\nreceivers: [{name: team, console: true}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := cfg.Routing()
+	if err != nil || rc.Root.Receiver != "team" || rc.File != "testdata/am/alertmanager.yml" {
+		t.Errorf("routing %+v, %v", rc, err)
+	}
+	if _, err := Parse("x.yaml", []byte("alerts:\n  routes: []\n")); err == nil || !strings.Contains(err.Error(), "alerts.alertmanager_config") {
+		t.Errorf("the old routes key should point at the new one: %v", err)
 	}
 }

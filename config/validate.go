@@ -12,8 +12,8 @@ import (
 
 	"github.com/prometheus/common/model"
 
-	"github.com/oncallhq/oncall/alerts"
 	"github.com/oncallhq/oncall/incidents/oncall"
+	"github.com/oncallhq/oncall/routing"
 	"github.com/oncallhq/oncall/telemetry/logs"
 )
 
@@ -120,18 +120,42 @@ func (c Config) Validate() error {
 		}
 		policies[p.Name] = true
 	}
-	for i, r := range c.Alerts.Routes {
-		f := fmt.Sprintf("alerts.routes[%d]", i)
-		if r.Policy != "" && !policies[r.Policy] {
-			add(f+".policy", "unknown policy %q", r.Policy)
+	if c.Alerts.MaxAlerts < 0 {
+		add("alerts.max_alerts", "must not be negative (0 is no limit)")
+	}
+	for i, n := range c.Alerts.ReplicaLabels {
+		if !model.LabelName(n).IsValidLegacy() {
+			add(fmt.Sprintf("alerts.replica_labels[%d]", i), "not a label name: %q", n)
 		}
-		if r.GroupWait < 0 {
-			add(f+".group_wait", "must not be negative")
-		}
-		for j, m := range r.Matchers {
-			if _, err := alerts.ParseMatchers([]string{m}); err != nil {
-				add(fmt.Sprintf("%s.matchers[%d]", f, j), "%v", err)
+	}
+	var extra []error
+	var rc *routing.Config
+	if c.Alerts.AlertmanagerConfig != "" && c.Alerts.Routing.Kind != 0 {
+		add("alerts.routing", "set alerts.alertmanager_config or alerts.routing, not both")
+	} else if r, err := c.Routing(); err != nil {
+		extra = append(extra, err)
+	} else {
+		rc = r
+	}
+	names := map[string]bool{}
+	for i, r := range c.Receivers {
+		f := fmt.Sprintf("receivers[%d]", i)
+		switch {
+		case r.Name == "":
+			add(f+".name", "must not be empty")
+		case names[r.Name]:
+			add(f+".name", "duplicate receiver %q", r.Name)
+		case rc != nil:
+			if _, ok := rc.Receiver(r.Name); !ok {
+				add(f+".name", "%q is not a receiver of the routing configuration (%s): add `- name: %s` to its receivers", r.Name, routingWhere(c), r.Name)
 			}
+		}
+		names[r.Name] = true
+		if r.Incident == nil && !r.Console {
+			add(f, "receiver %q does nothing: set incident: {policy: ...} or console: true", r.Name)
+		}
+		if r.Incident != nil && !policies[r.Incident.Policy] {
+			add(f+".incident.policy", "unknown policy %q", r.Incident.Policy)
 		}
 	}
 	if c.OnCallPolicy != "" && !policies[c.OnCallPolicy] {
@@ -141,7 +165,14 @@ func (c Config) Validate() error {
 	for i, p := range ps {
 		errs[i] = p
 	}
-	return errors.Join(errs...)
+	return errors.Join(append(errs, extra...)...)
+}
+
+func routingWhere(c Config) string {
+	if c.Alerts.AlertmanagerConfig != "" {
+		return c.Alerts.AlertmanagerConfig
+	}
+	return "alerts.routing"
 }
 
 var indexRE = regexp.MustCompile(`^([^\[]+)\[(\d+)\]$`)

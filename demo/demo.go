@@ -14,7 +14,7 @@ import (
 	"github.com/oncallhq/oncall/config"
 )
 
-//go:embed oncall.yaml rules/*.yml
+//go:embed oncall.yaml alertmanager.yml rules/*.yml
 var files embed.FS
 
 // Write copies the demo's configuration and rule files into dir, so that a

@@ -45,8 +45,8 @@ func (s *Status) UnmarshalText(b []byte) error {
 // Incident is one problem a human is asked to own.
 type Incident struct {
 	ID int64 `json:"id"`
-	// Key is the alert group key the incident was opened for; while the incident
-	// is open, further notifications for the group attach to it.
+	// Key is the receiver and alert group the incident was opened for; while
+	// the incident is open, further notifications for the group attach to it.
 	Key        string    `json:"key"`
 	Title      string    `json:"title"`
 	Summary    string    `json:"summary,omitempty"`
@@ -79,6 +79,9 @@ type Escalation struct {
 	StepName string `json:"step_name,omitempty"`
 	// Round counts passes through the whole policy (0 for the first).
 	Round int `json:"round"`
+	// Seq counts the times the incident paged (1 for the first): it makes
+	// every page's key unique, even when the last step re-pages.
+	Seq int `json:"seq"`
 	// Paged lists who the current step paged.
 	Paged []string `json:"paged,omitempty"`
 	// StepStartedAt is when the current step paged.
@@ -97,7 +100,8 @@ type Event struct {
 
 // Page is one message asking a person to act on an incident. Pages are written
 // to a durable outbox together with the state change that caused them, and
-// delivered at least once; Key makes redelivery idempotent downstream.
+// delivered at least once. Key is unique within the store: the incident, the
+// page round and the person.
 type Page struct {
 	ID         int64     `json:"id"`
 	Key        string    `json:"key"`

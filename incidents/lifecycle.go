@@ -9,10 +9,11 @@ import (
 	"github.com/oncallhq/oncall/incidents/oncall"
 )
 
-// Errors returned by lifecycle transitions.
+// Errors returned by lifecycle transitions and lookups.
 var (
 	ErrResolved = errors.New("incident is resolved")
 	ErrAcked    = errors.New("incident is already acknowledged")
+	ErrNotFound = errors.New("no such incident")
 )
 
 // Directory resolves escalation policies to people.
@@ -46,6 +47,7 @@ func (i *Incident) page(p oncall.Policy, d Directory, step int, now time.Time, k
 	a := p.Resolve(step, now, d.Schedules)
 	e := &i.Escalation
 	e.Step, e.StepName, e.Paged, e.StepStartedAt = step, a.StepName, a.Users, now
+	e.Seq++
 	e.NextAt = now.Add(a.AckTimeout)
 	if e.Round >= p.Repeat && step == len(p.Steps)-1 && p.Repeat > 0 {
 		e.NextAt = time.Time{} // last step of the last round: nobody left to escalate to
@@ -54,7 +56,7 @@ func (i *Incident) page(p oncall.Policy, d Directory, step int, now time.Time, k
 	var pages []Page
 	for _, u := range a.Users {
 		pages = append(pages, Page{
-			Key:        fmt.Sprintf("%s/r%d/s%d/%s", i.Ref(), e.Round, step, u),
+			Key:        fmt.Sprintf("%s/p%d/%s", i.Ref(), e.Seq, u),
 			IncidentID: i.ID,
 			Kind:       kind,
 			Target:     u,

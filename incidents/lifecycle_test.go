@@ -41,17 +41,23 @@ func TestEscalationPath(t *testing.T) {
 		{7 * time.Minute, "riley", "incident commander"},
 		{12 * time.Minute, "riley", "incident commander"}, // stays on the last rung
 	}
-	if len(pages) != 1 || pages[0].Target != "alice" || pages[0].Key != "INC-7/r0/s0/alice" {
+	if len(pages) != 1 || pages[0].Target != "alice" || pages[0].Key != "INC-7/p1/alice" {
 		t.Fatalf("first page: %+v", pages)
 	}
 	if got := inc.Escalate(d, t0.Add(time.Minute)); got != nil {
 		t.Fatalf("escalated before the ack timeout: %+v", got)
 	}
+	keys := map[string]bool{pages[0].Key: true}
 	for _, st := range steps {
 		got := inc.Escalate(d, t0.Add(st.at))
 		if len(got) != 1 || got[0].Target != st.target || got[0].StepName != st.step {
 			t.Fatalf("t+%v: got %+v, want %s (%s)", st.at, got, st.target, st.step)
 		}
+		// Every page has its own key, also when the last rung is paged again.
+		if keys[got[0].Key] {
+			t.Fatalf("t+%v: page key %s reused", st.at, got[0].Key)
+		}
+		keys[got[0].Key] = true
 	}
 	if err := inc.Acknowledge("riley", t0.Add(13*time.Minute)); err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 
 	amconfig "github.com/prometheus/alertmanager/config"
 	"github.com/prometheus/alertmanager/timeinterval"
+	"gopkg.in/yaml.v3"
 )
 
 // Config is a loaded Alertmanager configuration.
@@ -46,19 +47,30 @@ func LoadFile(path string) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := Parse(path, b)
-	if err != nil {
-		return nil, err
-	}
-	return c, nil
+	return Parse(path, b)
 }
 
 // Parse parses an Alertmanager configuration read from file with
 // Alertmanager's own parser and validation.
 func Parse(file string, content []byte) (*Config, error) {
+	return parse(file, content, nil, "")
+}
+
+// ParseNode parses an Alertmanager configuration embedded in another YAML
+// file at node, whose dotted path there is prefix: problems name the outer
+// file's lines and fields.
+func ParseNode(file string, node *yaml.Node, prefix string) (*Config, error) {
+	content, err := yaml.Marshal(node)
+	if err != nil {
+		return nil, fmt.Errorf("%s:%d: %s: %w", file, node.Line, prefix, err)
+	}
+	return parse(file, content, node, prefix)
+}
+
+func parse(file string, content []byte, orig *yaml.Node, prefix string) (*Config, error) {
 	am, err := amconfig.Load(string(content))
 	if err != nil {
-		return nil, locate(file, content, err)
+		return nil, locate(file, content, err, orig, prefix)
 	}
 	if file != "" {
 		// Relative paths (templates, password and URL files) are relative

@@ -15,26 +15,50 @@ import (
 // line per problem, "file:line: field: message", by finding the place in the
 // YAML that the message talks about: the line a YAML error names, else the
 // value the message quotes, else the field it is about.
-func locate(file string, content []byte, err error) error {
+//
+// For a configuration embedded in another file (orig is its node there,
+// prefix its dotted path), lines and fields are those of the outer file.
+func locate(file string, content []byte, err error, orig *yaml.Node, prefix string) error {
 	var root yaml.Node
 	if yerr := yaml.Unmarshal(content, &root); yerr != nil {
 		// The YAML itself is broken; yaml.v3 names the line.
 		return fmt.Errorf("%s:%s", file, strings.TrimPrefix(strings.TrimPrefix(yerr.Error(), "yaml: "), "line "))
 	}
 	nodes := flatten(&root)
+	out := func(line int, path, msg string) string {
+		if orig != nil {
+			line = 0
+			for _, n := range flatten(orig) {
+				if path == "" || n.path == path || strings.HasPrefix(path, n.path+".") || strings.HasPrefix(path, n.path+"[") {
+					line = n.node.Line
+					if n.path == path {
+						break
+					}
+				}
+			}
+			if line == 0 {
+				line = orig.Line
+			}
+			path = strings.TrimSuffix(prefix+"."+path, ".")
+		}
+		if path == "" {
+			return fmt.Sprintf("%s:%d: %s", file, line, msg)
+		}
+		return fmt.Sprintf("%s:%d: %s: %s", file, line, path, msg)
+	}
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	if rest, ok := strings.CutPrefix(msg, "unmarshal errors:\n"); ok {
-		var out []string
+		var lines []string
 		for _, l := range strings.Split(rest, "\n") {
-			out = append(out, file+":"+atLine(nodes, strings.TrimSpace(l)))
+			lines = append(lines, out(atLine(nodes, strings.TrimSpace(l))))
 		}
-		return errors.New(strings.Join(out, "\n"))
+		return errors.New(strings.Join(lines, "\n"))
 	}
 	if lineMsg.MatchString(msg) {
-		return fmt.Errorf("%s:%s", file, atLine(nodes, msg))
+		return errors.New(out(atLine(nodes, msg)))
 	}
 	if n, ok := quotedValue(nodes, msg); ok {
-		return fmt.Errorf("%s:%d: %s: %s", file, n.node.Line, n.path, msg)
+		return errors.New(out(n.node.Line, n.path, msg))
 	}
 	for phrase, path := range fieldOf {
 		if strings.Contains(msg, phrase) {
@@ -45,10 +69,10 @@ func locate(file string, content []byte, err error) error {
 					break
 				}
 			}
-			return fmt.Errorf("%s:%d: %s: %s", file, line, path, msg)
+			return errors.New(out(line, path, msg))
 		}
 	}
-	return fmt.Errorf("%s:1: %s", file, msg)
+	return errors.New(out(1, "", msg))
 }
 
 var (
@@ -129,12 +153,12 @@ func keyWords(path string) string {
 	return strings.ReplaceAll(k, "_", " ")
 }
 
-// atLine renders "line N: message" as "N: field: message", naming the
-// field that sits on line N.
-func atLine(nodes []located, s string) string {
+// atLine reads "line N: message" into the line, the field that sits on
+// line N and the message.
+func atLine(nodes []located, s string) (int, string, string) {
 	m := lineMsg.FindStringSubmatch(s)
 	if m == nil {
-		return "1: " + s
+		return 1, "", s
 	}
 	line, _ := strconv.Atoi(m[1])
 	msg := m[2]
@@ -152,10 +176,7 @@ func atLine(nodes []located, s string) string {
 			break
 		}
 	}
-	if path == "" {
-		return fmt.Sprintf("%d: %s", line, msg)
-	}
-	return fmt.Sprintf("%d: %s: %s", line, path, msg)
+	return line, path, msg
 }
 
 // located is one YAML node with its dotted path, e.g. route.routes[1].receiver.

@@ -1,6 +1,10 @@
-// Package server is oncall's HTTP API: JSON endpoints for alerts, incidents,
-// who is on call, pages, logs and queries (bearer-token auth), plus /healthz
-// and the server's own /metrics. The TUI and the CLI are its clients.
+// Package server is oncall's HTTP API: its own JSON API for alerts,
+// incidents, who is on call, pages, logs and queries (the TUI and the CLI
+// are its clients); Alertmanager's API v2, so a Prometheus sends its alerts
+// here and amtool manages silences here; a receiver for an Alertmanager's
+// webhook, so an existing Alertmanager can forward into oncall; /healthz and
+// the server's own /metrics. Every /api/ route requires the bearer token
+// when one is configured.
 package server
 
 import (
@@ -20,29 +24,25 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/oncallhq/oncall/alerts"
-	"github.com/oncallhq/oncall/engine"
 	"github.com/oncallhq/oncall/incidents"
 	"github.com/oncallhq/oncall/incidents/oncall"
+	"github.com/oncallhq/oncall/notify"
+	"github.com/oncallhq/oncall/routing"
 	"github.com/oncallhq/oncall/store"
 	"github.com/oncallhq/oncall/telemetry/logs"
 	"github.com/oncallhq/oncall/telemetry/metrics"
 )
 
-// Engine is the live state the API serves and acts on.
-type Engine interface {
-	Alerts() []alerts.RuleAlert
-	OpenIncidents() []incidents.Incident
-	OnCall(now time.Time) []oncall.Assignment
-	Acknowledge(ctx context.Context, id int64, by string, now time.Time) (incidents.Incident, error)
-	Resolve(ctx context.Context, id int64, by, why string, now time.Time) (incidents.Incident, error)
+// Pipeline is the alert pipeline the API feeds and reads.
+type Pipeline interface {
+	// Put receives validated alerts; it returns how many the limit refused.
+	Put(now time.Time, as []alerts.Alert) int
+	Alerts(ctx context.Context, now time.Time) ([]alerts.Alert, error)
+	Groups(ctx context.Context, now time.Time) ([]alerts.Group, error)
+	// SilencesChanged says a silence was made or expired.
+	SilencesChanged()
+	Leader() bool
 	LastError() error
-}
-
-// History is the stored past the API serves.
-type History interface {
-	Incidents(ctx context.Context, openOnly bool, limit int) ([]incidents.Incident, error)
-	Incident(ctx context.Context, id int64) (incidents.Incident, error)
-	RecentPages(ctx context.Context, limit int) ([]incidents.Page, error)
 }
 
 // LogReader serves buffered log entries: all of them in order (After) or
@@ -54,16 +54,21 @@ type LogReader interface {
 
 // Options configure the API.
 type Options struct {
-	Engine  Engine
-	History History
-	Source  metrics.Source
-	Logs    LogReader // optional
-	Rules   []alerts.Rule
+	Pipeline Pipeline
+	Store    store.Store
+	Routing  *routing.Config
+	// OnCall resolves the main escalation policy to people at an instant.
+	OnCall func(now time.Time) []oncall.Assignment
+	Source metrics.Source
+	Logs   LogReader // optional
+	Rules  []alerts.Rule
 	// Token, when set, is required as "Authorization: Bearer <token>" on /api/.
 	Token    string
 	Gatherer prometheus.Gatherer // for /metrics; optional
 	Logger   *slog.Logger
 	Now      func() time.Time
+	// MaxBody bounds request bodies (default 32 MiB).
+	MaxBody int64
 }
 
 // Handler returns the HTTP handler of the API.
@@ -74,7 +79,10 @@ func Handler(o Options) http.Handler {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	a := &api{o}
+	if o.MaxBody <= 0 {
+		o.MaxBody = 32 << 20
+	}
+	a := &api{o: o, started: o.Now()}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", a.healthz)
 	if o.Gatherer != nil {
@@ -91,11 +99,16 @@ func Handler(o Options) http.Handler {
 	api.HandleFunc("GET /api/v1/pages", a.pages)
 	api.HandleFunc("GET /api/v1/logs", a.logs)
 	api.HandleFunc("GET /api/v1/query", a.query)
+	api.HandleFunc("POST /api/v1/webhook/alertmanager", a.alertmanagerWebhook)
+	a.alertmanagerRoutes(api)
 	mux.Handle("/api/", a.auth(api))
 	return mux
 }
 
-type api struct{ o Options }
+type api struct {
+	o       Options
+	started time.Time
+}
 
 func (a *api) auth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -112,28 +125,43 @@ func (a *api) auth(next http.Handler) http.Handler {
 }
 
 func (a *api) healthz(w http.ResponseWriter, _ *http.Request) {
-	if err := a.o.Engine.LastError(); err != nil {
-		fmt.Fprintf(w, "ok (last cycle: %v)\n", err)
+	role := "standby"
+	if a.o.Pipeline.Leader() {
+		role = "leader"
+	}
+	if err := a.o.Pipeline.LastError(); err != nil {
+		fmt.Fprintf(w, "ok %s (last cycle: %v)\n", role, err)
 		return
 	}
-	fmt.Fprintln(w, "ok")
+	fmt.Fprintf(w, "ok %s\n", role)
 }
 
-func (a *api) alerts(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, nonNil(a.o.Engine.Alerts()))
+func (a *api) alerts(w http.ResponseWriter, r *http.Request) {
+	as, err := a.o.Pipeline.Alerts(r.Context(), a.o.Now())
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	writeJSON(w, nonNil(as))
 }
 
 func (a *api) rules(w http.ResponseWriter, _ *http.Request) { writeJSON(w, nonNil(a.o.Rules)) }
 
 func (a *api) incidents(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Query().Get("all") == "" {
-		writeJSON(w, nonNil(a.o.Engine.OpenIncidents()))
-		return
+	f := store.IncidentFilter{OpenOnly: r.URL.Query().Get("all") == "", Limit: intParam(r, "limit", 100)}
+	if f.OpenOnly {
+		f.Limit = 0
 	}
-	out, err := a.o.History.Incidents(r.Context(), false, intParam(r, "limit", 100))
+	out, err := a.o.Store.Incidents(r.Context(), f)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err)
 		return
+	}
+	if f.OpenOnly {
+		// Oldest first: the one that has waited longest on top.
+		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+			out[i], out[j] = out[j], out[i]
+		}
 	}
 	writeJSON(w, nonNil(out))
 }
@@ -144,8 +172,8 @@ func (a *api) incident(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Errorf("bad incident id %q", r.PathValue("id")))
 		return
 	}
-	inc, err := a.o.History.Incident(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
+	inc, err := a.o.Store.Incident(r.Context(), id)
+	if errors.Is(err, incidents.ErrNotFound) {
 		writeError(w, http.StatusNotFound, err)
 		return
 	}
@@ -164,13 +192,13 @@ type ActRequest struct {
 
 func (a *api) ack(w http.ResponseWriter, r *http.Request) {
 	a.act(w, r, func(id int64, req ActRequest) (incidents.Incident, error) {
-		return a.o.Engine.Acknowledge(r.Context(), id, req.By, a.o.Now())
+		return incidents.Acknowledge(r.Context(), store.Incidents(a.o.Store), id, req.By, a.o.Now())
 	})
 }
 
 func (a *api) resolve(w http.ResponseWriter, r *http.Request) {
 	a.act(w, r, func(id int64, req ActRequest) (incidents.Incident, error) {
-		return a.o.Engine.Resolve(r.Context(), id, req.By, req.Why, a.o.Now())
+		return incidents.Resolve(r.Context(), store.Incidents(a.o.Store), id, req.By, req.Why, a.o.Now())
 	})
 }
 
@@ -191,7 +219,7 @@ func (a *api) act(w http.ResponseWriter, r *http.Request, f func(int64, ActReque
 	}
 	inc, err := f(id, req)
 	switch {
-	case errors.Is(err, engine.ErrNotOpen):
+	case errors.Is(err, incidents.ErrNotFound):
 		writeError(w, http.StatusNotFound, err)
 	case errors.Is(err, incidents.ErrAcked), errors.Is(err, incidents.ErrResolved):
 		writeError(w, http.StatusConflict, err)
@@ -204,16 +232,26 @@ func (a *api) act(w http.ResponseWriter, r *http.Request, f func(int64, ActReque
 }
 
 func (a *api) oncall(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, nonNil(a.o.Engine.OnCall(a.o.Now())))
+	writeJSON(w, nonNil(a.o.OnCall(a.o.Now())))
 }
 
+// pages lists the newest pages with their delivery state.
 func (a *api) pages(w http.ResponseWriter, r *http.Request) {
-	out, err := a.o.History.RecentPages(r.Context(), intParam(r, "limit", 50))
+	ms, err := a.o.Store.Messages(r.Context(), store.MessageFilter{Kind: notify.KindPage, Limit: intParam(r, "limit", 50)})
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
-	writeJSON(w, nonNil(out))
+	out := make([]incidents.Page, 0, len(ms))
+	for _, m := range ms {
+		if m.Page == nil {
+			continue
+		}
+		p := *m.Page
+		p.ID, p.SentAt, p.Attempts, p.LastError = m.ID, m.SentAt, m.Attempts, m.LastError
+		out = append(out, p)
+	}
+	writeJSON(w, out)
 }
 
 func (a *api) logs(w http.ResponseWriter, r *http.Request) {
@@ -267,7 +305,7 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-// ErrorBody is the JSON body of every error response.
+// ErrorBody is the JSON body of every error response of oncall's own API.
 type ErrorBody struct {
 	Error string `json:"error"`
 }

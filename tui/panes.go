@@ -185,14 +185,18 @@ func (p *alertsPane) render(s *snapshot, w, h int, focused bool, now time.Time) 
 	var lines []string
 	for i := from; i < to; i++ {
 		a := s.alerts[i]
-		state := p.th.Firing.Render("FIRING ")
-		switch a.State {
-		case alerts.StatePending:
-			state = p.th.Pending.Render("pending")
-		case alerts.StateResolved:
-			state = p.th.Resolved.Render("resolved")
+		state := p.th.Firing.Render("FIRING   ")
+		switch {
+		case a.Status.State == alerts.StatePending:
+			state = p.th.Pending.Render("pending  ")
+		case a.Status.State == alerts.StateResolved:
+			state = p.th.Resolved.Render("resolved ")
+		case len(a.Status.SilencedBy) > 0:
+			state = p.th.Dim.Render("silenced ")
+		case len(a.Status.InhibitedBy) > 0:
+			state = p.th.Dim.Render("inhibited")
 		}
-		line := fmt.Sprintf("%s %s %-7s %-12s %6s  %s", marker(i == p.i), state, a.Severity(), a.Labels.Get("service"), short(now.Sub(a.ActiveAt)), a.Summary())
+		line := fmt.Sprintf("%s %s %-7s %-12s %6s  %s", marker(i == p.i), state, a.Severity(), a.Labels.Get("service"), short(now.Sub(a.StartsAt)), a.Summary())
 		if i == p.i && focused {
 			line = p.th.Selected.Render(fit(line, w))
 		}

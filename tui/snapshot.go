@@ -15,7 +15,7 @@ import (
 
 // snapshot is what the console knows of the server, refreshed as a whole.
 type snapshot struct {
-	alerts    []alerts.RuleAlert
+	alerts    []alerts.Alert
 	incidents []incidents.Incident
 	oncall    []oncall.Assignment
 	pages     []incidents.Page
@@ -25,7 +25,7 @@ type snapshot struct {
 // counts returns how many alerts fire and how many are pending.
 func (s *snapshot) counts() (firing, pending int) {
 	for _, a := range s.alerts {
-		switch a.State {
+		switch a.Status.State {
 		case alerts.StateFiring:
 			firing++
 		case alerts.StatePending:
@@ -55,7 +55,7 @@ func fetch(ctx context.Context, b Backend, now time.Time) tea.Cmd {
 		m.snap.at = now
 		m.err = errors.Join(errs[:]...)
 		// Firing first, then pending, then resolved; newest first within.
-		slices.SortStableFunc(m.snap.alerts, func(a, b alerts.RuleAlert) int { return int(b.State) - int(a.State) })
+		slices.SortStableFunc(m.snap.alerts, func(a, b alerts.Alert) int { return int(b.Status.State) - int(a.Status.State) })
 		return m
 	}
 }

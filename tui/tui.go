@@ -21,7 +21,7 @@ import (
 
 // Backend is what the console needs from an oncall server.
 type Backend interface {
-	Alerts(ctx context.Context) ([]alerts.RuleAlert, error)
+	Alerts(ctx context.Context) ([]alerts.Alert, error)
 	Incidents(ctx context.Context) ([]incidents.Incident, error)
 	OnCall(ctx context.Context) ([]oncall.Assignment, error)
 	Pages(ctx context.Context, limit int) ([]incidents.Page, error)

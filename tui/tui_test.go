@@ -63,12 +63,12 @@ func newFake() *fakeBackend {
 	}
 }
 
-func (f *fakeBackend) Alerts(context.Context) ([]alerts.RuleAlert, error) {
-	return []alerts.RuleAlert{
-		{Rule: "HighErrorRatio", Labels: labels.FromStrings("alertname", "HighErrorRatio", "service", "matchmaking", "severity", "page"), State: alerts.StateFiring,
-			Annotations: map[string]string{"summary": "5xx ratio 12% on matchmaking"}, ActiveAt: now.Add(-150 * time.Second)},
-		{Rule: "SlowRequests", Labels: labels.FromStrings("alertname", "SlowRequests", "service", "matchmaking", "severity", "ticket"), State: alerts.StatePending,
-			Annotations: map[string]string{"summary": "p99 latency 1.4s on matchmaking"}, ActiveAt: now.Add(-10 * time.Second)},
+func (f *fakeBackend) Alerts(context.Context) ([]alerts.Alert, error) {
+	return []alerts.Alert{
+		{Labels: labels.FromStrings("alertname", "HighErrorRatio", "service", "matchmaking", "severity", "page"), Status: alerts.Status{State: alerts.StateFiring},
+			Annotations: labels.FromStrings("summary", "5xx ratio 12% on matchmaking"), StartsAt: now.Add(-150 * time.Second)},
+		{Labels: labels.FromStrings("alertname", "SlowRequests", "service", "matchmaking", "severity", "ticket"), Status: alerts.Status{State: alerts.StatePending},
+			Annotations: labels.FromStrings("summary", "p99 latency 1.4s on matchmaking"), StartsAt: now.Add(-10 * time.Second)},
 	}, f.err
 }
 

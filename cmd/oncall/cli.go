@@ -20,7 +20,7 @@ import (
 	"github.com/oncallhq/oncall/telemetry/metrics"
 )
 
-func (a *app) queryCmd() *cobra.Command {
+func (a *cli) queryCmd() *cobra.Command {
 	var at string
 	c := &cobra.Command{
 		Use:   "query EXPR",
@@ -100,7 +100,7 @@ func printVector(w io.Writer, v metrics.Vector) error {
 	return tw.Flush()
 }
 
-func (a *app) alertsCmd() *cobra.Command {
+func (a *cli) alertsCmd() *cobra.Command {
 	c := &cobra.Command{Use: "alerts", Short: "Alerts: list what is pending and firing"}
 	list := &cobra.Command{
 		Use:   "list",
@@ -129,7 +129,7 @@ func (a *app) alertsCmd() *cobra.Command {
 	return c
 }
 
-func listAlerts(ctx context.Context, cfg config.Config) ([]alerts.RuleAlert, error) {
+func listAlerts(ctx context.Context, cfg config.Config) ([]alerts.Alert, error) {
 	if cfg.Server.URL != "" {
 		c, err := client.New(cfg.Server.URL, cfg.Server.Token)
 		if err != nil {
@@ -146,16 +146,37 @@ func listAlerts(ctx context.Context, cfg config.Config) ([]alerts.RuleAlert, err
 		return nil, err
 	}
 	// One evaluation: `for` clocks start now, so alerts with a `for` show as pending.
-	return alerts.NewEvaluator(set.Rules, src).Eval(ctx, time.Now())
+	now := time.Now()
+	ras, err := alerts.NewEvaluator(set.Rules, src).Eval(ctx, now)
+	out := make([]alerts.Alert, len(ras))
+	for i, ra := range ras {
+		out[i] = ra.Alert(now, cfg.Alerts.EvaluationInterval)
+	}
+	return out, err
 }
 
-func printAlerts(w io.Writer, as []alerts.RuleAlert, now time.Time) error {
-	sort.SliceStable(as, func(i, j int) bool { return as[i].State > as[j].State })
+// stateOf names an alert's state for a table: silenced and inhibited
+// alerts say so.
+func stateOf(a *alerts.Alert) string {
+	switch {
+	case a.Status.State != alerts.StateFiring:
+		return a.Status.State.String()
+	case len(a.Status.SilencedBy) > 0:
+		return "silenced"
+	case len(a.Status.InhibitedBy) > 0:
+		return "inhibited"
+	}
+	return "firing"
+}
+
+func printAlerts(w io.Writer, as []alerts.Alert, now time.Time) error {
+	sort.SliceStable(as, func(i, j int) bool { return as[i].Status.State > as[j].Status.State })
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "STATE\tALERT\tSEVERITY\tSERVICE\tACTIVE\tSUMMARY")
-	for _, al := range as {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", al.State, al.Rule, al.Severity(), al.Labels.Get("service"),
-			now.Sub(al.ActiveAt).Truncate(time.Second), strings.ReplaceAll(al.Summary(), "\n", " "))
+	fmt.Fprintln(tw, "STATE\tALERT\tSEVERITY\tSERVICE\tSINCE\tSUMMARY")
+	for i := range as {
+		al := &as[i]
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", stateOf(al), al.Name(), al.Severity(), al.Labels.Get("service"),
+			now.Sub(al.StartsAt).Truncate(time.Second), strings.ReplaceAll(al.Summary(), "\n", " "))
 	}
 	return tw.Flush()
 }
@@ -166,7 +187,7 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-func (a *app) initCmd() *cobra.Command {
+func (a *cli) initCmd() *cobra.Command {
 	var force bool
 	c := &cobra.Command{
 		Use:   "init [FILE]",
@@ -203,7 +224,7 @@ func (a *app) initCmd() *cobra.Command {
 	return c
 }
 
-func (a *app) configCmd() *cobra.Command {
+func (a *cli) configCmd() *cobra.Command {
 	c := &cobra.Command{Use: "config", Short: "Configuration: validate"}
 	c.AddCommand(&cobra.Command{
 		Use:   "validate",

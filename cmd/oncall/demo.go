@@ -9,11 +9,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	oncallapp "github.com/oncallhq/oncall/app"
 	"github.com/oncallhq/oncall/demo"
 	"github.com/oncallhq/oncall/demo/platform"
 )
 
-func (a *app) demoCmd() *cobra.Command {
+func (a *cli) demoCmd() *cobra.Command {
 	var (
 		faults   string
 		stateDir string
@@ -69,19 +70,19 @@ on-call, and escalates every 45 seconds until you acknowledge it (press a).`,
 			// History first: twelve healthy minutes, so "the last 10
 			// minutes" baselines have data; then the live platform, whose
 			// fault schedule counts from now.
-			setup := func(s *stack) {
-				s.warmup = func(ctx context.Context) {
+			setup := func(s *oncallapp.Stack) {
+				s.Warmup = func(ctx context.Context) {
 					now := time.Now()
 					p.Backfill(now.Add(-12*time.Minute), now, cfg.Metrics.Scrape.Interval, func(at time.Time) {
-						s.embedded.ScrapeOnce(ctx, at)
+						s.Embedded().ScrapeOnce(ctx, at)
 					})
 					go p.Run(ctx, 500*time.Millisecond)
 				}
 			}
-			var wait func(*stack) error
+			var wait func(*oncallapp.Stack) error
 			if headless {
-				wait = func(s *stack) error {
-					fmt.Fprintf(cmd.OutOrStdout(), "oncall demo: API %s (token %s)\nstate, rules, pages.log and logs in %s\n", s.url(), s.cfg.Server.Token, dir)
+				wait = func(s *oncallapp.Stack) error {
+					fmt.Fprintf(cmd.OutOrStdout(), "oncall demo: API %s (token %s)\nstate, rules, pages.log and logs in %s\n", s.URL(), s.Config().Server.Token, dir)
 					<-ctx.Done()
 					return nil
 				}

@@ -54,15 +54,15 @@ logs:
 		fmt.Fprintf(f, `{"level":%q,"msg":"payment declined by issuer"}`+"\n", level)
 	}
 	f.Close()
-	var firing []alerts.RuleAlert
+	var firing []alerts.Alert
 	eventually(t, 15*time.Second, "PaymentDeclines firing", func() bool {
-		var as []alerts.RuleAlert
+		var as []alerts.Alert
 		getJSON(t, base+"/api/v1/alerts", &as)
 		firing = as
-		return len(as) == 1 && as[0].State == alerts.StateFiring
+		return len(as) == 1 && as[0].Status.State == alerts.StateFiring
 	})
-	if firing[0].Annotations["summary"] != "3 payments declined" {
-		t.Errorf("summary = %q", firing[0].Annotations["summary"])
+	if firing[0].Annotations.Get("summary") != "3 payments declined" {
+		t.Errorf("summary = %q", firing[0].Annotations.Get("summary"))
 	}
 	if m := get(base + "/metrics"); !strings.Contains(m, `oncall_log_matches_total{rule="declines"} 3`) {
 		t.Errorf("/metrics lacks the log rule counter")

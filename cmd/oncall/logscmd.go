@@ -20,7 +20,7 @@ import (
 	"github.com/oncallhq/oncall/telemetry/logs"
 )
 
-func (a *app) logsCmd() *cobra.Command {
+func (a *cli) logsCmd() *cobra.Command {
 	var (
 		filter, since, until string
 		follow, count        bool

@@ -47,7 +47,10 @@ metrics:
 alerts:
   rule_files: [rules.yml]
   evaluation_interval: 200ms
-  routes: [{name: page, matchers: ['severity="page"'], group_by: [service], policy: default}]
+  routing:
+    route: {receiver: pager, group_by: [service], group_wait: 0s}
+    receivers: [{name: pager}]
+receivers: [{name: pager, incident: {policy: default}}]
 schedules: [{name: p, users: [alice], start: 2026-01-05T09:00:00Z}]
 policies: [{name: default, steps: [{name: primary on-call, targets: [{schedule: p}], ack_timeout: 1h}]}]
 logs: {files: [%q]}
@@ -68,7 +71,7 @@ logs: {files: [%q]}
 	eventually(t, 30*time.Second, "the first page", func() bool { return countLines(pagesLog) == 1 })
 	var before []incidents.Incident
 	getJSON(t, base+"/api/v1/incidents", &before)
-	var alertsBefore []alerts.RuleAlert
+	var alertsBefore []alerts.Alert
 	getJSON(t, base+"/api/v1/alerts", &alertsBefore)
 	if len(before) != 1 || len(alertsBefore) != 1 {
 		t.Fatalf("before kill: %d incidents, %d alerts", len(before), len(alertsBefore))
@@ -107,9 +110,9 @@ logs: {files: [%q]}
 		after[0].Escalation.StepName != "primary on-call" || !after[0].Escalation.NextAt.Equal(before[0].Escalation.NextAt) {
 		t.Fatalf("incident after restart:\n%+v\nbefore:\n%+v", after, before)
 	}
-	var alertsAfter []alerts.RuleAlert
+	var alertsAfter []alerts.Alert
 	getJSON(t, base+"/api/v1/alerts", &alertsAfter)
-	if len(alertsAfter) != 1 || alertsAfter[0].State != alerts.StateFiring || !alertsAfter[0].ActiveAt.Equal(alertsBefore[0].ActiveAt) {
+	if len(alertsAfter) != 1 || alertsAfter[0].Status.State != alerts.StateFiring || !alertsAfter[0].StartsAt.Equal(alertsBefore[0].StartsAt) {
 		t.Fatalf("alerts after restart: %+v, before %+v", alertsAfter, alertsBefore)
 	}
 	if n := countLines(pagesLog); n != 1 {

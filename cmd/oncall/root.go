@@ -12,14 +12,14 @@ import (
 	"github.com/oncallhq/oncall/config"
 )
 
-// app holds what every command shares: flags bound through viper.
-type app struct {
+// cli holds what every command shares: flags bound through viper.
+type cli struct {
 	v      *viper.Viper
 	output string
 }
 
 func newRoot() *cobra.Command {
-	a := &app{v: viper.New()}
+	a := &cli{v: viper.New()}
 	root := &cobra.Command{
 		Use:   "oncall",
 		Short: "The on-call engineer's console: alerts, incidents, escalation, logs and metrics",
@@ -54,7 +54,7 @@ var overridable = []string{"user", "state_dir", "server.url", "server.token", "s
 
 // loadConfig reads the configuration file (if any) and applies environment
 // and flag overrides through viper.
-func (a *app) loadConfig() (config.Config, error) {
+func (a *cli) loadConfig() (config.Config, error) {
 	path := a.v.GetString("config")
 	if path == "" {
 		if _, err := os.Stat("oncall.yaml"); err == nil {
@@ -99,7 +99,7 @@ func (a *app) loadConfig() (config.Config, error) {
 	return cfg, cfg.Validate()
 }
 
-func (a *app) logger() *slog.Logger {
+func (a *cli) logger() *slog.Logger {
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(a.v.GetString("log_level"))); err != nil {
 		lvl = slog.LevelInfo
@@ -107,11 +107,11 @@ func (a *app) logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
 }
 
-func (a *app) addOutputFlag(c *cobra.Command) {
+func (a *cli) addOutputFlag(c *cobra.Command) {
 	c.Flags().StringVarP(&a.output, "output", "o", "table", "output format: table or json")
 }
 
-func (a *app) checkOutput() error {
+func (a *cli) checkOutput() error {
 	if a.output != "table" && a.output != "json" {
 		return fmt.Errorf("--output %q: want table or json", a.output)
 	}

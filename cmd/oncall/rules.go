@@ -8,7 +8,7 @@ import (
 	"github.com/oncallhq/oncall/alerts"
 )
 
-func (a *app) rulesCmd() *cobra.Command {
+func (a *cli) rulesCmd() *cobra.Command {
 	c := &cobra.Command{Use: "rules", Short: "Rules: unit-test them"}
 	c.AddCommand(&cobra.Command{
 		Use:   "test FILE...",

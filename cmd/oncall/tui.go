@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	oncallapp "github.com/oncallhq/oncall/app"
 	"github.com/oncallhq/oncall/client"
 	"github.com/oncallhq/oncall/config"
 	"github.com/oncallhq/oncall/tui"
@@ -16,7 +17,7 @@ import (
 
 // runTUI opens the console against server.url, or against a server started
 // in-process on a loopback port with a fresh token: the same code path.
-func (a *app) runTUI(cmd *cobra.Command, _ []string) error {
+func (a *cli) runTUI(cmd *cobra.Command, _ []string) error {
 	cfg, err := a.loadConfig()
 	if err != nil {
 		return err
@@ -38,9 +39,9 @@ func (a *app) runTUI(cmd *cobra.Command, _ []string) error {
 // runInProcess starts the stack on a loopback port and runs the TUI (or,
 // headless, waits) against it. Server logs go to a file: stderr belongs to
 // the terminal UI.
-func (a *app) runInProcess(ctx context.Context, cfg config.Config, title string, setup func(s *stack), headless func(s *stack) error) error {
+func (a *cli) runInProcess(ctx context.Context, cfg config.Config, title string, setup func(s *oncallapp.Stack), headless func(s *oncallapp.Stack) error) error {
 	cfg.Server.Listen = "127.0.0.1:0"
-	cfg.Server.Token = randomToken()
+	cfg.Server.Token = oncallapp.RandomToken()
 	log, closeLog, err := a.fileLogger(cfg)
 	if err != nil {
 		return err
@@ -48,21 +49,21 @@ func (a *app) runInProcess(ctx context.Context, cfg config.Config, title string,
 	defer closeLog()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	s, err := newStack(ctx, cfg, log)
+	s, err := oncallapp.New(ctx, cfg, log, oncallapp.Options{})
 	if err != nil {
 		return err
 	}
-	defer s.close()
+	defer s.Close()
 	if setup != nil {
 		setup(s)
 	}
 	done := make(chan error, 1)
-	go func() { done <- s.run(ctx) }()
+	go func() { done <- s.Run(ctx) }()
 	if headless != nil {
 		err = headless(s)
 	} else {
 		var c *client.Client
-		if c, err = client.New(s.url(), cfg.Server.Token); err == nil {
+		if c, err = client.New(s.URL(), cfg.Server.Token); err == nil {
 			err = tui.Run(ctx, tui.Options{Backend: c, User: cfg.User, Title: title})
 		}
 	}
@@ -74,7 +75,7 @@ func (a *app) runInProcess(ctx context.Context, cfg config.Config, title string,
 }
 
 // fileLogger logs to oncall.log in the state directory.
-func (a *app) fileLogger(cfg config.Config) (*slog.Logger, func(), error) {
+func (a *cli) fileLogger(cfg config.Config) (*slog.Logger, func(), error) {
 	path := filepath.Join(cfg.StatePath(), "oncall.log")
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, nil, err

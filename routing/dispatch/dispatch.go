@@ -190,6 +190,16 @@ func (d *Dispatcher) Done(f *Flush) {
 	}
 }
 
+// Retry makes a group whose flush could not be recorded flush again by at.
+func (d *Dispatcher) Retry(g *Group, at time.Time) {
+	if d.groups[g.ID] != g || !g.Next.After(at) {
+		return
+	}
+	g.Next = at
+	heap.Fix(&d.queue, g.index)
+	d.dirty[g.ID] = true
+}
+
 // Maintain drops groups left empty, as Alertmanager does every 30 seconds.
 func (d *Dispatcher) Maintain() {
 	for id, g := range d.groups {
@@ -200,6 +210,17 @@ func (d *Dispatcher) Maintain() {
 			d.removed = append(d.removed, id)
 		}
 	}
+}
+
+// Held returns the fingerprints of every alert some group holds.
+func (d *Dispatcher) Held() map[uint64]bool {
+	out := map[uint64]bool{}
+	for _, g := range d.groups {
+		for fp := range g.alerts {
+			out[fp] = true
+		}
+	}
+	return out
 }
 
 // Groups returns the groups ordered by receiver and key.

@@ -1,4 +1,10 @@
-package main
+// Package app builds a running oncall from a configuration: the metrics
+// and log sources, the store, the routing configuration, the receivers,
+// the pipeline and the HTTP server. Nothing runs until Run, and any problem
+// (bad rules, a bad alertmanager.yml, an unreachable Prometheus, a port in
+// use, a store that is not the one this state directory had) is reported
+// before anything starts, so a bad configuration never half-runs.
+package app
 
 import (
 	"context"
@@ -19,42 +25,44 @@ import (
 
 	"github.com/oncallhq/oncall/alerts"
 	"github.com/oncallhq/oncall/config"
-	"github.com/oncallhq/oncall/engine"
 	"github.com/oncallhq/oncall/incidents"
-	"github.com/oncallhq/oncall/incidents/console"
 	"github.com/oncallhq/oncall/incidents/oncall"
+	"github.com/oncallhq/oncall/pipeline"
 	"github.com/oncallhq/oncall/server"
-	"github.com/oncallhq/oncall/store"
+	"github.com/oncallhq/oncall/store/sqlite"
 	"github.com/oncallhq/oncall/telemetry/metrics"
 )
 
-// stack is a running oncall server: sources, engine, store, receivers and
-// the HTTP API, wired from a validated configuration.
-type stack struct {
+// Options change how a Stack is built.
+type Options struct {
+	// AdoptStore accepts a store whose identity differs from the one this
+	// state directory recorded (an emptied or replaced oncall.db).
+	AdoptStore bool
+}
+
+// Stack is a running oncall server.
+type Stack struct {
 	cfg      config.Config
 	log      *slog.Logger
 	source   metrics.Source
 	embedded *metrics.Embedded // nil with a Prometheus source
 	logs     *logPipeline
-	store    *store.SQLite
-	console  *console.Receiver
-	engine   *engine.Engine
+	store    *sqlite.Store
+	pipeline *pipeline.Pipeline
 	listener net.Listener
 	handler  http.Handler
 	closers  []func() error
-	// warmup, when set, runs once the API is up and before scraping and
+	// Warmup, when set, runs once the API is up and before scraping and
 	// evaluation start (the demo backfills its history there).
-	warmup func(ctx context.Context)
+	Warmup func(ctx context.Context)
 }
 
-// newStack wires everything; nothing runs until run. Any problem — bad
-// rules, unreachable Prometheus, port in use — is returned before anything
-// starts, so a bad config never starts a half-working server.
-func newStack(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *stack, err error) {
-	s := &stack{cfg: cfg, log: log}
+// New wires everything from a validated configuration.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) (_ *Stack, err error) {
+	s := &Stack{cfg: cfg, log: log}
 	defer func() {
 		if err != nil {
-			s.close()
+			s.Close()
 		}
 	}()
 	rules, err := alerts.LoadRuleFiles(cfg.Alerts.RuleFiles)
@@ -62,9 +70,9 @@ func newStack(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *stac
 		return nil, err
 	}
 	if rules.Recording > 0 {
-		log.Warn("recording rules are not evaluated by oncall; let Prometheus record them", "count", rules.Recording)
+		log.Warn("recording rules are not evaluated by oncall yet; let Prometheus record them", "count", rules.Recording)
 	}
-	routes, err := cfg.Routes()
+	rc, err := cfg.Routing()
 	if err != nil {
 		return nil, err
 	}
@@ -86,45 +94,61 @@ func newStack(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *stac
 		}
 	}
 	state := cfg.StatePath()
-	if s.store, err = store.OpenSQLite(filepath.Join(state, "oncall.db")); err != nil {
+	if s.store, err = sqlite.Open(filepath.Join(state, "oncall.db")); err != nil {
 		return nil, err
 	}
 	s.closers = append(s.closers, s.store.Close)
-	pagesFile := cfg.Notify.Console.File
-	if pagesFile == "" {
-		pagesFile = filepath.Join(state, "pages.log")
-	}
-	if s.console, err = console.Open(pagesFile); err != nil {
-		return nil, err
-	}
-	s.closers = append(s.closers, s.console.Close)
-
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), s.logs)
-	dir := directory(cfg)
-	policy := cfg.OnCallPolicy
-	if policy == "" && len(cfg.Policies) > 0 {
-		policy = cfg.Policies[0].Name
-	}
-	s.engine, err = engine.New(ctx, engine.Options{
-		Rules: rules.Rules, Source: s.source, Routes: routes, Directory: dir, Policy: policy,
-		Store: s.store, Notifier: s.console, Logger: log, Metrics: engine.NewMetrics(reg),
-	})
-	if err != nil {
+	if err := checkIdentity(state, s.store, opts.AdoptStore); err != nil {
 		return nil, err
 	}
 	if s.listener, err = server.Listen(cfg.Server.Listen, cfg.Server.Token); err != nil {
 		return nil, err
 	}
 	s.closers = append(s.closers, s.listener.Close)
+	external := cfg.Server.ExternalURL
+	if external == "" {
+		external = "http://" + s.listener.Addr().String()
+	}
+	d, err := newDelivery(cfg, rc, external)
+	if err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, d.Close)
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), s.logs)
+	dir := directory(cfg)
+	var own []pipeline.Receiver
+	for _, r := range cfg.OwnReceivers() {
+		pr := pipeline.Receiver{Name: r.Name, Console: r.Console}
+		if r.Incident != nil {
+			pr.Policy = r.Incident.Policy
+		}
+		own = append(own, pr)
+	}
+	popts := pipeline.Options{
+		Routing: rc, Receivers: own, Directory: dir, Store: s.store, Route: d.route,
+		EvaluationInterval: cfg.Alerts.EvaluationInterval, ReplicaLabels: cfg.Alerts.ReplicaLabels,
+		MaxAlerts: cfg.Alerts.MaxAlerts, Logger: log, Metrics: pipeline.NewMetrics(reg),
+	}
+	if len(rules.Rules) > 0 {
+		popts.Rules = alerts.NewEvaluator(rules.Rules, s.source)
+	}
+	if s.pipeline, err = pipeline.New(popts); err != nil {
+		return nil, err
+	}
+	policy := cfg.OnCallPolicy
+	if policy == "" && len(cfg.Policies) > 0 {
+		policy = cfg.Policies[0].Name
+	}
 	s.handler = server.Handler(server.Options{
-		Engine: s.engine, History: s.store, Source: s.source, Logs: s.logs, Rules: rules.Rules,
-		Token: cfg.Server.Token, Gatherer: reg, Logger: log,
+		Pipeline: s.pipeline, Store: s.store, Routing: rc, OnCall: func(now time.Time) []oncall.Assignment { return dir.Chain(policy, now) },
+		Source: s.source, Logs: s.logs, Rules: rules.Rules, Token: cfg.Server.Token, Gatherer: reg, Logger: log,
 	})
 	return s, nil
 }
 
-func (s *stack) openSource(ctx context.Context) error {
+func (s *Stack) openSource(ctx context.Context) error {
 	m := s.cfg.Metrics
 	if m.Prometheus.URL != "" {
 		p, err := metrics.NewPrometheus(metrics.PrometheusOptions{URL: m.Prometheus.URL, BearerToken: m.Prometheus.BearerToken, Timeout: m.Prometheus.Timeout})
@@ -166,11 +190,17 @@ func directory(cfg config.Config) incidents.Directory {
 	return d
 }
 
-// url is the base URL clients use to reach the stack's API.
-func (s *stack) url() string { return "http://" + s.listener.Addr().String() }
+// URL is the base URL clients use to reach the stack's API.
+func (s *Stack) URL() string { return "http://" + s.listener.Addr().String() }
 
-// run serves until ctx is done, then shuts down in order.
-func (s *stack) run(ctx context.Context) error {
+// Config is the configuration the stack runs with.
+func (s *Stack) Config() config.Config { return s.cfg }
+
+// Embedded is the embedded TSDB (nil with a Prometheus source).
+func (s *Stack) Embedded() *metrics.Embedded { return s.embedded }
+
+// Run serves until ctx is done, then shuts down in order.
+func (s *Stack) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
 	g.Go(func() error {
@@ -180,14 +210,14 @@ func (s *stack) run(ctx context.Context) error {
 		return nil
 	})
 	g.Go(func() error {
-		if s.warmup != nil {
-			s.warmup(ctx)
+		if s.Warmup != nil {
+			s.Warmup(ctx)
 		}
 		if s.embedded != nil {
 			g.Go(func() error { return ignoreCanceled(s.embedded.Run(ctx)) })
 		}
 		g.Go(func() error { return ignoreCanceled(s.logs.run(ctx)) })
-		return ignoreCanceled(s.engine.Run(ctx, s.cfg.Alerts.EvaluationInterval))
+		return ignoreCanceled(s.pipeline.Run(ctx))
 	})
 	g.Go(func() error {
 		<-ctx.Done()
@@ -205,7 +235,8 @@ func ignoreCanceled(err error) error {
 	return err
 }
 
-func (s *stack) close() {
+// Close releases everything New opened.
+func (s *Stack) Close() {
 	for i := len(s.closers) - 1; i >= 0; i-- {
 		if err := s.closers[i](); err != nil && !errors.Is(err, net.ErrClosed) {
 			s.log.Warn("close", "err", err)
@@ -214,8 +245,8 @@ func (s *stack) close() {
 	s.closers = nil
 }
 
-// randomToken returns a fresh bearer token for an in-process server.
-func randomToken() string {
+// RandomToken returns a fresh bearer token for an in-process server.
+func RandomToken() string {
 	b := make([]byte, 16)
 	rand.Read(b)
 	return hex.EncodeToString(b)

@@ -1,0 +1,310 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/oncallhq/oncall/alerts"
+	"github.com/oncallhq/oncall/incidents"
+	"github.com/oncallhq/oncall/notify"
+	"github.com/oncallhq/oncall/routing"
+	"github.com/oncallhq/oncall/routing/dispatch"
+	"github.com/oncallhq/oncall/routing/nflog"
+	"github.com/oncallhq/oncall/store"
+)
+
+// Integration kinds oncall delivers itself.
+const (
+	KindWebhook  = "webhook"
+	KindConsole  = "console"
+	KindIncident = "incident"
+)
+
+// integration is one way a receiver notifies.
+type integration struct {
+	kind         string // KindWebhook, KindConsole, KindIncident, or a kind oncall does not deliver
+	index        int
+	sendResolved bool
+	policy       string
+}
+
+// integrationsOf lists, per receiver name, the integrations of the routing
+// configuration plus oncall's own receivers attached to the same names.
+func integrationsOf(cfg *routing.Config, own []Receiver, d incidents.Directory) (map[string][]integration, error) {
+	var errs []error
+	names := make([]string, len(own))
+	for i, r := range own {
+		names[i] = r.Name
+	}
+	if err := cfg.Validate(names); err != nil {
+		errs = append(errs, err)
+	}
+	out := map[string][]integration{}
+	for _, r := range cfg.AM.Receivers {
+		for i, w := range r.WebhookConfigs {
+			out[r.Name] = append(out[r.Name], integration{kind: KindWebhook, index: i, sendResolved: w.SendResolved()})
+		}
+		for kind, n := range map[string]int{"email": len(r.EmailConfigs), "pagerduty": len(r.PagerdutyConfigs), "slack": len(r.SlackConfigs),
+			"opsgenie": len(r.OpsGenieConfigs), "msteams": len(r.MSTeamsConfigs), "telegram": len(r.TelegramConfigs)} {
+			for i := range n {
+				out[r.Name] = append(out[r.Name], integration{kind: kind, index: i})
+			}
+		}
+	}
+	for _, r := range own {
+		if r.Policy != "" {
+			if _, ok := d.Policies[r.Policy]; !ok {
+				errs = append(errs, fmt.Errorf("receiver %q: unknown escalation policy %q", r.Name, r.Policy))
+			}
+			out[r.Name] = append(out[r.Name], integration{kind: KindIncident, sendResolved: true, policy: r.Policy})
+		}
+		if r.Console {
+			out[r.Name] = append(out[r.Name], integration{kind: KindConsole, sendResolved: true})
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// Stage is one step of a flush, in the spirit of Alertmanager's: it takes
+// the alerts that reached it and returns those that go on.
+type Stage interface {
+	Exec(ctx context.Context, f *dispatch.Flush, as []alerts.Alert) ([]alerts.Alert, error)
+}
+
+// Muter says whether an alert with labels ls is muted at now.
+type Muter interface {
+	Mutes(ls labels.Labels, now time.Time) bool
+}
+
+// MuterFunc is a Muter.
+type MuterFunc func(ls labels.Labels, now time.Time) bool
+
+// Mutes calls f.
+func (f MuterFunc) Mutes(ls labels.Labels, now time.Time) bool { return f(ls, now) }
+
+// MuteStage drops the alerts a Muter mutes.
+type MuteStage struct{ Muter Muter }
+
+// Exec implements Stage.
+func (s MuteStage) Exec(_ context.Context, f *dispatch.Flush, as []alerts.Alert) ([]alerts.Alert, error) {
+	out := as[:0:0]
+	for i := range as {
+		if !s.Muter.Mutes(as[i].Labels, f.At) {
+			out = append(out, as[i])
+		}
+	}
+	return out, nil
+}
+
+// TimeStage holds back every alert of a route inside one of its
+// mute_time_intervals or outside its active_time_intervals.
+type TimeStage struct{ Routing *routing.Config }
+
+// Exec implements Stage.
+func (s TimeStage) Exec(_ context.Context, f *dispatch.Flush, as []alerts.Alert) ([]alerts.Alert, error) {
+	if s.Routing.Muted(f.Group.Route, f.At) {
+		return nil, nil
+	}
+	return as, nil
+}
+
+// stages are the mute stages in Alertmanager's order: inhibition, time
+// intervals, silences.
+func (p *Pipeline) stages() []Stage {
+	return []Stage{
+		MuteStage{MuterFunc(func(ls labels.Labels, now time.Time) bool { _, ok := p.inhibitor.Mutes(ls, now); return ok })},
+		TimeStage{p.opts.Routing},
+		MuteStage{MuterFunc(func(ls labels.Labels, now time.Time) bool { return len(p.silencer.Mutes(ls, now)) > 0 })},
+	}
+}
+
+// plan is what a round of flushes writes to the store, in one transaction.
+type plan struct {
+	entries  []nflog.Entry
+	messages []notify.Message
+	alarms   []alarm
+}
+
+type alarm struct {
+	policy string
+	incidents.Alarm
+}
+
+// flush runs every flush due at now through the stages and writes what
+// they decide in one transaction.
+func (p *Pipeline) flush(ctx context.Context, now time.Time) error {
+	p.mu.Lock()
+	flushes := p.disp.Due(now)
+	var pl plan
+	for _, f := range flushes {
+		if err := p.planFlush(ctx, f, &pl); err != nil {
+			p.mu.Unlock()
+			return err
+		}
+	}
+	p.mu.Unlock()
+	if len(flushes) == 0 {
+		return nil
+	}
+	start := time.Now()
+	err := p.opts.Store.Update(ctx, func(tx store.Tx) error {
+		msgs := pl.messages
+		for _, a := range pl.alarms {
+			inc, pages, err := incidents.Receive(ctx, tx, p.opts.Directory, a.policy, a.Alarm, now)
+			if err != nil {
+				return err
+			}
+			if inc != nil && len(pages) > 0 {
+				p.log.Info("incident opened", "incident", inc.Ref(), "title", inc.Title, "paged", inc.Escalation.Paged)
+			}
+			msgs = append(msgs, pageMessages(pages, now)...)
+		}
+		if err := tx.PutNotificationLog(ctx, pl.entries); err != nil {
+			return err
+		}
+		return tx.Enqueue(ctx, msgs)
+	})
+	p.m.flushed(len(flushes), time.Since(start), err)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err != nil {
+		// Nothing was decided: the groups flush again soon.
+		for _, f := range flushes {
+			p.disp.Retry(f.Group, now.Add(retryFlush))
+		}
+		return fmt.Errorf("flush: %w", err)
+	}
+	for _, e := range pl.entries {
+		p.nflog[e.Key] = e
+	}
+	for _, f := range flushes {
+		p.disp.Done(f)
+	}
+	if len(pl.messages)+len(pl.alarms) > 0 {
+		p.kick(p.relayWake)
+	}
+	return nil
+}
+
+// retryFlush is how soon a flush that could not be written is retried.
+const retryFlush = 10 * time.Second
+
+// planFlush runs one flush through the mute stages, then decides per
+// integration against the notification log.
+func (p *Pipeline) planFlush(ctx context.Context, f *dispatch.Flush, pl *plan) error {
+	as := f.Alerts
+	for _, s := range p.stages() {
+		if len(as) == 0 {
+			return nil
+		}
+		var err error
+		if as, err = s.Exec(ctx, f, as); err != nil {
+			return err
+		}
+	}
+	if len(as) == 0 {
+		return nil
+	}
+	firing, resolved := map[uint64]struct{}{}, map[uint64]struct{}{}
+	var firingAlerts []alerts.Alert
+	for i := range as {
+		if as[i].ResolvedAt(f.At) {
+			resolved[as[i].Fingerprint()] = struct{}{}
+		} else {
+			firing[as[i].Fingerprint()] = struct{}{}
+			firingAlerts = append(firingAlerts, as[i])
+		}
+	}
+	g := f.Group
+	for _, in := range p.integrations[g.Receiver] {
+		key := nflog.Key{Receiver: g.Receiver, Integration: in.kind, Index: in.index, GroupKey: g.Key}
+		var prev *nflog.Entry
+		if e, ok := p.nflog[key]; ok && e.ExpiresAt.After(f.At) {
+			prev = &e
+		}
+		if !nflog.NeedsUpdate(prev, firing, resolved, in.sendResolved, g.Route.RepeatInterval, f.At) {
+			continue
+		}
+		pl.entries = append(pl.entries, nflog.NewEntry(key, firing, resolved, f.At, g.Route.RepeatInterval))
+		send := as
+		if !in.sendResolved {
+			if len(firingAlerts) == 0 {
+				continue // logged, so the log is cleared; nothing to say
+			}
+			send = firingAlerts
+		}
+		p.m.notification(in.kind)
+		switch in.kind {
+		case KindIncident:
+			pl.alarms = append(pl.alarms, alarm{policy: in.policy, Alarm: incidents.Alarm{Receiver: g.Receiver, GroupKey: g.Key, Firing: firingAlerts}})
+		case KindWebhook, KindConsole:
+			h := fnv.New64a()
+			fmt.Fprintf(h, "%s\xff%s", g.Receiver, g.Key)
+			group := fmt.Sprintf("n/%016x/%s/%d", h.Sum64(), in.kind, in.index)
+			pl.messages = append(pl.messages, notify.Message{
+				Key: fmt.Sprintf("%s/%d", group, f.At.UnixNano()), Kind: notify.KindNotification, Supersede: group, CreatedAt: f.At,
+				Notification: &notify.Notification{Receiver: g.Receiver, Integration: in.kind, Index: in.index, GroupKey: g.Key,
+					GroupLabels: g.Labels, Alerts: send, At: f.At},
+			})
+		default:
+			p.log.Warn("notification not sent: oncall does not deliver this integration", "receiver", g.Receiver, "integration", in.kind, "group", g.Key)
+		}
+	}
+	return nil
+}
+
+// pageMessages wraps pages for the outbox.
+func pageMessages(pages []incidents.Page, now time.Time) []notify.Message {
+	out := make([]notify.Message, len(pages))
+	for i := range pages {
+		pg := pages[i]
+		out[i] = notify.Message{Key: pg.Key, Kind: notify.KindPage, Page: &pg, CreatedAt: now}
+	}
+	return out
+}
+
+// escalate pages the next step of every incident whose ack timeout passed.
+func (p *Pipeline) escalate(ctx context.Context, now time.Time) error {
+	ids, err := p.opts.Store.DueEscalations(ctx, now)
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	var errs []error
+	paged := false
+	for _, id := range ids {
+		err := p.opts.Store.Update(ctx, func(tx store.Tx) error {
+			inc, err := tx.Incident(ctx, id)
+			if err != nil {
+				return err
+			}
+			pages := inc.Escalate(p.opts.Directory, now)
+			if len(pages) == 0 {
+				if inc.Status == incidents.StatusTriggered && !inc.Escalation.NextAt.After(now) {
+					// Its policy is gone: nothing can escalate it.
+					inc.Escalation.NextAt = time.Time{}
+					inc.Note(now, "error", fmt.Sprintf("escalation policy %q is not configured: escalation stopped", inc.Escalation.Policy))
+					return tx.UpdateIncident(ctx, inc)
+				}
+				return nil
+			}
+			p.log.Info("escalated", "incident", inc.Ref(), "step", inc.Escalation.StepName, "paged", inc.Escalation.Paged)
+			paged = true
+			if err := tx.UpdateIncident(ctx, inc); err != nil {
+				return err
+			}
+			return tx.Enqueue(ctx, pageMessages(pages, now))
+		})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("escalate incident %d: %w", id, err))
+		}
+	}
+	if paged {
+		p.kick(p.relayWake)
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,138 @@
+package pipeline
+
+import (
+	"maps"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/oncallhq/oncall/alerts"
+	"github.com/oncallhq/oncall/routing"
+)
+
+// entry is one alert the pipeline holds: its latest version (which the
+// groups it belongs to point at) and the routes it matched.
+type entry struct {
+	alert  *alerts.Alert
+	routes []*routing.Route
+	dirty  bool
+}
+
+// index holds every alert by fingerprint, with the ones changed since the
+// last write to the store, and enforces the alert limit. It is guarded by
+// the pipeline's lock.
+type index struct {
+	byFP    map[uint64]*entry
+	dirty   map[uint64]struct{}
+	deleted []uint64
+	max     int
+	// refused counts alerts turned away by the limit, by alertname, since
+	// the limit was last reached.
+	refused      map[string]int
+	refusedTotal int
+	lastRefusal  time.Time
+}
+
+func newIndex(max int) *index {
+	return &index{byFP: map[uint64]*entry{}, dirty: map[uint64]struct{}{}, max: max, refused: map[string]int{}}
+}
+
+// dropLabels removes the configured replica labels, so that the alerts of
+// an HA pair of Prometheus servers are one alert.
+func dropLabels(ls labels.Labels, names []string) labels.Labels {
+	if len(names) == 0 {
+		return ls
+	}
+	has := false
+	for _, n := range names {
+		if ls.Has(n) {
+			has = true
+			break
+		}
+	}
+	if !has {
+		return ls
+	}
+	return labels.NewBuilder(ls).Del(names...).Labels()
+}
+
+// put merges a received alert. It returns the entry and whether it is new;
+// nil when the alert limit refused it.
+func (ix *index) put(fp uint64, a *alerts.Alert, now time.Time) (*entry, bool) {
+	if e := ix.byFP[fp]; e != nil {
+		*e.alert = *e.alert.Merge(a, now)
+		ix.markDirty(fp, e)
+		return e, false
+	}
+	if ix.max > 0 && len(ix.byFP) >= ix.max {
+		ix.refused[a.Name()]++
+		ix.refusedTotal++
+		ix.lastRefusal = now
+		return nil, false
+	}
+	c := *a
+	e := &entry{alert: &c}
+	ix.byFP[fp] = e
+	ix.markDirty(fp, e)
+	return e, true
+}
+
+func (ix *index) markDirty(fp uint64, e *entry) {
+	if !e.dirty {
+		e.dirty = true
+		ix.dirty[fp] = struct{}{}
+	}
+}
+
+// remove forgets an alert.
+func (ix *index) remove(fp uint64) {
+	if _, ok := ix.byFP[fp]; !ok {
+		return
+	}
+	delete(ix.byFP, fp)
+	delete(ix.dirty, fp)
+	ix.deleted = append(ix.deleted, fp)
+}
+
+// takeDirty returns copies of the alerts changed since the last call and
+// the fingerprints forgotten, for the store.
+func (ix *index) takeDirty() ([]alerts.Alert, []uint64) {
+	out := make([]alerts.Alert, 0, len(ix.dirty))
+	for fp := range ix.dirty {
+		e := ix.byFP[fp]
+		e.dirty = false
+		out = append(out, *e.alert)
+	}
+	clear(ix.dirty)
+	del := ix.deleted
+	ix.deleted = nil
+	return out, del
+}
+
+// undoTake puts back what takeDirty returned when writing it failed.
+func (ix *index) undoTake(as []alerts.Alert, deleted []uint64) {
+	for i := range as {
+		fp := as[i].Fingerprint()
+		if e := ix.byFP[fp]; e != nil {
+			ix.markDirty(fp, e)
+		}
+	}
+	ix.deleted = append(deleted, ix.deleted...)
+}
+
+// topRefused lists the alertnames refused most, at most n.
+func (ix *index) topRefused(n int) []string {
+	names := slices.Collect(maps.Keys(ix.refused))
+	sort.Slice(names, func(i, j int) bool {
+		if ix.refused[names[i]] != ix.refused[names[j]] {
+			return ix.refused[names[i]] > ix.refused[names[j]]
+		}
+		return names[i] < names[j]
+	})
+	if len(names) > n {
+		names = names[:n]
+	}
+	return names
+}

@@ -1,0 +1,572 @@
+// Package pipeline runs oncall's spine as stages, with the store as the
+// truth: sources (oncall's own rules, alerts posted from outside) → mute
+// (inhibition, time intervals, silences) → dispatch (the routing tree, its
+// groups and timers) → notify (the notification log, then incidents with
+// their escalation, webhooks, the console) → the durable outbox, delivered
+// by the relay. Everything a flush decides — log entries, incidents, pages,
+// notifications, group schedules — is written in one transaction before
+// anything is sent. Only the process holding the store's lease runs the
+// stages; another process on the same store stands by, accepts alerts into
+// the store and serves reads from it.
+package pipeline
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/oncallhq/oncall/alerts"
+	"github.com/oncallhq/oncall/incidents"
+	"github.com/oncallhq/oncall/notify"
+	"github.com/oncallhq/oncall/routing"
+	"github.com/oncallhq/oncall/routing/dispatch"
+	"github.com/oncallhq/oncall/routing/inhibit"
+	"github.com/oncallhq/oncall/routing/nflog"
+	"github.com/oncallhq/oncall/routing/silence"
+	"github.com/oncallhq/oncall/store"
+)
+
+// Receiver is what oncall itself does for a receiver of the routing
+// configuration, besides the integrations the configuration lists.
+type Receiver struct {
+	Name string
+	// Policy, when set, opens an incident for a firing group and escalates
+	// it through the named policy.
+	Policy string
+	// Console writes the receiver's notifications to the console file.
+	Console bool
+}
+
+// Evaluator is oncall's own rule evaluation, a source of alerts.
+type Evaluator interface {
+	Eval(ctx context.Context, now time.Time) ([]alerts.RuleAlert, error)
+	Restore(saved []alerts.RuleAlert)
+}
+
+// Options configure a pipeline.
+type Options struct {
+	Routing   *routing.Config
+	Receivers []Receiver
+	Directory incidents.Directory
+	Store     store.Store
+	// Route returns where outbox messages are delivered.
+	Route notify.Router
+	// Rules, when set, are evaluated every EvaluationInterval.
+	Rules              Evaluator
+	EvaluationInterval time.Duration
+	// ReplicaLabels are dropped from every alert received, so that an HA
+	// pair of Prometheus servers pages once.
+	ReplicaLabels []string
+	// MaxAlerts bounds the alerts held; beyond it new alerts are refused,
+	// counted and summarised by the OncallAlertLimitReached alert.
+	MaxAlerts int
+	Logger    *slog.Logger
+	Metrics   *Metrics
+	// Now is the clock (time.Now by default).
+	Now func() time.Time
+}
+
+// Lease timing: the leader renews every leaseRenew; a lease not renewed
+// for leaseTTL passes to another process.
+const (
+	leaseName  = "pipeline"
+	leaseTTL   = 15 * time.Second
+	leaseRenew = 5 * time.Second
+	// writeEvery is how often alerts received are written to the store.
+	writeEvery = time.Second
+	// maintainEvery is Alertmanager's maintenance period.
+	maintainEvery = 30 * time.Second
+	// silencesEvery is how often silences are re-read from the store, so
+	// that one made through another process applies.
+	silencesEvery = 5 * time.Second
+	// resolvedRetention keeps a resolved alert before it is forgotten.
+	resolvedRetention = 15 * time.Minute
+	// limitHold keeps the limit alert firing after the last refusal.
+	limitHold = 5 * time.Minute
+)
+
+// LimitAlertName is the alert raised while the alert limit refuses alerts.
+const LimitAlertName = "OncallAlertLimitReached"
+
+// Pipeline is a running spine.
+type Pipeline struct {
+	opts         Options
+	log          *slog.Logger
+	m            *Metrics
+	holder       string
+	integrations map[string][]integration
+
+	mu        sync.Mutex
+	leader    bool
+	epoch     int
+	ix        *index
+	disp      *dispatch.Dispatcher
+	inhibitor *inhibit.Inhibitor
+	silencer  *silence.Silencer
+	nflog     map[nflog.Key]nflog.Entry
+	pending   []alerts.Alert
+	lastErr   error
+	next      schedule
+
+	wake      chan struct{}
+	relayWake chan struct{}
+	rulesWake chan struct{}
+}
+
+// schedule holds when periodic work is due.
+type schedule struct {
+	lease, write, maintain, silences time.Time
+}
+
+// New builds a pipeline; it runs when Run is called.
+func New(opts Options) (*Pipeline, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.EvaluationInterval <= 0 {
+		opts.EvaluationInterval = 15 * time.Second
+	}
+	ints, err := integrationsOf(opts.Routing, opts.Receivers, opts.Directory)
+	if err != nil {
+		return nil, err
+	}
+	host, _ := os.Hostname()
+	b := make([]byte, 4)
+	rand.Read(b)
+	p := &Pipeline{
+		opts: opts, log: opts.Logger, m: opts.Metrics, integrations: ints,
+		holder: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b)),
+		wake:   make(chan struct{}, 1), relayWake: make(chan struct{}, 1), rulesWake: make(chan struct{}, 1),
+	}
+	p.reset()
+	for _, u := range opts.Routing.Unsupported() {
+		p.log.Warn("integration not delivered by oncall: its notifications are counted, not sent", "integration", u)
+	}
+	return p, nil
+}
+
+// reset empties the in-memory state (a standby holds none of it).
+func (p *Pipeline) reset() {
+	p.ix = newIndex(p.opts.MaxAlerts)
+	p.disp = dispatch.New(p.opts.Routing.Root)
+	p.inhibitor = inhibit.New(inhibit.NewRules(p.opts.Routing.AM.InhibitRules))
+	p.silencer = silence.NewSilencer(nil, time.Time{})
+	p.nflog = map[nflog.Key]nflog.Entry{}
+	p.pending = nil
+}
+
+// Leader reports whether this process runs the pipeline.
+func (p *Pipeline) Leader() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.leader
+}
+
+// LastError is the error of the last cycle, if any.
+func (p *Pipeline) LastError() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.lastErr
+}
+
+func (p *Pipeline) kick(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// SilencesChanged makes the pipeline re-read silences now.
+func (p *Pipeline) SilencesChanged() {
+	p.mu.Lock()
+	p.next.silences = time.Time{}
+	p.mu.Unlock()
+	p.kick(p.wake)
+}
+
+// Put receives alerts (already validated) at now. It returns how many the
+// alert limit refused.
+func (p *Pipeline) Put(now time.Time, as []alerts.Alert) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	refused := 0
+	next := p.disp.Next()
+	for i := range as {
+		a := &as[i]
+		a.Labels = dropLabels(a.Labels, p.opts.ReplicaLabels)
+		fp := a.Fingerprint()
+		e, isNew := p.ix.put(fp, a, now)
+		if e == nil {
+			refused++
+			continue
+		}
+		if isNew {
+			e.routes = p.disp.Match(e.alert.Labels)
+		}
+		p.inhibitor.Set(fp, e.alert)
+		if p.leader {
+			p.disp.Insert(fp, e.alert, e.routes, now)
+		}
+	}
+	p.m.receivedAlerts(len(as), refused)
+	if p.leader && (next.IsZero() || p.disp.Next().Before(next)) {
+		p.kick(p.wake)
+	}
+	return refused
+}
+
+// Run runs until ctx is done: it takes or renews the lease, and while it
+// holds it evaluates rules, flushes groups, escalates incidents and
+// delivers the outbox.
+func (p *Pipeline) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	wg.Go(func() { p.relayLoop(ctx) })
+	if p.opts.Rules != nil {
+		wg.Go(func() { p.rulesLoop(ctx) })
+	}
+	defer p.stepDown(context.WithoutCancel(ctx))
+	for {
+		now := p.opts.Now()
+		err := p.Step(ctx, now)
+		p.mu.Lock()
+		p.lastErr = err
+		wakeAt := p.nextWake(ctx)
+		p.mu.Unlock()
+		if err != nil && ctx.Err() == nil {
+			p.log.Warn("pipeline cycle", "err", err)
+		}
+		t := time.NewTimer(wakeAt.Sub(p.opts.Now()))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-p.wake:
+			t.Stop()
+		case <-t.C:
+		}
+	}
+}
+
+// nextWake is when the loop must run again.
+func (p *Pipeline) nextWake(ctx context.Context) time.Time {
+	at := p.next.lease
+	consider := func(t time.Time) {
+		if !t.IsZero() && t.Before(at) {
+			at = t
+		}
+	}
+	consider(p.next.write)
+	if p.leader {
+		consider(p.disp.Next())
+		consider(p.next.maintain)
+		consider(p.next.silences)
+		if t, err := p.opts.Store.NextEscalation(ctx); err == nil {
+			consider(t)
+		}
+	}
+	return at
+}
+
+// Step runs everything due at now once: the lease, then (as leader)
+// flushes, escalations and periodic work; as a standby, writing received
+// alerts to the store.
+func (p *Pipeline) Step(ctx context.Context, now time.Time) error {
+	var errs []error
+	p.mu.Lock()
+	leaseDue, writeDue := !now.Before(p.next.lease), !now.Before(p.next.write)
+	p.mu.Unlock()
+	if leaseDue {
+		if err := p.tickLease(ctx, now); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	p.mu.Lock()
+	leader := p.leader
+	p.mu.Unlock()
+	if leader {
+		p.updateLimitAlert(now)
+		if err := p.refreshSilences(ctx, now); err != nil {
+			errs = append(errs, err)
+		}
+		if err := p.flush(ctx, now); err != nil {
+			errs = append(errs, err)
+		}
+		if err := p.escalate(ctx, now); err != nil {
+			errs = append(errs, err)
+		}
+		if err := p.periodic(ctx, now); err != nil {
+			errs = append(errs, err)
+		}
+	} else if writeDue {
+		if err := p.writeAlerts(ctx, now); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// tickLease takes or renews the lease and changes role when it must.
+func (p *Pipeline) tickLease(ctx context.Context, now time.Time) error {
+	ok, err := p.opts.Store.AcquireLease(ctx, leaseName, p.holder, leaseTTL, now)
+	if err == nil && !ok {
+		// A holder that died on this machine (a crash, a SIGKILL) need not
+		// be waited out.
+		if h, _, lerr := p.opts.Store.Lease(ctx, leaseName); lerr == nil && deadHere(h) {
+			p.log.Info("taking over the lease of a process that died", "holder", h)
+			if err = p.opts.Store.ReleaseLease(ctx, leaseName, h); err == nil {
+				ok, err = p.opts.Store.AcquireLease(ctx, leaseName, p.holder, leaseTTL, now)
+			}
+		}
+	}
+	p.mu.Lock()
+	p.next.lease = now.Add(leaseRenew)
+	p.mu.Unlock()
+	if err != nil {
+		// Unsure whether we still hold it: stand down rather than risk
+		// two leaders paging twice.
+		p.stepDown(ctx)
+		return fmt.Errorf("pipeline lease: %w", err)
+	}
+	switch {
+	case ok && !p.Leader():
+		return p.becomeLeader(ctx, now)
+	case !ok && p.Leader():
+		p.log.Warn("pipeline lease lost: standing by")
+		p.stepDown(ctx)
+	}
+	return nil
+}
+
+// deadHere reports whether a lease holder ("host/pid/nonce") was a
+// process of this machine that no longer runs.
+func deadHere(holder string) bool {
+	parts := strings.Split(holder, "/")
+	if len(parts) != 3 {
+		return false
+	}
+	host, _ := os.Hostname()
+	pid, err := strconv.Atoi(parts[1])
+	if parts[0] != host || err != nil || pid <= 0 || pid == os.Getpid() {
+		return false
+	}
+	return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
+}
+
+// becomeLeader loads the pipeline's state from the store.
+func (p *Pipeline) becomeLeader(ctx context.Context, now time.Time) error {
+	st := p.opts.Store
+	if err := p.writeAlerts(ctx, now); err != nil {
+		return err
+	}
+	as, err := st.Alerts(ctx)
+	if err != nil {
+		return err
+	}
+	groups, err := st.Groups(ctx)
+	if err != nil {
+		return err
+	}
+	log, err := st.NotificationLog(ctx)
+	if err != nil {
+		return err
+	}
+	sils, err := st.Silences(ctx)
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.reset()
+	p.disp.Restore(groups)
+	for i := range as {
+		a := &as[i]
+		fp := a.Fingerprint()
+		e := &entry{alert: a, routes: p.disp.Match(a.Labels)}
+		p.ix.byFP[fp] = e
+		p.inhibitor.Set(fp, a)
+		p.disp.Insert(fp, a, e.routes, now)
+	}
+	for _, e := range log {
+		p.nflog[e.Key] = e
+	}
+	p.silencer = silence.NewSilencer(sils, now)
+	p.next.silences = now.Add(silencesEvery)
+	p.next.maintain = now.Add(maintainEvery)
+	p.leader = true
+	p.epoch++
+	p.m.setLeader(true)
+	p.log.Info("pipeline lease taken: running the pipeline", "holder", p.holder, "alerts", len(as), "groups", len(groups))
+	p.kick(p.relayWake)
+	p.kick(p.rulesWake)
+	return nil
+}
+
+// stepDown writes what is unsaved and drops the in-memory state.
+func (p *Pipeline) stepDown(ctx context.Context) {
+	if !p.Leader() {
+		return
+	}
+	p.writeAlerts(ctx, p.opts.Now())
+	p.mu.Lock()
+	p.leader = false
+	p.epoch++
+	p.reset()
+	p.m.setLeader(false)
+	p.mu.Unlock()
+	p.opts.Store.ReleaseLease(ctx, leaseName, p.holder)
+}
+
+// writeAlerts writes the alerts received since the last write (and, as
+// leader, group schedule changes) to the store.
+func (p *Pipeline) writeAlerts(ctx context.Context, now time.Time) error {
+	p.mu.Lock()
+	as, deleted := p.ix.takeDirty()
+	var groups []dispatch.GroupState
+	var gone []string
+	if p.leader {
+		groups, gone = p.disp.TakeChanges()
+	}
+	if !p.leader {
+		// A standby keeps nothing once it is written.
+		for i := range as {
+			delete(p.ix.byFP, as[i].Fingerprint())
+		}
+	}
+	p.next.write = now.Add(writeEvery)
+	p.mu.Unlock()
+	if len(as)+len(deleted)+len(groups)+len(gone) == 0 {
+		return nil
+	}
+	err := p.opts.Store.Update(ctx, func(tx store.Tx) error {
+		return errors.Join(tx.PutAlerts(ctx, as), tx.DeleteAlerts(ctx, deleted), tx.PutGroups(ctx, groups), tx.DeleteGroups(ctx, gone))
+	})
+	if err != nil {
+		p.mu.Lock()
+		p.ix.undoTake(as, deleted)
+		p.mu.Unlock()
+		return fmt.Errorf("write alerts: %w", err)
+	}
+	return nil
+}
+
+// refreshSilences re-reads silences from the store when due, so that a
+// silence made through any process applies.
+func (p *Pipeline) refreshSilences(ctx context.Context, now time.Time) error {
+	p.mu.Lock()
+	due := !now.Before(p.next.silences)
+	p.mu.Unlock()
+	if !due {
+		return nil
+	}
+	sils, err := p.opts.Store.Silences(ctx)
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	p.silencer = silence.NewSilencer(sils, now)
+	p.next.silences = now.Add(silencesEvery)
+	p.mu.Unlock()
+	return nil
+}
+
+// periodic runs the write-behind and maintenance when due.
+func (p *Pipeline) periodic(ctx context.Context, now time.Time) error {
+	var errs []error
+	p.mu.Lock()
+	maintainDue, writeDue := !now.Before(p.next.maintain), !now.Before(p.next.write)
+	if maintainDue {
+		p.next.maintain = now.Add(maintainEvery)
+	}
+	p.mu.Unlock()
+	if maintainDue {
+		p.maintain(now)
+		if _, err := p.opts.Store.ExpireNotificationLog(ctx, now); err != nil {
+			errs = append(errs, err)
+		}
+		if _, err := silence.New(p.opts.Store, func() time.Time { return now }).GC(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if writeDue {
+		errs = append(errs, p.writeAlerts(ctx, now))
+	}
+	return errors.Join(errs...)
+}
+
+// maintain drops empty groups, expired log entries and alerts resolved
+// long enough ago that no group holds them.
+func (p *Pipeline) maintain(now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.disp.Maintain()
+	for k, e := range p.nflog {
+		if !e.ExpiresAt.After(now) {
+			delete(p.nflog, k)
+		}
+	}
+	held := p.disp.Held()
+	for fp, e := range p.ix.byFP {
+		if e.alert.ResolvedAt(now.Add(-resolvedRetention)) && !held[fp] {
+			p.inhibitor.Delete(fp, e.alert.Labels)
+			p.ix.remove(fp)
+		}
+	}
+	if p.ix.refusedTotal > 0 && now.Sub(p.ix.lastRefusal) > limitHold+resolvedRetention {
+		clear(p.ix.refused)
+		p.ix.refusedTotal = 0
+	}
+	p.m.setAlerts(len(p.ix.byFP), p.disp.Len())
+}
+
+// updateLimitAlert raises, refreshes or ends the alert that says the limit
+// is refusing alerts. It goes through the routing tree like any alert.
+func (p *Pipeline) updateLimitAlert(now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ix.refusedTotal == 0 {
+		return
+	}
+	ls := labels.FromStrings(labels.AlertName, LimitAlertName, "severity", "critical")
+	fp := alerts.Fingerprint(ls)
+	e := p.ix.byFP[fp]
+	endsAt := p.ix.lastRefusal.Add(limitHold)
+	if e != nil && e.alert.EndsAt.Equal(endsAt) {
+		return
+	}
+	a := &alerts.Alert{
+		Labels: ls,
+		Annotations: labels.FromStrings(
+			"summary", fmt.Sprintf("oncall refused %d alerts: it holds its limit of %d", p.ix.refusedTotal, p.ix.max),
+			"description", fmt.Sprintf("An alert storm reached alerts.max_alerts (%d). New alerts are counted and dropped until old ones resolve. Most refused: %v.", p.ix.max, p.ix.topRefused(5)),
+		),
+		StartsAt: now, EndsAt: endsAt, UpdatedAt: now,
+	}
+	if e == nil {
+		// The summary of a storm is let in over the limit.
+		c := *a
+		e = &entry{alert: &c, routes: p.disp.Match(ls)}
+		p.ix.byFP[fp] = e
+		p.ix.markDirty(fp, e)
+	} else {
+		*e.alert = *e.alert.Merge(a, now)
+		p.ix.markDirty(fp, e)
+	}
+	p.disp.Insert(fp, e.alert, e.routes, now)
+}

@@ -1,0 +1,417 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	amlabels "github.com/prometheus/alertmanager/pkg/labels"
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/oncallhq/oncall/alerts"
+	"github.com/oncallhq/oncall/incidents"
+	"github.com/oncallhq/oncall/incidents/oncall"
+	"github.com/oncallhq/oncall/notify"
+	"github.com/oncallhq/oncall/routing"
+	"github.com/oncallhq/oncall/routing/silence"
+	"github.com/oncallhq/oncall/store"
+	"github.com/oncallhq/oncall/store/sqlite"
+	"github.com/oncallhq/oncall/telemetry/metrics"
+)
+
+var t0 = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+
+const amYAML = `
+route:
+  receiver: default
+  group_by: [service]
+  group_wait: 0s
+  group_interval: 1m
+  repeat_interval: 1h
+  routes:
+    - matchers: [severity="page"]
+      receiver: pager
+    - matchers: [severity="hook"]
+      receiver: hook
+inhibit_rules:
+  - source_matchers: [severity="page"]
+    target_matchers: [severity="hook"]
+    equal: [service]
+receivers:
+  - name: default
+  - name: pager
+  - name: hook
+    webhook_configs: [{url: "http://127.0.0.1:1/hook", send_resolved: true}]
+`
+
+// outbox records what the relay delivered.
+type outbox struct {
+	mu  sync.Mutex
+	got []notify.Message
+	err error
+}
+
+func (o *outbox) Deliver(_ context.Context, m notify.Message) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.err != nil {
+		return o.err
+	}
+	o.got = append(o.got, m)
+	return nil
+}
+
+func (o *outbox) route(m notify.Message) (notify.Deliverer, string, error) { return o, "test", nil }
+
+// pages lists "target" of delivered pages, in order.
+func (o *outbox) pages() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []string
+	for _, m := range o.got {
+		if m.Page != nil {
+			out = append(out, m.Page.Target)
+		}
+	}
+	return out
+}
+
+// notes lists "receiver status alertnames" of delivered notifications.
+func (o *outbox) notes() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []string
+	for _, m := range o.got {
+		if n := m.Notification; n != nil {
+			var names []string
+			for _, a := range n.Alerts {
+				s := a.Name()
+				if a.ResolvedAt(n.At) {
+					s += "(resolved)"
+				}
+				names = append(names, s)
+			}
+			out = append(out, n.Receiver+" "+n.Status()+" "+strings.Join(names, ","))
+		}
+	}
+	return out
+}
+
+// source answers every query with the current vector.
+type source struct {
+	mu  sync.Mutex
+	vec metrics.Vector
+}
+
+func (s *source) set(v metrics.Vector) { s.mu.Lock(); s.vec = v; s.mu.Unlock() }
+func (s *source) Instant(context.Context, string, time.Time) (metrics.Vector, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.vec, nil
+}
+
+func directory() incidents.Directory {
+	sched := oncall.Schedule{Name: "platform", Users: []string{"alice", "bob"}, Start: time.Date(2026, 11, 9, 9, 0, 0, 0, time.UTC)}
+	return incidents.Directory{
+		Schedules: map[string]oncall.Schedule{"platform": sched},
+		Policies: map[string]oncall.Policy{"default": {Name: "default", Steps: []oncall.Step{
+			{Name: "primary on-call", Targets: []oncall.Target{{Schedule: "platform"}}, AckTimeout: time.Minute},
+			{Name: "secondary", Targets: []oncall.Target{{Schedule: "platform", Offset: 1}}, AckTimeout: time.Minute},
+			{Name: "incident commander", Targets: []oncall.Target{{User: "riley"}}, AckTimeout: time.Minute},
+		}}},
+	}
+}
+
+type harness struct {
+	t     *testing.T
+	st    store.Store
+	p     *Pipeline
+	out   *outbox
+	src   *source
+	relay *notify.Relay
+	path  string
+}
+
+func newHarness(t *testing.T, path string, mod func(*Options)) *harness {
+	t.Helper()
+	if path == "" {
+		path = filepath.Join(t.TempDir(), "oncall.db")
+	}
+	st, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	cfg, err := routing.Parse("am.yml", []byte(amYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, st: st, out: &outbox{}, src: &source{}, path: path}
+	rules := []alerts.Rule{
+		{Name: "MatchesDown", Expr: "ratio < 0.5", For: 20 * time.Second, Labels: map[string]string{"severity": "page"},
+			Annotations: map[string]string{"summary": "matches per active user down", "runbook_url": "https://runbooks/matches"}},
+		{Name: "ErrorsUp", Expr: "ratio > 0.1", For: 20 * time.Second, Labels: map[string]string{"severity": "page"}},
+	}
+	opts := Options{
+		Routing: cfg, Store: st, Directory: directory(), Route: h.out.route,
+		Receivers: []Receiver{{Name: "pager", Policy: "default"}, {Name: "default", Console: true}},
+		Rules:     alerts.NewEvaluator(rules, h.src), EvaluationInterval: 10 * time.Second,
+	}
+	if mod != nil {
+		mod(&opts)
+	}
+	if h.p, err = New(opts); err != nil {
+		t.Fatal(err)
+	}
+	h.relay = notify.NewRelay(st, h.out.route, nil)
+	return h
+}
+
+// at runs one cycle at t0+d: rules (when eval), the pipeline, the relay.
+func (h *harness) at(d time.Duration, eval bool) {
+	h.t.Helper()
+	now := t0.Add(d)
+	ctx := context.Background()
+	if err := h.p.Step(ctx, now); err != nil {
+		h.t.Fatalf("t+%v: %v", d, err)
+	}
+	if eval {
+		h.p.evaluate(ctx, now)
+		if err := h.p.Step(ctx, now); err != nil {
+			h.t.Fatalf("t+%v: %v", d, err)
+		}
+	}
+	if _, err := h.relay.Pass(ctx, now); err != nil {
+		h.t.Fatalf("t+%v: relay: %v", d, err)
+	}
+}
+
+var firingVec = metrics.Vector{{Labels: labels.FromStrings("__name__", "ratio", "service", "matchmaking"), Value: 0.2}}
+
+func TestPagesOncePerGroupAndEscalates(t *testing.T) {
+	h := newHarness(t, "", nil)
+	h.at(0, true)
+	h.src.set(firingVec) // both rules match: one problem, one group
+	for d := 10 * time.Second; d <= 50*time.Second; d += 10 * time.Second {
+		h.at(d, true)
+	}
+	if got := h.out.pages(); !slices.Equal(got, []string{"alice"}) {
+		t.Fatalf("after firing: pages to %v, want [alice]", got)
+	}
+	open, _ := h.st.Incidents(context.Background(), store.IncidentFilter{OpenOnly: true})
+	if len(open) != 1 || open[0].AlertsFiring != 2 || open[0].RunbookURL != "https://runbooks/matches" {
+		t.Fatalf("open incidents: %+v", open)
+	}
+	// Alice was paged at t+30s; her ack timeout is a minute.
+	h.at(80*time.Second, false)
+	if got := h.out.pages(); len(got) != 1 {
+		t.Fatalf("escalated early: %v", got)
+	}
+	h.at(90*time.Second, false)
+	if got := h.out.pages(); !slices.Equal(got, []string{"alice", "bob"}) {
+		t.Fatalf("pages %v, want alice then bob", got)
+	}
+	// Acknowledged through the store (as the API does): no more pages.
+	if _, err := incidents.Acknowledge(context.Background(), store.Incidents(h.st), open[0].ID, "bob", t0.Add(100*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	for d := 110 * time.Second; d < 5*time.Minute; d += 10 * time.Second {
+		h.at(d, true)
+	}
+	if got := h.out.pages(); len(got) != 2 {
+		t.Fatalf("paged after the acknowledgement: %v", got)
+	}
+	// The rules resolve: the incident, acknowledged, stays open with a note.
+	h.src.set(nil)
+	for d := 5 * time.Minute; d < 7*time.Minute; d += 10 * time.Second {
+		h.at(d, true)
+	}
+	inc, _ := h.st.Incident(context.Background(), open[0].ID)
+	if inc.Status != incidents.StatusAcknowledged || !strings.Contains(inc.Timeline[len(inc.Timeline)-1].Text, "every alert of the group resolved") {
+		t.Errorf("incident after resolution: %+v", inc)
+	}
+}
+
+// With repeat: 0 the last step pages again every ack timeout, and every
+// one of those pages is delivered.
+func TestLastStepRepagesAreAllDelivered(t *testing.T) {
+	h := newHarness(t, "", nil)
+	h.src.set(firingVec)
+	for d := time.Duration(0); d <= 6*time.Minute; d += 10 * time.Second {
+		h.at(d, true)
+	}
+	got := h.out.pages()
+	want := []string{"alice", "bob", "riley", "riley", "riley"}
+	if len(got) < len(want) || !slices.Equal(got[:len(want)], want) {
+		t.Fatalf("pages %v, want %v…", got, want)
+	}
+	keys := map[string]bool{}
+	for _, m := range h.out.got {
+		if keys[m.Key] {
+			t.Fatalf("page key %s delivered twice", m.Key)
+		}
+		keys[m.Key] = true
+		if !strings.HasPrefix(m.Key, h.st.Identity()+"/") {
+			t.Errorf("key %s lacks the store identity", m.Key)
+		}
+	}
+}
+
+func alert(now time.Time, kv ...string) alerts.Alert {
+	return alerts.Alert{Labels: labels.FromStrings(kv...), StartsAt: now, EndsAt: now.Add(5 * time.Minute), UpdatedAt: now}
+}
+
+func TestSilencesAndInhibition(t *testing.T) {
+	h := newHarness(t, "", func(o *Options) { o.Rules = nil })
+	ctx := context.Background()
+	h.at(0, false)
+	m, _ := amlabels.NewMatcher(amlabels.MatchEqual, "service", "quiet")
+	ss := silence.New(h.st, func() time.Time { return t0 })
+	if _, err := ss.Set(ctx, silence.Silence{Matchers: amlabels.Matchers{m}, StartsAt: t0, EndsAt: t0.Add(time.Hour), CreatedBy: "ana", Comment: "maintenance"}); err != nil {
+		t.Fatal(err)
+	}
+	h.p.SilencesChanged()
+	now := t0.Add(time.Second)
+	// The hook alert on api is inhibited by a paging alert on api; the one
+	// on quiet is silenced; the one on db goes out.
+	h.p.Put(now, []alerts.Alert{
+		alert(now, "alertname", "Slow", "severity", "hook", "service", "api"),
+		alert(now, "alertname", "Slow", "severity", "hook", "service", "quiet"),
+		alert(now, "alertname", "Slow", "severity", "hook", "service", "db"),
+		alert(now, "alertname", "Down", "severity", "page", "service", "api"),
+	})
+	h.at(2*time.Second, false)
+	if got := h.out.notes(); !slices.Equal(got, []string{"hook firing Slow"}) {
+		t.Fatalf("notifications %v, want only the db one", got)
+	}
+	as, err := h.p.Alerts(ctx, t0.Add(3*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := map[string]alerts.Status{}
+	for _, a := range as {
+		status[a.Labels.Get("service")+"/"+a.Name()] = a.Status
+	}
+	if s := status["quiet/Slow"]; len(s.SilencedBy) != 1 || !s.Suppressed() {
+		t.Errorf("quiet/Slow should be silenced: %+v", s)
+	}
+	if s := status["api/Slow"]; len(s.InhibitedBy) != 1 {
+		t.Errorf("api/Slow should be inhibited: %+v", s)
+	}
+	if s := status["db/Slow"]; s.Suppressed() || s.State != alerts.StateFiring || !slices.Equal(s.Receivers, []string{"hook"}) {
+		t.Errorf("db/Slow: %+v", s)
+	}
+	// The page resolves: the inhibited alert on api is news at the next flush.
+	later := t0.Add(30 * time.Second)
+	down := alert(t0, "alertname", "Down", "severity", "page", "service", "api")
+	down.EndsAt, down.UpdatedAt = later, later
+	h.p.Put(later, []alerts.Alert{down})
+	h.at(62*time.Second, false)
+	if got := h.out.notes(); !slices.Equal(got, []string{"hook firing Slow", "hook firing Slow"}) {
+		t.Errorf("after the inhibition ends: %v", got)
+	}
+}
+
+func TestAlertLimitRaisesOneSummaryAlert(t *testing.T) {
+	h := newHarness(t, "", func(o *Options) { o.Rules = nil; o.MaxAlerts = 10 })
+	h.at(0, false)
+	now := t0.Add(time.Second)
+	var storm []alerts.Alert
+	for i := range 1000 {
+		storm = append(storm, alert(now, "alertname", fmt.Sprint("Storm", i%3), "instance", fmt.Sprint(i), "service", "db"))
+	}
+	if refused := h.p.Put(now, storm); refused != 990 {
+		t.Fatalf("refused %d, want 990", refused)
+	}
+	h.at(2*time.Second, false)
+	as, _ := h.p.Alerts(context.Background(), t0.Add(2*time.Second))
+	var limit *alerts.Alert
+	for i := range as {
+		if as[i].Name() == LimitAlertName {
+			limit = &as[i]
+		}
+	}
+	if len(as) != 11 || limit == nil || !strings.Contains(limit.Annotations.Get("summary"), "refused 990 alerts") {
+		t.Fatalf("%d alerts held, limit alert %+v", len(as), limit)
+	}
+	// One notification for the storm's group (its ten alerts), one for the
+	// summary.
+	if got := h.out.notes(); len(got) != 2 || strings.Count(got[0], ",") != 9 || got[1] != "default firing "+LimitAlertName {
+		t.Errorf("notifications %v", got)
+	}
+}
+
+// Two processes on one store: one leads, the other stands by and takes over
+// when the leader goes away, with the alerts and the incident intact.
+func TestLeaseFailover(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "oncall.db")
+	a := newHarness(t, path, func(o *Options) { o.Rules = nil })
+	b := newHarness(t, path, func(o *Options) { o.Rules = nil })
+	ctx := context.Background()
+	a.at(0, false)
+	b.at(time.Second, false)
+	if !a.p.Leader() || b.p.Leader() {
+		t.Fatalf("leaders: a %v, b %v", a.p.Leader(), b.p.Leader())
+	}
+	// Alerts posted to the standby reach the store and the leader's view.
+	now := t0.Add(2 * time.Second)
+	b.p.Put(now, []alerts.Alert{alert(now, "alertname", "Down", "severity", "page", "service", "api")})
+	b.at(3*time.Second, false)
+	if as, _ := b.p.Alerts(ctx, now); len(as) != 1 {
+		t.Fatalf("standby lists %d alerts from the store", len(as))
+	}
+	a.p.Put(now, []alerts.Alert{alert(now, "alertname", "Down", "severity", "page", "service", "api")})
+	a.at(4*time.Second, false)
+	if got := a.out.pages(); len(got) != 1 {
+		t.Fatalf("leader pages %v", got)
+	}
+	// The leader dies without releasing its lease; the standby waits it out.
+	b.at(10*time.Second, false)
+	if b.p.Leader() {
+		t.Fatal("the standby took a running lease")
+	}
+	b.at(25*time.Second, false)
+	if !b.p.Leader() {
+		t.Fatal("the standby did not take the expired lease")
+	}
+	// It carries on the escalation without paging alice again.
+	b.at(70*time.Second, false)
+	if got := b.out.pages(); !slices.Equal(got, []string{"bob"}) {
+		t.Errorf("new leader paged %v, want only the escalation to bob", got)
+	}
+}
+
+// A lease left by a process of this machine that died is taken at once.
+func TestTakesOverTheLeaseOfADeadProcess(t *testing.T) {
+	h := newHarness(t, "", func(o *Options) { o.Rules = nil })
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	dead := fmt.Sprintf("%s/%d/x", host, cmd.Process.Pid)
+	ctx := context.Background()
+	if ok, err := h.st.AcquireLease(ctx, "pipeline", dead, time.Hour, t0); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	alive := fmt.Sprintf("%s/%d/y", host, os.Getppid())
+	h.at(0, false)
+	if !h.p.Leader() {
+		t.Fatal("the lease of a dead process was not taken")
+	}
+	h.p.stepDown(ctx)
+	if ok, err := h.st.AcquireLease(ctx, "pipeline", alive, time.Hour, t0); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	h.at(time.Second, false)
+	if h.p.Leader() {
+		t.Fatal("the lease of a live process was taken")
+	}
+}

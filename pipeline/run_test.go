@@ -1,0 +1,66 @@
+package pipeline
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/oncallhq/oncall/notify"
+)
+
+// timedOutbox records when each message was delivered.
+type timedOutbox struct {
+	mu sync.Mutex
+	at []time.Time
+	to []string
+}
+
+func (o *timedOutbox) Deliver(_ context.Context, m notify.Message) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if m.Page != nil {
+		o.at = append(o.at, time.Now())
+		o.to = append(o.to, m.Page.Target)
+	}
+	return nil
+}
+
+// Run escalates when the ack timeout expires, not at the next evaluation,
+// and the page goes out at that instant.
+func TestRunEscalatesOnTime(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "oncall.db")
+	synctest.Test(t, func(t *testing.T) {
+		rec := &timedOutbox{}
+		h := newHarness(t, path, func(o *Options) {
+			o.EvaluationInterval = 10 * time.Minute
+			o.Route = func(notify.Message) (notify.Deliverer, string, error) { return rec, "t", nil }
+		})
+		h.src.set(firingVec)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		start := time.Now()
+		go func() { done <- h.p.Run(ctx) }()
+		defer func() { cancel(); <-done }()
+		// The rules have a 20s `for` and are evaluated when the lease is
+		// taken, then only every ten minutes: the first page waits for the
+		// second evaluation. The ack timeout of the first step is a minute.
+		time.Sleep(10*time.Minute + 61*time.Second)
+		synctest.Wait()
+		rec.mu.Lock()
+		at, to := append([]time.Time(nil), rec.at...), append([]string(nil), rec.to...)
+		rec.mu.Unlock()
+		if len(at) != 2 || to[0] != "alice" || to[1] != "bob" {
+			t.Fatalf("pages %v at %v, want alice then bob", to, at)
+		}
+		if d := at[0].Sub(start); d < 10*time.Minute || d > 10*time.Minute+time.Second {
+			t.Errorf("first page after %v, want 10m (the second evaluation)", d)
+		}
+		// The incident paged at the 10m flush; its ack timeout is a minute.
+		if d := at[1].Sub(start); d != 11*time.Minute {
+			t.Errorf("second page after %v, want exactly 11m", d)
+		}
+	})
+}

@@ -1,0 +1,135 @@
+package pipeline
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/oncallhq/oncall/alerts"
+	"github.com/oncallhq/oncall/routing/dispatch"
+	"github.com/oncallhq/oncall/routing/inhibit"
+	"github.com/oncallhq/oncall/routing/silence"
+)
+
+// view is a consistent set of state to list from.
+type view struct {
+	ix        *index
+	disp      *dispatch.Dispatcher
+	inhibitor *inhibit.Inhibitor
+	silencer  *silence.Silencer
+	pending   []alerts.Alert
+}
+
+// withView calls f with the leader's state under the lock or, on a
+// standby, with state built from the store.
+func (p *Pipeline) withView(ctx context.Context, now time.Time, f func(v *view)) error {
+	p.mu.Lock()
+	if p.leader {
+		defer p.mu.Unlock()
+		f(&view{ix: p.ix, disp: p.disp, inhibitor: p.inhibitor, silencer: p.silencer, pending: p.pending})
+		return nil
+	}
+	p.mu.Unlock()
+	as, err := p.opts.Store.Alerts(ctx)
+	if err != nil {
+		return err
+	}
+	sils, err := p.opts.Store.Silences(ctx)
+	if err != nil {
+		return err
+	}
+	v := &view{ix: newIndex(0), disp: dispatch.New(p.opts.Routing.Root),
+		inhibitor: inhibit.New(inhibit.NewRules(p.opts.Routing.AM.InhibitRules)), silencer: silence.NewSilencer(sils, now)}
+	for i := range as {
+		a := &as[i]
+		fp := a.Fingerprint()
+		e := &entry{alert: a, routes: v.disp.Match(a.Labels)}
+		v.ix.byFP[fp] = e
+		v.inhibitor.Set(fp, a)
+		v.disp.Insert(fp, a, e.routes, now)
+	}
+	f(v)
+	return nil
+}
+
+// status is how the pipeline treats an alert at now.
+func (v *view) status(a *alerts.Alert, routes []string, now time.Time) alerts.Status {
+	st := alerts.Status{State: a.StateAt(now), Receivers: routes, SilencedBy: v.silencer.Mutes(a.Labels, now)}
+	if fp, ok := v.inhibitor.Mutes(a.Labels, now); ok {
+		st.InhibitedBy = []string{alerts.FingerprintString(fp)}
+	}
+	return st
+}
+
+func receivers(e *entry) []string {
+	var out []string
+	for _, r := range e.routes {
+		if !slices.Contains(out, r.Receiver) {
+			out = append(out, r.Receiver)
+		}
+	}
+	return out
+}
+
+// Alerts lists every alert as of now with its status — firing, resolved,
+// and the pending alerts of oncall's own rules — sorted by state (firing
+// first) and then by labels.
+func (p *Pipeline) Alerts(ctx context.Context, now time.Time) ([]alerts.Alert, error) {
+	var out []alerts.Alert
+	err := p.withView(ctx, now, func(v *view) {
+		out = make([]alerts.Alert, 0, len(v.ix.byFP)+len(v.pending))
+		for _, e := range v.ix.byFP {
+			a := *e.alert
+			a.Status = v.status(e.alert, receivers(e), now)
+			out = append(out, a)
+		}
+		for _, a := range v.pending {
+			a.Status = alerts.Status{State: alerts.StatePending}
+			out = append(out, a)
+		}
+	})
+	slices.SortFunc(out, func(a, b alerts.Alert) int {
+		if a.Status.State != b.Status.State {
+			return int(b.Status.State) - int(a.Status.State)
+		}
+		return labels.Compare(a.Labels, b.Labels)
+	})
+	return out, err
+}
+
+// Groups lists the alert groups with their alerts' status, as
+// Alertmanager's /api/v2/alerts/groups does.
+func (p *Pipeline) Groups(ctx context.Context, now time.Time) ([]alerts.Group, error) {
+	var out []alerts.Group
+	err := p.withView(ctx, now, func(v *view) {
+		for _, g := range v.disp.Groups() {
+			og := alerts.Group{Receiver: g.Receiver, Key: g.Key, Labels: g.Labels}
+			for _, a := range g.Alerts() {
+				c := *a
+				e := v.ix.byFP[a.Fingerprint()]
+				var rs []string
+				if e != nil {
+					rs = receivers(e)
+				}
+				c.Status = v.status(a, rs, now)
+				og.Alerts = append(og.Alerts, c)
+			}
+			if len(og.Alerts) > 0 {
+				out = append(out, og)
+			}
+		}
+	})
+	slices.SortStableFunc(out, func(a, b alerts.Group) int {
+		if c := labels.Compare(a.Labels, b.Labels); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Receiver, b.Receiver)
+	})
+	return out, err
+}
+
+// Receivers lists the receivers of the routing configuration.
+func (p *Pipeline) Receivers() []string { return p.opts.Routing.ReceiverNames() }

@@ -1,0 +1,189 @@
+// Package sqlite is oncall's embedded store: one SQLite file (pure Go, no
+// cgo) in WAL mode with full synchronous writes, versioned migrations, and
+// an integrity check when it opens. Several processes may share the file;
+// the pipeline lease decides which one runs the pipeline.
+package sqlite
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/oncallhq/oncall/store"
+)
+
+// Store is a store in one SQLite file.
+type Store struct {
+	queries
+	db       *sql.DB
+	path     string
+	identity string
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating, 0600 in a 0700 directory) the store at path,
+// checks its integrity and migrates it to the current schema.
+func Open(path string) (*Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	if f, err := os.OpenFile(path, os.O_CREATE|os.O_RDONLY, 0o600); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	} else {
+		f.Close()
+	}
+	dsn := "file:" + path + "?_txlock=immediate&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %q: %w", path, err)
+	}
+	db.SetMaxOpenConns(4)
+	s := &Store{queries: queries{db: db}, db: db, path: path}
+	if err := s.check(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: %s: %w", path, err)
+	}
+	if err := s.migrate(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: %s: %w", path, err)
+	}
+	if err := db.QueryRow(`SELECT value FROM meta WHERE key = 'identity'`).Scan(&s.identity); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: %s: no identity: %w", path, err)
+	}
+	s.queries.identity = s.identity
+	return s, nil
+}
+
+// check refuses a damaged file rather than running on half a database.
+func (s *Store) check() error {
+	var res string
+	if err := s.db.QueryRow(`PRAGMA quick_check`).Scan(&res); err != nil {
+		return fmt.Errorf("integrity check: %w", err)
+	}
+	if res != "ok" {
+		return fmt.Errorf("damaged database (integrity check: %s): restore it from a backup or move it away", res)
+	}
+	return nil
+}
+
+// Path is the file the store lives in.
+func (s *Store) Path() string { return s.path }
+
+// Identity is the store's random identity.
+func (s *Store) Identity() string { return s.identity }
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Update runs f in one IMMEDIATE transaction.
+func (s *Store) Update(ctx context.Context, f func(store.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	defer tx.Rollback()
+	if err := f(queries{db: tx, identity: s.identity}); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// migrations are applied in order, each in its own transaction; the
+// schema_version table records how far a file is.
+var migrations = []string{
+	// 1: the first schema.
+	`CREATE TABLE alerts (fp TEXT PRIMARY KEY, body TEXT NOT NULL);
+	 CREATE TABLE alert_groups (key TEXT PRIMARY KEY, body TEXT NOT NULL);
+	 CREATE TABLE incidents (id INTEGER PRIMARY KEY, key TEXT NOT NULL, status TEXT NOT NULL, opened_at INTEGER NOT NULL, body TEXT NOT NULL);
+	 CREATE INDEX incidents_open ON incidents(status, key);
+	 CREATE TABLE pages (id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, incident_id INTEGER NOT NULL, created_at INTEGER NOT NULL, sent_at INTEGER, body TEXT NOT NULL);
+	 CREATE INDEX pages_pending ON pages(sent_at);`,
+	// 2: the store becomes the truth of the pipeline: an identity, alerts
+	// as Alertmanager models them, groups, the notification log,
+	// silences, one outbox for pages and notifications, leases. Rule
+	// alert state moves to its own table; queued pages move to the outbox.
+	`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+	 ALTER TABLE alerts RENAME TO rule_alerts;
+	 CREATE TABLE alerts (fp TEXT PRIMARY KEY, body TEXT NOT NULL);
+	 DROP TABLE alert_groups;
+	 CREATE TABLE alert_groups (id TEXT PRIMARY KEY, body TEXT NOT NULL);
+	 CREATE TABLE nflog (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, body TEXT NOT NULL);
+	 CREATE TABLE silences (id TEXT PRIMARY KEY, body TEXT NOT NULL);
+	 ALTER TABLE incidents ADD COLUMN next_at INTEGER;
+	 UPDATE incidents SET next_at = CAST(unixepoch(json_extract(body, '$.escalation.next_at'), 'subsec') * 1000 AS INTEGER)
+	   WHERE status = 'triggered' AND json_extract(body, '$.escalation.next_at') IS NOT NULL;
+	 CREATE INDEX incidents_due ON incidents(status, next_at);
+	 CREATE TABLE messages (id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
+	   created_at INTEGER NOT NULL, pending INTEGER NOT NULL, next_attempt_at INTEGER NOT NULL, body TEXT NOT NULL);
+	 CREATE INDEX messages_pending ON messages(pending, next_attempt_at);
+	 CREATE INDEX messages_kind ON messages(kind, id);
+	 INSERT INTO messages(key, kind, created_at, pending, next_attempt_at, body)
+	   SELECT key, 'page', created_at, sent_at IS NULL, 0,
+	     json_object('key', key, 'kind', 'page', 'page', json(body), 'createdAt', json_extract(body, '$.created_at'),
+	       'sentAt', json_extract(body, '$.sent_at'), 'attempts', coalesce(json_extract(body, '$.attempts'), 0))
+	   FROM pages ORDER BY id;
+	 DROP TABLE pages;
+	 CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, until INTEGER NOT NULL);`,
+}
+
+func (s *Store) migrate() error {
+	if _, err := s.db.Exec(`CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
+		return err
+	}
+	var v int
+	if err := s.db.QueryRow(`SELECT coalesce(max(version), 0) FROM schema_version`).Scan(&v); err != nil {
+		return err
+	}
+	if v > len(migrations) {
+		return fmt.Errorf("schema version %d is newer than this binary knows (%d): upgrade oncall", v, len(migrations))
+	}
+	for i := v; i < len(migrations); i++ {
+		if err := s.apply(i); err != nil {
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+	}
+	var n int
+	if err := s.db.QueryRow(`SELECT count(*) FROM meta WHERE key = 'identity'`).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		b := make([]byte, 8)
+		rand.Read(b)
+		if _, err := s.db.Exec(`INSERT INTO meta(key, value) VALUES ('identity', ?)`, hex.EncodeToString(b)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) apply(i int) error {
+	tx, err := s.db.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, stmt := range strings.Split(migrations[i], ";") {
+		if strings.TrimSpace(stmt) == "" {
+			continue
+		}
+		if _, err := tx.Exec(stmt); err != nil {
+			return fmt.Errorf("%w\n%s", err, strings.TrimSpace(stmt))
+		}
+	}
+	if _, err := tx.Exec(`INSERT INTO schema_version(version) VALUES (?)`, i+1); err != nil {
+		return err
+	}
+	return tx.Commit()
+}

@@ -1,0 +1,111 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/oncallhq/oncall/incidents"
+	"github.com/oncallhq/oncall/notify"
+	"github.com/oncallhq/oncall/store"
+	"github.com/oncallhq/oncall/store/storetest"
+)
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) storetest.Opener {
+		path := filepath.Join(t.TempDir(), "state", "oncall.db")
+		return func() (store.Store, error) { return Open(path) }
+	})
+}
+
+func TestFilePermissions(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	s, err := Open(filepath.Join(dir, "oncall.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	for path, want := range map[string]os.FileMode{dir: 0o700, filepath.Join(dir, "oncall.db"): 0o600} {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fi.Mode().Perm(); got != want {
+			t.Errorf("%s: mode %o, want %o", path, got, want)
+		}
+	}
+}
+
+// A file damaged past its header is refused, not half-used.
+func TestRefusesDamagedFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "oncall.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 200 {
+		inc := incidents.Incident{Key: strings.Repeat("k", 500) + string(rune('a'+i%26)), OpenedAt: time.Now()}
+		if err := s.CreateIncident(context.Background(), &inc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	fi, _ := os.Stat(path)
+	if err := os.Truncate(path, fi.Size()/2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(path); err == nil || !strings.Contains(err.Error(), "damaged") && !strings.Contains(err.Error(), "malformed") {
+		t.Fatalf("opening a truncated database: %v", err)
+	}
+}
+
+// A store written by the first schema is migrated: its incidents, their
+// escalation schedule and its queued pages carry over.
+func TestMigratesFirstSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "oncall.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range strings.Split(migrations[0], ";") {
+		if strings.TrimSpace(stmt) != "" {
+			if _, err := db.Exec(stmt); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := db.Exec(q, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec(`CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1)`)
+	exec(`INSERT INTO incidents(id, key, status, opened_at, body) VALUES (3, 'page:{service="mm"}', 'triggered', 0,
+		'{"id":3,"key":"page:{service=\"mm\"}","title":"down","status":"triggered","opened_at":"2026-11-23T10:00:00Z","escalation":{"policy":"p","step":1,"next_at":"2026-11-23T10:05:00Z"}}')`)
+	exec(`INSERT INTO pages(key, incident_id, created_at, sent_at, body) VALUES ('INC-3/r0/s1/bob', 3, 0, NULL,
+		'{"key":"INC-3/r0/s1/bob","incident_id":3,"kind":"escalate","target":"bob","subject":"[INC-3] down","created_at":"2026-11-23T10:00:00Z","attempts":2}')`)
+	db.Close()
+
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	if next, err := s.NextEscalation(ctx); err != nil || !next.Equal(time.Date(2026, 11, 23, 10, 5, 0, 0, time.UTC)) {
+		t.Errorf("escalation schedule after migration: %v, %v", next, err)
+	}
+	msgs, err := s.PendingMessages(ctx, time.Now(), 10)
+	if err != nil || len(msgs) != 1 || msgs[0].Kind != notify.KindPage || msgs[0].Page == nil || msgs[0].Page.Target != "bob" || msgs[0].Attempts != 2 {
+		t.Fatalf("queued page after migration: %+v, %v", msgs, err)
+	}
+	inc := incidents.Incident{Key: "new", OpenedAt: time.Now()}
+	if err := s.CreateIncident(ctx, &inc); err != nil || inc.ID != 4 {
+		t.Errorf("next incident id %d (%v), want 4", inc.ID, err)
+	}
+}
