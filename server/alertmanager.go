@@ -256,12 +256,17 @@ func (a *api) getGroups(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, out)
 }
 
+// AlertmanagerAPIVersion is the Alertmanager whose API v2 oncall serves;
+// /api/v2/status reports it as the version, so amtool of that version
+// talks to oncall without a warning.
+const AlertmanagerAPIVersion = "0.25.0"
+
 func (a *api) getStatus(w http.ResponseWriter, _ *http.Request) {
 	status := "disabled"
 	writeJSON(w, map[string]any{
 		"cluster": map[string]any{"status": status, "peers": []any{}},
-		"versionInfo": map[string]string{"version": "oncall", "revision": "", "branch": "", "buildUser": "", "buildDate": "",
-			"goVersion": runtime.Version()},
+		"versionInfo": map[string]string{"version": AlertmanagerAPIVersion, "revision": "oncall", "branch": "oncall", "buildUser": "oncall",
+			"buildDate": "", "goVersion": runtime.Version()},
 		"config": map[string]string{"original": a.o.Routing.AM.String()},
 		"uptime": a.started.UTC().Format(time.RFC3339Nano),
 	})

@@ -16,6 +16,7 @@ import (
 	"github.com/oncallhq/oncall/alerts"
 	"github.com/oncallhq/oncall/incidents"
 	"github.com/oncallhq/oncall/incidents/oncall"
+	"github.com/oncallhq/oncall/routing/silence"
 	"github.com/oncallhq/oncall/telemetry/logs"
 )
 
@@ -29,6 +30,8 @@ type Backend interface {
 	TailLogs(ctx context.Context, afterSeq uint64, limit int) ([]logs.Entry, error)
 	Ack(ctx context.Context, id int64, by string) error
 	Resolve(ctx context.Context, id int64, by string) error
+	// AddSilence creates a silence and returns its ID.
+	AddSilence(ctx context.Context, s silence.Silence) (string, error)
 }
 
 // Options configure the console.
@@ -49,7 +52,8 @@ type Model struct {
 	snap     snapshot
 	err      error
 	status   string
-	confirm  *incidents.Incident // resolve awaiting y/n
+	confirm   *incidents.Incident // resolve awaiting y/n
+	silencing *silencePrompt      // silence awaiting a duration
 	help     bool
 	fetching bool
 	focus    int
@@ -91,6 +95,7 @@ type actedMsg struct {
 var globalKeys = []binding{
 	{[]string{"a"}, "acknowledge the selected incident"},
 	{[]string{"r"}, "resolve the selected incident (asks to confirm)"},
+	{[]string{"s"}, "silence the selected alert (asks how long)"},
 	{[]string{"tab"}, "next pane"},
 	{[]string{"shift+tab"}, "previous pane"},
 	{[]string{"?"}, "toggle this help"},
@@ -157,6 +162,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Tick(logRefresh, func(t time.Time) tea.Msg { return logTickMsg(t) })
 	case logTickMsg:
 		return m, m.fetchLogs()
+	case silencedMsg:
+		if msg.err != nil {
+			m.status = m.th.Error.Render(fmt.Sprintf("silence failed: %v", msg.err))
+		} else {
+			m.status = m.th.OK.Render(fmt.Sprintf("%s silenced for %s (silence %s)", msg.name, short(msg.dur), msg.id))
+		}
+		return m, m.refresh()
 	case actedMsg:
 		if msg.err != nil {
 			m.status = m.th.Error.Render(fmt.Sprintf("%s failed: %v", msg.verb, msg.err))
@@ -174,6 +186,9 @@ func (m *Model) key(k string) tea.Cmd {
 	if m.focus == len(m.panes)-1 && m.logs.capturing() {
 		_, cmd := m.logs.key(k, &m.snap)
 		return cmd
+	}
+	if m.silencing != nil {
+		return m.silenceKey(k)
 	}
 	if m.confirm != nil {
 		inc := *m.confirm
@@ -211,6 +226,9 @@ func (m *Model) key(k string) tea.Cmd {
 		}
 		m.status = "acknowledging " + inc.Ref() + "…"
 		return m.act("acknowledged", inc, m.opts.Backend.Ack)
+	case "s":
+		m.startSilence()
+		return nil
 	case "r":
 		inc, ok := m.inc.selected(&m.snap)
 		if !ok {
@@ -302,10 +320,13 @@ func firstLine(err error) string {
 }
 
 func (m *Model) footer(w int) string {
+	if m.silencing != nil {
+		return fit(" "+m.silenceLine(), w)
+	}
 	if m.status != "" {
 		return fit(" "+m.status, w)
 	}
-	keys := []string{"a ack", "r resolve", "tab pane", "j/k move", "/ filter logs", "? help", "q quit"}
+	keys := []string{"a ack", "r resolve", "s silence", "tab pane", "j/k move", "/ filter logs", "? help", "q quit"}
 	var out []string
 	for _, k := range keys {
 		key, what, _ := strings.Cut(k, " ")

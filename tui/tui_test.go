@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -20,6 +21,7 @@ import (
 	"github.com/oncallhq/oncall/alerts"
 	"github.com/oncallhq/oncall/incidents"
 	"github.com/oncallhq/oncall/incidents/oncall"
+	"github.com/oncallhq/oncall/routing/silence"
 	"github.com/oncallhq/oncall/telemetry/logs"
 )
 
@@ -44,6 +46,7 @@ type fakeBackend struct {
 	incidents []incidents.Incident
 	acks      []string
 	logs      []logs.Entry
+	silences  []silence.Silence
 	err       error
 }
 
@@ -63,13 +66,35 @@ func newFake() *fakeBackend {
 	}
 }
 
+func (f *fakeBackend) AddSilence(_ context.Context, sil silence.Silence) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	sil.ID = fmt.Sprintf("s%d", len(f.silences)+1)
+	f.silences = append(f.silences, sil)
+	return sil.ID, nil
+}
+
 func (f *fakeBackend) Alerts(context.Context) ([]alerts.Alert, error) {
+	as := f.alerts()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := range as {
+		for _, sil := range f.silences {
+			if sil.Matches(as[i].Labels) {
+				as[i].Status.SilencedBy = append(as[i].Status.SilencedBy, sil.ID)
+			}
+		}
+	}
+	return as, f.err
+}
+
+func (f *fakeBackend) alerts() []alerts.Alert {
 	return []alerts.Alert{
 		{Labels: labels.FromStrings("alertname", "HighErrorRatio", "service", "matchmaking", "severity", "page"), Status: alerts.Status{State: alerts.StateFiring},
 			Annotations: labels.FromStrings("summary", "5xx ratio 12% on matchmaking"), StartsAt: now.Add(-150 * time.Second)},
 		{Labels: labels.FromStrings("alertname", "SlowRequests", "service", "matchmaking", "severity", "ticket"), Status: alerts.Status{State: alerts.StatePending},
 			Annotations: labels.FromStrings("summary", "p99 latency 1.4s on matchmaking"), StartsAt: now.Add(-10 * time.Second)},
-	}, f.err
+	}
 }
 
 func (f *fakeBackend) Incidents(context.Context) ([]incidents.Incident, error) {
@@ -155,6 +180,8 @@ func press(m *Model, keys ...string) {
 			msg = tea.KeyPressMsg{Code: tea.KeyEnter}
 		case "esc":
 			msg = tea.KeyPressMsg{Code: tea.KeyEscape}
+		case "backspace":
+			msg = tea.KeyPressMsg{Code: tea.KeyBackspace}
 		case "space":
 			msg = tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
 		default:
@@ -246,6 +273,36 @@ func TestResolveAsksFirst(t *testing.T) {
 	}
 	if !strings.Contains(screen(m), "No open incidents") {
 		t.Errorf("screen after resolve:\n%s", screen(m))
+	}
+}
+
+func TestSilenceSelectedAlert(t *testing.T) {
+	b := newFake()
+	m := loaded(t, b, 120, 40)
+	press(m, "tab", "s")
+	if !strings.Contains(screen(m), "silence HighErrorRatio") || !strings.Contains(screen(m), "for: 2h") {
+		t.Fatalf("no prompt:\n%s", screen(m))
+	}
+	press(m, "esc")
+	if len(b.silences) != 0 || !strings.Contains(screen(m), "silence cancelled") {
+		t.Fatalf("esc did not cancel: %+v", b.silences)
+	}
+	press(m, "s", "backspace", "backspace", "9", "x", "enter")
+	if len(b.silences) != 0 || !strings.Contains(screen(m), "not a duration") {
+		t.Fatalf("a bad duration was accepted: %+v\n%s", b.silences, screen(m))
+	}
+	press(m, "0", "m", "enter")
+	if len(b.silences) != 1 {
+		t.Fatalf("silences %+v", b.silences)
+	}
+	sil := b.silences[0]
+	if sil.EndsAt.Sub(sil.StartsAt) != 90*time.Minute || sil.CreatedBy != "carol" || len(sil.Matchers) != 3 ||
+		sil.Matchers.String() != `{alertname="HighErrorRatio",service="matchmaking",severity="page"}` {
+		t.Errorf("silence %+v", sil)
+	}
+	s := screen(m)
+	if !strings.Contains(s, "HighErrorRatio silenced for 1h30m") || !strings.Contains(s, "silenced  page") {
+		t.Errorf("screen after silencing:\n%s", s)
 	}
 }
 

@@ -39,19 +39,6 @@ func binary(t testing.TB) string {
 	return binPath
 }
 
-// requireTool skips without the named tool, or fails when ONCALL_INTEGRATION=1.
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("ONCALL_INTEGRATION") == "1" {
-			t.Fatalf("ONCALL_INTEGRATION=1 but %s is not installed", name)
-		}
-		t.Skipf("%s not installed; apt-get install it to run this test", name)
-	}
-	return p
-}
-
 // freeAddr returns a loopback address with a port that was free a moment ago.
 func freeAddr(t *testing.T) string {
 	t.Helper()

@@ -44,7 +44,7 @@ Try it with nothing configured:  oncall demo`,
 	a.v.SetEnvPrefix("ONCALL")
 	a.v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
 	a.v.AutomaticEnv()
-	root.AddCommand(a.serveCmd(), a.demoCmd(), a.queryCmd(), a.alertsCmd(), a.rulesCmd(), a.logsCmd(), a.initCmd(), a.configCmd())
+	root.AddCommand(a.serveCmd(), a.demoCmd(), a.queryCmd(), a.alertsCmd(), a.rulesCmd(), a.logsCmd(), a.initCmd(), a.configCmd(), a.silenceCmd())
 	return root
 }
 

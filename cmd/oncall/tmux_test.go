@@ -11,6 +11,7 @@ import (
 
 	"github.com/oncallhq/oncall/config"
 	"github.com/oncallhq/oncall/demo"
+	"github.com/oncallhq/oncall/internal/testenv"
 )
 
 // The whole demo through a real terminal: the fault fires, an incident with
@@ -20,7 +21,7 @@ func TestDemoInTmux(t *testing.T) {
 	if testing.Short() {
 		t.Skip("takes about a minute and a half")
 	}
-	tmux := requireTool(t, "tmux")
+	tmux := testenv.RequireTool(t, "tmux", "tmux")
 	bin := binary(t)
 	dir := t.TempDir()
 	// Who the demo pages first depends on today's date: ask the schedule.
