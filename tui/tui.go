@@ -45,24 +45,24 @@ type Options struct {
 
 // Model is the root model of the console.
 type Model struct {
-	opts     Options
-	ctx      context.Context
-	th       theme
-	w, h     int
-	snap     snapshot
-	err      error
-	status   string
+	opts      Options
+	ctx       context.Context
+	th        theme
+	w, h      int
+	snap      snapshot
+	err       error
+	status    string
 	confirm   *incidents.Incident // resolve awaiting y/n
 	silencing *silencePrompt      // silence awaiting a duration
-	help     bool
-	fetching bool
-	focus    int
-	inc      *incidentsPane
-	alerts   *alertsPane
-	oncall   *oncallPane
-	pages    *pagesPane
-	logs     *logsPane
-	panes    []pane
+	help      bool
+	fetching  bool
+	focus     int
+	inc       *incidentsPane
+	alerts    *alertsPane
+	oncall    *oncallPane
+	pages     *pagesPane
+	logs      *logsPane
+	panes     []pane
 }
 
 // tickMsg drives refreshes and countdowns.
