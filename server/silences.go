@@ -171,7 +171,8 @@ func (a *api) getSilence(w http.ResponseWriter, r *http.Request) {
 	s, err := a.o.Store.Silence(r.Context(), r.PathValue("id"))
 	switch {
 	case errors.Is(err, silence.ErrNotFound):
-		amError(w, http.StatusNotFound, err.Error())
+		w.WriteHeader(http.StatusNotFound) // no body, as Alertmanager
+
 	case err != nil:
 		amError(w, http.StatusInternalServerError, err.Error())
 	default:

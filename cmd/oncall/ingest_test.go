@@ -51,7 +51,7 @@ alerts:
 receivers: [{name: pager, incident: {policy: default}}]
 schedules: [{name: p, users: [alice], start: 2026-01-05T09:00:00Z}]
 policies: [{name: default, steps: [{name: primary on-call, targets: [{schedule: p}], ack_timeout: 1h}]}]
-`, hooks.URL+"/hook"))
+`, hooks.URL+"/hook"), nil)
 
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "rules.yml"), []byte(`groups:
@@ -131,7 +131,7 @@ alerts:
     receivers: [{name: pager}]
 receivers: [{name: pager, incident: {policy: default}}]
 policies: [{name: default, steps: [{name: manager, targets: [{user: dana}], ack_timeout: 1h}]}]
-`)
+`, nil)
 	am := startAlertmanager(t, fmt.Sprintf(`
 route: {receiver: oncall, group_wait: 0s, group_interval: 1s, repeat_interval: 1h}
 receivers:
@@ -174,7 +174,7 @@ alerts:
   routing:
     route: {receiver: team, group_by: [alertname]}
     receivers: [{name: team}]
-`)
+`, nil)
 	os.WriteFile(filepath.Join(dir, "http.yml"), []byte("authorization: {credentials: s3cret}\n"), 0o600)
 	am := func(args ...string) string {
 		t.Helper()

@@ -141,11 +141,16 @@ func startAlertmanager(t *testing.T, config string) string {
 	return base
 }
 
-// startOncall runs `oncall serve` with config (YAML; %s in it is the
-// state directory) and returns its URL.
-func startOncall(t *testing.T, config string, extra ...string) (base, dir string) {
+// startOncall runs `oncall serve` with config (YAML, beside files written
+// to the same directory) and returns its URL and the directory.
+func startOncall(t *testing.T, config string, files map[string]string, extra ...string) (base, dir string) {
 	t.Helper()
 	dir = t.TempDir()
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	addr := freeAddr(t)
 	cfg := fmt.Sprintf("state_dir: %s\nserver: {listen: %q, token: s3cret}\n", filepath.Join(dir, "state"), addr) + config
 	os.WriteFile(filepath.Join(dir, "oncall.yaml"), []byte(cfg), 0o600)
