@@ -177,7 +177,6 @@ func summaries(hs []hook) []string {
 	return out
 }
 
-
 // Bad input gets the same status code from oncall as from a real
 // Alertmanager 0.25, in the same shape (a JSON string or a {code, message}
 // object); the one deliberate difference is asserted, not hidden.
