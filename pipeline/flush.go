@@ -136,20 +136,35 @@ type alarm struct {
 }
 
 // flush runs every flush due at now through the stages and writes what
-// they decide in one transaction.
+// they decide, in transactions of at most flushChunk alerts.
 func (p *Pipeline) flush(ctx context.Context, now time.Time) error {
+	for {
+		n, err := p.flushSome(ctx, now)
+		if err != nil || n == 0 {
+			return err
+		}
+	}
+}
+
+// flushChunk bounds the alerts one round of flushes carries, so that the
+// notifications of an alert storm are written, and held in memory, in
+// parts.
+const flushChunk = 20_000
+
+// flushSome runs one round of due flushes and returns how many there were.
+func (p *Pipeline) flushSome(ctx context.Context, now time.Time) (int, error) {
 	p.mu.Lock()
-	flushes := p.disp.Due(now)
+	flushes := p.disp.Due(now, flushChunk)
 	var pl plan
 	for _, f := range flushes {
 		if err := p.planFlush(ctx, f, &pl); err != nil {
 			p.mu.Unlock()
-			return err
+			return 0, err
 		}
 	}
 	p.mu.Unlock()
 	if len(flushes) == 0 {
-		return nil
+		return 0, nil
 	}
 	start := time.Now()
 	err := p.opts.Store.Update(ctx, func(tx store.Tx) error {
@@ -177,7 +192,7 @@ func (p *Pipeline) flush(ctx context.Context, now time.Time) error {
 		for _, f := range flushes {
 			p.disp.Retry(f.Group, now.Add(retryFlush))
 		}
-		return fmt.Errorf("flush: %w", err)
+		return 0, fmt.Errorf("flush: %w", err)
 	}
 	for _, e := range pl.entries {
 		p.nflog[e.Key] = e
@@ -188,7 +203,7 @@ func (p *Pipeline) flush(ctx context.Context, now time.Time) error {
 	if len(pl.messages)+len(pl.alarms) > 0 {
 		p.kick(p.relayWake)
 	}
-	return nil
+	return len(flushes), nil
 }
 
 // retryFlush is how soon a flush that could not be written is retried.

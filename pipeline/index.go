@@ -96,16 +96,19 @@ func (ix *index) remove(fp uint64) {
 	ix.deleted = append(ix.deleted, fp)
 }
 
-// takeDirty returns copies of the alerts changed since the last call and
-// the fingerprints forgotten, for the store.
-func (ix *index) takeDirty() ([]alerts.Alert, []uint64) {
-	out := make([]alerts.Alert, 0, len(ix.dirty))
+// takeDirty returns copies of up to max alerts changed since they were
+// last taken, and the fingerprints forgotten, for the store.
+func (ix *index) takeDirty(max int) ([]alerts.Alert, []uint64) {
+	out := make([]alerts.Alert, 0, min(len(ix.dirty), max))
 	for fp := range ix.dirty {
+		if len(out) == max {
+			break
+		}
 		e := ix.byFP[fp]
 		e.dirty = false
 		out = append(out, *e.alert)
+		delete(ix.dirty, fp)
 	}
-	clear(ix.dirty)
 	del := ix.deleted
 	ix.deleted = nil
 	return out, del

@@ -28,6 +28,14 @@ type webhookMessage struct {
 	} `json:"alerts"`
 }
 
+func pairs(m map[string]string) []labels.Label {
+	out := make([]labels.Label, 0, len(m))
+	for k, v := range m {
+		out = append(out, labels.Label{Name: k, Value: v})
+	}
+	return out
+}
+
 // alertmanagerWebhook takes the notifications of an existing Alertmanager
 // (a webhook_configs entry with send_resolved: true pointing here) and puts
 // their alerts into oncall's pipeline, to be routed by oncall's own tree.
@@ -47,7 +55,7 @@ func (a *api) alertmanagerWebhook(w http.ResponseWriter, r *http.Request) {
 	var invalid []string
 	b := labels.NewScratchBuilder(8)
 	for _, in := range m.Alerts {
-		al := alerts.Alert{Labels: setOf(&b, in.Labels, true), Annotations: setOf(&b, in.Annotations, false), StartsAt: in.StartsAt,
+		al := alerts.Alert{Labels: setOf(&b, pairs(in.Labels), true), Annotations: setOf(&b, pairs(in.Annotations), false), StartsAt: in.StartsAt,
 			UpdatedAt: now, GeneratorURL: in.GeneratorURL}
 		if in.Status == "resolved" {
 			al.EndsAt = in.EndsAt

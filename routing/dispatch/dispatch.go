@@ -150,13 +150,19 @@ type Flush struct {
 	fps    []uint64
 }
 
-// Due starts the flush of every group due at now, earliest first, and
-// schedules each group's next flush group_interval after this one. Empty
-// groups are skipped (their timer keeps running, as in Alertmanager).
-func (d *Dispatcher) Due(now time.Time) []*Flush {
+// Due starts the flush of the groups due at now, earliest first, until
+// their alerts number maxAlerts (0: no bound; at least one group is taken),
+// and schedules each group's next flush group_interval after this one.
+// Groups left due are taken by the next call. Empty groups are skipped
+// (their timer keeps running, as in Alertmanager).
+func (d *Dispatcher) Due(now time.Time, maxAlerts int) []*Flush {
 	var out []*Flush
+	taken := 0
 	for len(d.queue) > 0 && !d.queue[0].Next.After(now) {
 		g := d.queue[0]
+		if maxAlerts > 0 && taken > 0 && taken+len(g.alerts) > maxAlerts {
+			break
+		}
 		g.Next = now.Add(g.Route.GroupInterval)
 		g.Flushed = true
 		heap.Fix(&d.queue, 0)
@@ -164,6 +170,7 @@ func (d *Dispatcher) Due(now time.Time) []*Flush {
 		if len(g.alerts) == 0 {
 			continue
 		}
+		taken += len(g.alerts)
 		f := &Flush{Group: g, At: now}
 		for _, a := range g.Alerts() {
 			c := *a
@@ -247,6 +254,16 @@ func (d *Dispatcher) TakeChanges() (changed []GroupState, removed []string) {
 	removed, d.removed = d.removed, nil
 	slices.SortFunc(changed, func(a, b GroupState) int { return strings.Compare(a.ID, b.ID) })
 	return changed, removed
+}
+
+// Reschedule marks groups as changed again (their state could not be
+// written): the next TakeChanges returns them.
+func (d *Dispatcher) Reschedule(gs []GroupState) {
+	for _, g := range gs {
+		if d.groups[g.ID] != nil {
+			d.dirty[g.ID] = true
+		}
+	}
 }
 
 // compareAlerts orders alerts as Alertmanager's notifications list them:

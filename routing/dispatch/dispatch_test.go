@@ -57,7 +57,7 @@ func (h harness) put(at time.Duration, startedAgo time.Duration, kv ...string) *
 // due flushes at t0+at and renders "receiver key: alertnames".
 func (h harness) due(at time.Duration) []string {
 	var out []string
-	for _, f := range h.d.Due(t0.Add(at)) {
+	for _, f := range h.d.Due(t0.Add(at), 0) {
 		s := f.Group.Receiver + " " + f.Group.Key + ":"
 		for _, a := range f.Alerts {
 			s += " " + a.Name()
@@ -123,14 +123,14 @@ func TestResolvedAlertsLeaveAfterTheirFlush(t *testing.T) {
 	for _, al := range b.alerts {
 		al.EndsAt = t0.Add(time.Hour)
 	}
-	fs := h.d.Due(t0.Add(15*time.Minute + 30*time.Second))
+	fs := h.d.Due(t0.Add(15*time.Minute+30*time.Second), 0)
 	if len(fs) != 1 || !fs[0].Alerts[0].EndsAt.IsZero() {
 		t.Fatalf("firing alert's end not cleared: %+v", fs)
 	}
 	// An alert received again after the flush that saw it resolved stays.
 	a2 := h.put(16*time.Minute, 0, "alertname", "A", "service", "api")
 	a2.EndsAt = t0.Add(16 * time.Minute)
-	f := h.d.Due(t0.Add(20*time.Minute + 30*time.Second))[0]
+	f := h.d.Due(t0.Add(20*time.Minute+30*time.Second), 0)[0]
 	a2.UpdatedAt = t0.Add(21 * time.Minute) // received again while notifying
 	h.d.Done(f)
 	if h.d.groups[`{}:{service="api"}`].Len() != 2 {
@@ -218,5 +218,37 @@ func TestNotificationOrderMatchesAlertmanager(t *testing.T) {
 		if got, want := routing.LabelSetString(ours[i].Labels), theirs[i].Labels.String(); got != want {
 			t.Fatalf("position %d: %s, Alertmanager has %s", i, got, want)
 		}
+	}
+}
+
+// Due takes groups up to a bound on their alerts; the rest stay due.
+func TestDueInParts(t *testing.T) {
+	h := harness{t, New(tree(t).Root)}
+	for i := range 5 {
+		for j := range 3 {
+			h.put(0, 0, "alertname", "A", "service", fmt.Sprint("s", i), "instance", fmt.Sprint(j))
+		}
+	}
+	at := t0.Add(30 * time.Second)
+	var sizes []int
+	for {
+		fs := h.d.Due(at, 7)
+		if len(fs) == 0 {
+			break
+		}
+		n := 0
+		for _, f := range fs {
+			n += len(f.Alerts)
+		}
+		sizes = append(sizes, n)
+	}
+	if fmt.Sprint(sizes) != "[6 6 3]" {
+		t.Errorf("rounds of %v alerts, want groups of 3 taken up to 7 alerts: [6 6 3]", sizes)
+	}
+	if fs := h.d.Due(t0.Add(40*time.Second), 1); len(fs) != 0 {
+		t.Errorf("flushed groups due again: %d", len(fs))
+	}
+	if fs := h.d.Due(t0.Add(5*time.Minute+30*time.Second), 1); len(fs) != 1 || len(fs[0].Alerts) != 3 {
+		t.Errorf("a group larger than the bound is still taken whole: %+v", fs)
 	}
 }

@@ -1,15 +1,15 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
-
-	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/oncallhq/oncall/alerts"
 	"github.com/oncallhq/oncall/incidents"
@@ -52,40 +52,72 @@ func fromMS(v sql.NullInt64) time.Time {
 
 func fpKey(fp uint64) string { return alerts.FingerprintString(fp) }
 
-// storedAlert is an alert as written: everything but its status.
-type storedAlert struct {
-	Labels       labels.Labels `json:"labels"`
-	Annotations  labels.Labels `json:"annotations"`
-	StartsAt     time.Time     `json:"startsAt"`
-	EndsAt       time.Time     `json:"endsAt,omitzero"`
-	UpdatedAt    time.Time     `json:"updatedAt,omitzero"`
-	GeneratorURL string        `json:"generatorURL,omitempty"`
-	Timeout      bool          `json:"timeout,omitempty"`
-}
-
 func (q queries) Alerts(ctx context.Context) ([]alerts.Alert, error) {
-	var rows []storedAlert
-	if err := queryJSON(ctx, q.db, &rows, `SELECT body FROM alerts ORDER BY fp`); err != nil {
+	var out []alerts.Alert
+	if err := queryJSON(ctx, q.db, &out, `SELECT body FROM alerts ORDER BY fp`); err != nil {
 		return nil, err
 	}
-	out := make([]alerts.Alert, len(rows))
-	for i, r := range rows {
-		out[i] = alerts.Alert{Labels: r.Labels, Annotations: r.Annotations, StartsAt: r.StartsAt, EndsAt: r.EndsAt,
-			UpdatedAt: r.UpdatedAt, GeneratorURL: r.GeneratorURL, Timeout: r.Timeout}
+	for i := range out {
+		out[i].Status = alerts.Status{} // computed when listed, never stored
 	}
 	return out, nil
 }
 
+// alertRows is how many alerts one INSERT writes: fewer statements, far
+// less per-row overhead.
+const alertRows = 100
+
 func (q queries) PutAlerts(ctx context.Context, as []alerts.Alert) error {
-	return q.batch(ctx, `INSERT INTO alerts(fp, body) VALUES (?, ?) ON CONFLICT(fp) DO UPDATE SET body = excluded.body`, len(as), func(i int) ([]any, error) {
-		a := &as[i]
-		b, err := json.Marshal(storedAlert{a.Labels, a.Annotations, a.StartsAt, a.EndsAt, a.UpdatedAt, a.GeneratorURL, a.Timeout})
-		return []any{fpKey(a.Fingerprint()), string(b)}, err
-	})
+	if _, ok := q.db.(*sql.DB); ok && len(as) > 0 {
+		return q.atomic(ctx, func(q queries) error { return q.PutAlerts(ctx, as) })
+	}
+	// In fingerprint order, consecutive rows land on the same pages.
+	type row struct {
+		fp int64
+		a  *alerts.Alert
+	}
+	rows := make([]row, len(as))
+	for i := range as {
+		rows[i] = row{int64(as[i].Fingerprint()), &as[i]}
+	}
+	slices.SortFunc(rows, func(x, y row) int { return cmp.Compare(x.fp, y.fp) })
+	var buf []byte
+	stmts := map[int]*sql.Stmt{}
+	defer func() {
+		for _, st := range stmts {
+			st.Close()
+		}
+	}()
+	args := make([]any, 0, 2*alertRows)
+	for len(rows) > 0 {
+		n := min(len(rows), alertRows)
+		st := stmts[n]
+		if st == nil {
+			var err error
+			st, err = q.db.PrepareContext(ctx, `INSERT INTO alerts(fp, body) VALUES (?, ?)`+strings.Repeat(`, (?, ?)`, n-1)+
+				` ON CONFLICT(fp) DO UPDATE SET body = excluded.body`)
+			if err != nil {
+				return wrap(err)
+			}
+			stmts[n] = st
+		}
+		args = args[:0]
+		for _, r := range rows[:n] {
+			a := *r.a
+			a.Status = alerts.Status{}
+			buf = a.AppendJSON(buf[:0])
+			args = append(args, r.fp, string(buf))
+		}
+		if _, err := st.ExecContext(ctx, args...); err != nil {
+			return wrap(err)
+		}
+		rows = rows[n:]
+	}
+	return nil
 }
 
 func (q queries) DeleteAlerts(ctx context.Context, fps []uint64) error {
-	return q.batch(ctx, `DELETE FROM alerts WHERE fp = ?`, len(fps), func(i int) ([]any, error) { return []any{fpKey(fps[i])}, nil })
+	return q.batch(ctx, `DELETE FROM alerts WHERE fp = ?`, len(fps), func(i int) ([]any, error) { return []any{int64(fps[i])}, nil })
 }
 
 func (q queries) RuleAlerts(ctx context.Context) ([]alerts.RuleAlert, error) {
@@ -296,7 +328,7 @@ func (q queries) Enqueue(ctx context.Context, msgs []notify.Message) error {
 			m.Key = q.identity + "/" + m.Key
 		}
 		m.ID = 0
-		b, err := json.Marshal(m)
+		b, err := m.AppendJSON(nil)
 		if err != nil {
 			return err
 		}
@@ -316,7 +348,7 @@ func (q queries) MarkMessages(ctx context.Context, msgs []notify.Message) error 
 		m := msgs[i]
 		id := m.ID
 		m.ID = 0
-		b, err := json.Marshal(m)
+		b, err := m.AppendJSON(nil)
 		return []any{m.Pending(), attemptMS(m.NextAttemptAt), string(b), id}, err
 	})
 }
