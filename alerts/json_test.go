@@ -37,7 +37,9 @@ func checkJSON(t *testing.T, a Alert) {
 	}
 }
 
-func utf8Valid(s string) bool { return !bytes.ContainsRune([]byte(s), 0xfffd) && string([]rune(s)) == s }
+func utf8Valid(s string) bool {
+	return !bytes.ContainsRune([]byte(s), 0xfffd) && string([]rune(s)) == s
+}
 
 func sameAsEncodingJSON(t *testing.T, a Alert) []byte {
 	t.Helper()

@@ -97,5 +97,3 @@ func BenchmarkDecodeAlerts(b *testing.B) {
 	}
 	b.ReportMetric(float64(1000*b.N)/b.Elapsed().Seconds(), "alerts/s")
 }
-
-
