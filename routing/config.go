@@ -68,7 +68,7 @@ func ParseNode(file string, node *yaml.Node, prefix string) (*Config, error) {
 }
 
 func parse(file string, content []byte, orig *yaml.Node, prefix string) (*Config, error) {
-	am, err := amconfig.Load(string(content))
+	am, err := load(content)
 	if err != nil {
 		return nil, locate(file, content, err, orig, prefix)
 	}
@@ -95,6 +95,35 @@ func parse(file string, content []byte, orig *yaml.Node, prefix string) (*Config
 		c.intervals[ti.Name] = ti.TimeIntervals
 	}
 	return c, nil
+}
+
+// load runs Alertmanager's parser, which panics on some inputs (an empty
+// item in a list of routes, found by fuzzing): those are errors too.
+func load(content []byte) (c *amconfig.Config, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			c, err = nil, fmt.Errorf("%v", r)
+		}
+	}()
+	if err := emptyItems(content); err != nil {
+		return nil, err
+	}
+	return amconfig.Load(string(content))
+}
+
+// emptyItems reports an empty item in a list, which Alertmanager's parser
+// cannot take (`routes: [-]` crashes it).
+func emptyItems(content []byte) error {
+	var root yaml.Node
+	if yaml.Unmarshal(content, &root) != nil {
+		return nil // the parser reports broken YAML itself
+	}
+	for _, n := range flatten(&root) {
+		if !n.key && n.node.Kind == yaml.ScalarNode && n.node.Tag == "!!null" && strings.HasSuffix(n.path, "]") {
+			return fmt.Errorf("line %d: empty list item in %s", n.node.Line, n.path[:strings.LastIndexByte(n.path, '[')])
+		}
+	}
+	return nil
 }
 
 // Receiver returns the named receiver's configuration.

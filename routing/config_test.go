@@ -20,6 +20,8 @@ func TestParseErrorsNameFileLineAndField(t *testing.T) {
 		{"route:\n  receiver: x\n  continue: true\nreceivers:\n  - name: x\n", `am.yml:3: route.continue: cannot have continue in root route`},
 		{"route:\n  receiver: x\ninhibit_rules:\n  - source_matchers: ['a=\"b']\nreceivers:\n  - name: x\n", `am.yml:4: inhibit_rules[0].source_matchers[0]: matcher value contains unescaped double quote`},
 		{"route:\n  receiver: x\n  group_wait: [1]\nreceivers:\n  - name: x\n", `am.yml:3: route.group_wait: cannot unmarshal`},
+		// Alertmanager's own parser crashes on this one (found by FuzzParse).
+		{"route:\n  receiver: x\n  routes:\n    -\nreceivers:\n  - name: x\n", `am.yml:4: route.routes[0]: empty list item in route.routes`},
 	}
 	for _, tc := range tests {
 		_, err := Parse("am.yml", []byte(tc.yaml))
