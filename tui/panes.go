@@ -168,7 +168,10 @@ type alertsPane struct {
 }
 
 func (p *alertsPane) title(s *snapshot) string {
-	f, pe := s.counts()
+	f, mu, pe := s.counts()
+	if mu > 0 {
+		return fmt.Sprintf("Alerts (%d firing, %d muted, %d pending)", f, mu, pe)
+	}
 	return fmt.Sprintf("Alerts (%d firing, %d pending)", f, pe)
 }
 func (p *alertsPane) keymap() []binding { return listKeys }

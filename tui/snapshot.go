@@ -22,17 +22,20 @@ type snapshot struct {
 	at        time.Time
 }
 
-// counts returns how many alerts fire and how many are pending.
-func (s *snapshot) counts() (firing, pending int) {
+// counts returns how many alerts fire (and are not muted), how many fire
+// but are muted by a silence or an inhibition, and how many are pending.
+func (s *snapshot) counts() (firing, muted, pending int) {
 	for _, a := range s.alerts {
-		switch a.Status.State {
-		case alerts.StateFiring:
+		switch {
+		case a.Status.State == alerts.StateFiring && a.Status.Suppressed():
+			muted++
+		case a.Status.State == alerts.StateFiring:
 			firing++
-		case alerts.StatePending:
+		case a.Status.State == alerts.StatePending:
 			pending++
 		}
 	}
-	return firing, pending
+	return firing, muted, pending
 }
 
 // snapshotMsg carries one refresh.

@@ -257,7 +257,7 @@ func (m *Model) act(verb string, inc incidents.Incident, f func(context.Context,
 func (m *Model) View() tea.View {
 	v := tea.NewView(m.render())
 	v.AltScreen = true
-	firing, _ := m.snap.counts()
+	firing, _, _ := m.snap.counts()
 	v.WindowTitle = fmt.Sprintf("oncall: %d firing", firing)
 	return v
 }
@@ -297,8 +297,12 @@ func (m *Model) pane(i, w, h int, now time.Time) []string {
 }
 
 func (m *Model) header(now time.Time, w int) string {
-	firing, pending := m.snap.counts()
-	parts := []string{m.opts.Title, fmt.Sprintf("%d firing · %d pending", firing, pending)}
+	firing, muted, pending := m.snap.counts()
+	counts := fmt.Sprintf("%d firing · %d pending", firing, pending)
+	if muted > 0 {
+		counts = fmt.Sprintf("%d firing · %d muted · %d pending", firing, muted, pending)
+	}
+	parts := []string{m.opts.Title, counts}
 	for _, inc := range m.snap.incidents {
 		parts = append(parts, fmt.Sprintf("%s %s", inc.Ref(), inc.Status))
 	}

@@ -301,7 +301,8 @@ func TestSilenceSelectedAlert(t *testing.T) {
 		t.Errorf("silence %+v", sil)
 	}
 	s := screen(m)
-	if !strings.Contains(s, "HighErrorRatio silenced for 1h30m") || !strings.Contains(s, "silenced  page") {
+	if !strings.Contains(s, "HighErrorRatio silenced for 1h30m") || !strings.Contains(s, "silenced  page") ||
+		!strings.Contains(s, "0 firing · 1 muted · 1 pending") || !strings.Contains(s, "Alerts (0 firing, 1 muted, 1 pending)") {
 		t.Errorf("screen after silencing:\n%s", s)
 	}
 }
