@@ -107,17 +107,13 @@ type Pipeline struct {
 	holder       string
 	integrations map[string][]integration
 
-	mu        sync.Mutex
-	leader    bool
-	epoch     int
-	ix        *index
-	disp      *dispatch.Dispatcher
-	inhibitor *inhibit.Inhibitor
-	silencer  *silence.Silencer
-	nflog     map[nflog.Key]nflog.Entry
-	pending   []alerts.Alert
-	lastErr   error
-	next      schedule
+	mu sync.Mutex
+	state
+	leader  bool
+	epoch   int
+	nflog   map[nflog.Key]nflog.Entry
+	lastErr error
+	next    schedule
 
 	wake      chan struct{}
 	relayWake chan struct{}
@@ -159,14 +155,38 @@ func New(opts Options) (*Pipeline, error) {
 	return p, nil
 }
 
+// state is what the pipeline holds in memory, and what alerts are listed
+// from: the alerts, their groups, the inhibitions and silences.
+type state struct {
+	ix        *index
+	disp      *dispatch.Dispatcher
+	inhibitor *inhibit.Inhibitor
+	silencer  *silence.Silencer
+	// pending are the alerts of oncall's own rules waiting out their `for`.
+	pending []alerts.Alert
+}
+
+func newState(opts Options, sils []silence.Silence, now time.Time) state {
+	return state{ix: newIndex(opts.MaxAlerts), disp: dispatch.New(opts.Routing.Root),
+		inhibitor: inhibit.New(inhibit.NewRules(opts.Routing.AM.InhibitRules)), silencer: silence.NewSilencer(sils, now)}
+}
+
+// load puts alerts read from the store into the state, routed and grouped.
+func (s *state) load(as []alerts.Alert, now time.Time) {
+	for i := range as {
+		a := &as[i]
+		fp := a.Fingerprint()
+		e := &entry{alert: a, routes: s.disp.Match(a.Labels)}
+		s.ix.byFP[fp] = e
+		s.inhibitor.Set(fp, a)
+		s.disp.Insert(fp, a, e.routes, now)
+	}
+}
+
 // reset empties the in-memory state (a standby holds none of it).
 func (p *Pipeline) reset() {
-	p.ix = newIndex(p.opts.MaxAlerts)
-	p.disp = dispatch.New(p.opts.Routing.Root)
-	p.inhibitor = inhibit.New(inhibit.NewRules(p.opts.Routing.AM.InhibitRules))
-	p.silencer = silence.NewSilencer(nil, time.Time{})
+	p.state = newState(p.opts, nil, time.Time{})
 	p.nflog = map[nflog.Key]nflog.Entry{}
-	p.pending = nil
 }
 
 // Leader reports whether this process runs the pipeline.
@@ -395,14 +415,7 @@ func (p *Pipeline) becomeLeader(ctx context.Context, now time.Time) error {
 	defer p.mu.Unlock()
 	p.reset()
 	p.disp.Restore(groups)
-	for i := range as {
-		a := &as[i]
-		fp := a.Fingerprint()
-		e := &entry{alert: a, routes: p.disp.Match(a.Labels)}
-		p.ix.byFP[fp] = e
-		p.inhibitor.Set(fp, a)
-		p.disp.Insert(fp, a, e.routes, now)
-	}
+	p.load(as, now)
 	for _, e := range log {
 		p.nflog[e.Key] = e
 	}

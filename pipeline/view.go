@@ -9,27 +9,15 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/oncallhq/oncall/alerts"
-	"github.com/oncallhq/oncall/routing/dispatch"
-	"github.com/oncallhq/oncall/routing/inhibit"
-	"github.com/oncallhq/oncall/routing/silence"
 )
-
-// view is a consistent set of state to list from.
-type view struct {
-	ix        *index
-	disp      *dispatch.Dispatcher
-	inhibitor *inhibit.Inhibitor
-	silencer  *silence.Silencer
-	pending   []alerts.Alert
-}
 
 // withView calls f with the leader's state under the lock or, on a
 // standby, with state built from the store.
-func (p *Pipeline) withView(ctx context.Context, now time.Time, f func(v *view)) error {
+func (p *Pipeline) withView(ctx context.Context, now time.Time, f func(v *state)) error {
 	p.mu.Lock()
 	if p.leader {
 		defer p.mu.Unlock()
-		f(&view{ix: p.ix, disp: p.disp, inhibitor: p.inhibitor, silencer: p.silencer, pending: p.pending})
+		f(&p.state)
 		return nil
 	}
 	p.mu.Unlock()
@@ -41,22 +29,14 @@ func (p *Pipeline) withView(ctx context.Context, now time.Time, f func(v *view))
 	if err != nil {
 		return err
 	}
-	v := &view{ix: newIndex(0), disp: dispatch.New(p.opts.Routing.Root),
-		inhibitor: inhibit.New(inhibit.NewRules(p.opts.Routing.AM.InhibitRules)), silencer: silence.NewSilencer(sils, now)}
-	for i := range as {
-		a := &as[i]
-		fp := a.Fingerprint()
-		e := &entry{alert: a, routes: v.disp.Match(a.Labels)}
-		v.ix.byFP[fp] = e
-		v.inhibitor.Set(fp, a)
-		v.disp.Insert(fp, a, e.routes, now)
-	}
-	f(v)
+	v := newState(p.opts, sils, now)
+	v.load(as, now)
+	f(&v)
 	return nil
 }
 
 // status is how the pipeline treats an alert at now.
-func (v *view) status(a *alerts.Alert, routes []string, now time.Time) alerts.Status {
+func (v *state) status(a *alerts.Alert, routes []string, now time.Time) alerts.Status {
 	st := alerts.Status{State: a.StateAt(now), Receivers: routes, SilencedBy: v.silencer.Mutes(a.Labels, now)}
 	if fp, ok := v.inhibitor.Mutes(a.Labels, now); ok {
 		st.InhibitedBy = []string{alerts.FingerprintString(fp)}
@@ -79,7 +59,7 @@ func receivers(e *entry) []string {
 // first) and then by labels.
 func (p *Pipeline) Alerts(ctx context.Context, now time.Time) ([]alerts.Alert, error) {
 	var out []alerts.Alert
-	err := p.withView(ctx, now, func(v *view) {
+	err := p.withView(ctx, now, func(v *state) {
 		out = make([]alerts.Alert, 0, len(v.ix.byFP)+len(v.pending))
 		for _, e := range v.ix.byFP {
 			a := *e.alert
@@ -104,7 +84,7 @@ func (p *Pipeline) Alerts(ctx context.Context, now time.Time) ([]alerts.Alert, e
 // Alertmanager's /api/v2/alerts/groups does.
 func (p *Pipeline) Groups(ctx context.Context, now time.Time) ([]alerts.Group, error) {
 	var out []alerts.Group
-	err := p.withView(ctx, now, func(v *view) {
+	err := p.withView(ctx, now, func(v *state) {
 		for _, g := range v.disp.Groups() {
 			og := alerts.Group{Receiver: g.Receiver, Key: g.Key, Labels: g.Labels}
 			for _, a := range g.Alerts() {

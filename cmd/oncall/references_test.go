@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/oncallhq/oncall/internal/testenv"
+	"github.com/oncallhq/oncall/notify/webhook"
 )
 
 // hook is one webhook notification as received.
@@ -29,26 +30,8 @@ type hook struct {
 	Body payload
 }
 
-// payload is the part of Alertmanager's webhook payload the tests compare.
-type payload struct {
-	Receiver          string            `json:"receiver"`
-	Status            string            `json:"status"`
-	GroupKey          string            `json:"groupKey"`
-	GroupLabels       map[string]string `json:"groupLabels"`
-	CommonLabels      map[string]string `json:"commonLabels"`
-	CommonAnnotations map[string]string `json:"commonAnnotations"`
-	Version           string            `json:"version"`
-	TruncatedAlerts   int               `json:"truncatedAlerts"`
-	Alerts            []struct {
-		Status       string            `json:"status"`
-		Labels       map[string]string `json:"labels"`
-		Annotations  map[string]string `json:"annotations"`
-		StartsAt     time.Time         `json:"startsAt"`
-		EndsAt       time.Time         `json:"endsAt"`
-		GeneratorURL string            `json:"generatorURL"`
-		Fingerprint  string            `json:"fingerprint"`
-	} `json:"alerts"`
-}
+// payload is Alertmanager's webhook payload, as oncall writes it.
+type payload webhook.Payload
 
 // summary renders a notification without its timing: receiver, group,
 // status and each alert with its status, fingerprint and labels.

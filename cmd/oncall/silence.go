@@ -16,9 +16,19 @@ import (
 	"github.com/oncallhq/oncall/routing/silence"
 )
 
-// serverClient is a client of the configured server: server.url, else the
-// address a local `oncall serve` listens on (server.listen).
-func serverClient(cfg config.Config) (*client.Client, error) {
+// serverClient loads the configuration and returns it with a client of
+// its server: server.url, else the address a local `oncall serve` listens
+// on (server.listen).
+func (a *cli) serverClient() (config.Config, *client.Client, error) {
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return cfg, nil, err
+	}
+	c, err := clientOf(cfg)
+	return cfg, c, err
+}
+
+func clientOf(cfg config.Config) (*client.Client, error) {
 	u := cfg.Server.URL
 	if u == "" {
 		if cfg.Server.Listen == "" || strings.HasSuffix(cfg.Server.Listen, ":0") {
@@ -75,11 +85,7 @@ operator is an alertname. Prints the silence ID.`,
 			if strings.TrimSpace(comment) == "" {
 				return errors.New("--comment: say why (it is shown to whoever finds the alert muted)")
 			}
-			cfg, err := a.loadConfig()
-			if err != nil {
-				return err
-			}
-			c, err := serverClient(cfg)
+			cfg, c, err := a.serverClient()
 			if err != nil {
 				return err
 			}
@@ -113,11 +119,7 @@ operator is an alertname. Prints the silence ID.`,
 			if err := a.checkOutput(); err != nil {
 				return err
 			}
-			cfg, err := a.loadConfig()
-			if err != nil {
-				return err
-			}
-			c, err := serverClient(cfg)
+			_, c, err := a.serverClient()
 			if err != nil {
 				return err
 			}
@@ -146,11 +148,7 @@ operator is an alertname. Prints the silence ID.`,
 		Short: "End silences now",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := a.loadConfig()
-			if err != nil {
-				return err
-			}
-			c, err := serverClient(cfg)
+			_, c, err := a.serverClient()
 			if err != nil {
 				return err
 			}
