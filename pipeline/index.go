@@ -58,11 +58,18 @@ func dropLabels(ls labels.Labels, names []string) labels.Labels {
 	return labels.NewBuilder(ls).Del(names...).Labels()
 }
 
-// put merges a received alert. It returns the entry and whether it is new;
-// nil when the alert limit refused it.
+// put takes a received alert as Alertmanager does: merged with the one
+// held when their active ranges overlap, else replacing it (an alert that
+// fires again after it resolved starts anew). It returns the entry and
+// whether it is new; nil when the alert limit refused it.
 func (ix *index) put(fp uint64, a *alerts.Alert, now time.Time) (*entry, bool) {
 	if e := ix.byFP[fp]; e != nil {
-		*e.alert = *e.alert.Merge(a, now)
+		old := e.alert
+		if (a.EndsAt.After(old.StartsAt) && a.EndsAt.Before(old.EndsAt)) || (a.StartsAt.After(old.StartsAt) && a.StartsAt.Before(old.EndsAt)) {
+			*e.alert = *old.Merge(a, now)
+		} else {
+			*e.alert = *a
+		}
 		ix.markDirty(fp, e)
 		return e, false
 	}

@@ -415,3 +415,34 @@ func TestTakesOverTheLeaseOfADeadProcess(t *testing.T) {
 		t.Fatal("the lease of a live process was taken")
 	}
 }
+
+// Receiving an alert again merges it with the one held when their active
+// ranges overlap, as Alertmanager does, and replaces it otherwise.
+func TestReceivedAgain(t *testing.T) {
+	h := newHarness(t, "", func(o *Options) { o.Rules = nil })
+	h.at(0, false)
+	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+	put := func(start, end, received time.Time, timeout bool) alerts.Alert {
+		h.p.Put(received, []alerts.Alert{{Labels: labels.FromStrings("alertname", "A"), StartsAt: start, EndsAt: end, UpdatedAt: received, Timeout: timeout}})
+		as, _ := h.p.Alerts(context.Background(), received)
+		return as[0]
+	}
+	put(at(0), at(10), at(0), false)
+	// An end inside the held range: merged, the earliest start and the
+	// later explicit end kept.
+	if a := put(at(-5), at(8), at(1), false); !a.StartsAt.Equal(at(-5)) || !a.EndsAt.Equal(at(10)) {
+		t.Errorf("overlapping: %v…%v", a.StartsAt, a.EndsAt)
+	}
+	// A start inside the range: merged too.
+	if a := put(at(2), at(6), at(2), true); !a.StartsAt.Equal(at(-5)) || !a.EndsAt.Equal(at(10)) {
+		t.Errorf("start inside: %v…%v", a.StartsAt, a.EndsAt)
+	}
+	// The same start, a later end (every resend of a Prometheus): replaced.
+	if a := put(at(-5), at(14), at(4), false); !a.StartsAt.Equal(at(-5)) || !a.EndsAt.Equal(at(14)) {
+		t.Errorf("resend: %v…%v", a.StartsAt, a.EndsAt)
+	}
+	// Fired again after it resolved: a new alert, new start.
+	if a := put(at(20), at(30), at(20), false); !a.StartsAt.Equal(at(20)) || !a.EndsAt.Equal(at(30)) {
+		t.Errorf("fired again: %v…%v", a.StartsAt, a.EndsAt)
+	}
+}
