@@ -1,0 +1,60 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/oncallhq/oncall/routing/dispatch"
+	"github.com/oncallhq/oncall/store"
+)
+
+// writeAlerts writes the alerts received since the last write (and, as
+// leader, group schedule changes) to the store, in transactions of at most
+// writeChunk alerts so that a storm's write-behind holds little memory.
+func (p *Pipeline) writeAlerts(ctx context.Context, now time.Time) error {
+	p.mu.Lock()
+	p.next.write = now.Add(writeEvery)
+	var groups []dispatch.GroupState
+	var gone []string
+	if p.leader {
+		groups, gone = p.disp.TakeChanges()
+	}
+	p.mu.Unlock()
+	for first := true; ; first = false {
+		p.mu.Lock()
+		as, deleted := p.ix.takeDirty(writeChunk)
+		if !p.leader {
+			// A standby keeps nothing once it is written.
+			for i := range as {
+				delete(p.ix.byFP, as[i].Fingerprint())
+			}
+		}
+		p.mu.Unlock()
+		if len(as)+len(deleted)+len(groups)+len(gone) == 0 {
+			if first {
+				return nil
+			}
+			break
+		}
+		err := p.opts.Store.Update(ctx, func(tx store.Tx) error {
+			return errors.Join(tx.PutAlerts(ctx, as), tx.DeleteAlerts(ctx, deleted), tx.PutGroups(ctx, groups), tx.DeleteGroups(ctx, gone))
+		})
+		if err != nil {
+			p.mu.Lock()
+			p.ix.undoTake(as, deleted)
+			p.disp.Reschedule(groups)
+			p.mu.Unlock()
+			return fmt.Errorf("write alerts: %w", err)
+		}
+		groups, gone = nil, nil
+		if len(as) < writeChunk {
+			break
+		}
+	}
+	return nil
+}
+
+// writeChunk is the most alerts one write-behind transaction carries.
+const writeChunk = 10_000
