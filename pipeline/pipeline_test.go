@@ -446,3 +446,98 @@ func TestReceivedAgain(t *testing.T) {
 		t.Errorf("fired again: %v…%v", a.StartsAt, a.EndsAt)
 	}
 }
+
+// The notification log and the group schedules survive a restart: the new
+// process neither repeats a notification nor loses the next one.
+func TestRestartNeitherRepeatsNorLoses(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "oncall.db")
+	first := newHarness(t, path, func(o *Options) { o.Rules = nil })
+	first.at(0, false)
+	now := t0.Add(time.Second)
+	slow := alert(now, "alertname", "Slow", "severity", "hook", "service", "db")
+	slow.EndsAt = now.Add(time.Hour)
+	first.p.Put(now, []alerts.Alert{slow})
+	first.at(2*time.Second, false)
+	if got := first.out.notes(); len(got) != 1 {
+		t.Fatalf("before the restart: %v", got)
+	}
+	first.p.stepDown(context.Background())
+
+	second := newHarness(t, path, func(o *Options) { o.Rules = nil })
+	for d := 3 * time.Second; d < 3*time.Minute; d += 10 * time.Second {
+		second.at(d, false)
+	}
+	if got := second.out.notes(); len(got) != 0 {
+		t.Fatalf("repeated after the restart: %v", got)
+	}
+	resolved := slow
+	resolved.EndsAt, resolved.UpdatedAt = t0.Add(3*time.Minute), t0.Add(3*time.Minute)
+	second.p.Put(t0.Add(3*time.Minute), []alerts.Alert{resolved})
+	second.at(4*time.Minute, false)
+	if got := second.out.notes(); !slices.Equal(got, []string{"hook resolved Slow(resolved)"}) {
+		t.Fatalf("the resolution after the restart: %v", got)
+	}
+}
+
+// An HA pair of Prometheus servers sends every alert twice, once per
+// replica label value: with the label configured, it is one alert.
+func TestReplicaLabelsMakeOneAlert(t *testing.T) {
+	h := newHarness(t, "", func(o *Options) { o.Rules = nil; o.ReplicaLabels = []string{"replica"} })
+	h.at(0, false)
+	now := t0.Add(time.Second)
+	h.p.Put(now, []alerts.Alert{
+		alert(now, "alertname", "Down", "severity", "page", "service", "api", "replica", "a"),
+		alert(now, "alertname", "Down", "severity", "page", "service", "api", "replica", "b"),
+	})
+	h.at(2*time.Second, false)
+	as, _ := h.p.Alerts(context.Background(), now)
+	if len(as) != 1 || as[0].Labels.Has("replica") {
+		t.Fatalf("alerts %v", as)
+	}
+	if got := h.out.pages(); len(got) != 1 {
+		t.Errorf("pages %v, want one", got)
+	}
+}
+
+// A route inside its mute_time_intervals, or outside its
+// active_time_intervals, notifies nobody; outside, it does.
+func TestTimeIntervals(t *testing.T) {
+	cfg, err := routing.Parse("am.yml", []byte(`
+route:
+  receiver: hook
+  group_by: [alertname]
+  group_wait: 0s
+  group_interval: 1m
+  routes:
+    - matchers: [team=ops]
+      receiver: hook
+      mute_time_intervals: [monday-morning]
+    - matchers: [team=dev]
+      receiver: hook
+      active_time_intervals: [monday-morning]
+time_intervals:
+  - name: monday-morning
+    time_intervals: [{weekdays: [monday], times: [{start_time: "09:00", end_time: "12:00"}]}]
+receivers:
+  - name: hook
+    webhook_configs: [{url: "http://127.0.0.1:1/hook"}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, "", func(o *Options) { o.Rules = nil; o.Routing = cfg; o.Receivers = nil })
+	h.at(0, false) // t0 is a Monday, 10:00
+	now := t0.Add(time.Second)
+	h.p.Put(now, []alerts.Alert{alert(now, "alertname", "Ops", "team", "ops"), alert(now, "alertname", "Dev", "team", "dev")})
+	h.at(2*time.Second, false)
+	if got := h.out.notes(); !slices.Equal(got, []string{"hook firing Dev"}) {
+		t.Fatalf("on Monday morning: %v, want only the active-time route", got)
+	}
+	// At noon the mute ends for ops; the active time ends for dev.
+	later := t0.Add(2 * time.Hour)
+	h.p.Put(later, []alerts.Alert{alert(later, "alertname", "Ops", "team", "ops"), alert(later, "alertname", "Dev", "team", "dev")})
+	h.at(2*time.Hour+time.Minute, false)
+	if got := h.out.notes(); !slices.Equal(got, []string{"hook firing Dev", "hook firing Ops"}) {
+		t.Fatalf("at noon: %v", got)
+	}
+}
