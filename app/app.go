@@ -25,6 +25,7 @@ import (
 
 	"github.com/oncallhq/oncall/alerts"
 	"github.com/oncallhq/oncall/config"
+	"github.com/oncallhq/oncall/health"
 	"github.com/oncallhq/oncall/incidents"
 	"github.com/oncallhq/oncall/incidents/oncall"
 	"github.com/oncallhq/oncall/pipeline"
@@ -47,6 +48,7 @@ type Stack struct {
 	source   metrics.Source
 	embedded *metrics.Embedded // nil with a Prometheus source
 	logs     *logPipeline
+	probe    *probe // nil with the embedded source
 	store    *sqlite.Store
 	pipeline *pipeline.Pipeline
 	listener net.Listener
@@ -137,13 +139,18 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	if s.pipeline, err = pipeline.New(popts); err != nil {
 		return nil, err
 	}
+	var checks func(context.Context, time.Time) []health.Check
+	if p, ok := s.source.(*metrics.Prometheus); ok {
+		s.probe = &probe{src: p, interval: min(cfg.Alerts.EvaluationInterval, 30*time.Second)}
+		checks = s.probe.check
+	}
 	policy := cfg.OnCallPolicy
 	if policy == "" && len(cfg.Policies) > 0 {
 		policy = cfg.Policies[0].Name
 	}
 	s.handler = server.Handler(server.Options{
 		Pipeline: s.pipeline, Store: s.store, Routing: rc, OnCall: func(now time.Time) []oncall.Assignment { return dir.Chain(policy, now) },
-		Source: s.source, Logs: s.logs, Rules: rules.Rules, Token: cfg.Server.Token, Gatherer: reg, Logger: log,
+		Source: s.source, Logs: s.logs, Rules: rules.Rules, Token: cfg.Server.Token, Gatherer: reg, Logger: log, Checks: checks,
 	})
 	return s, nil
 }
@@ -202,7 +209,7 @@ func (s *Stack) Embedded() *metrics.Embedded { return s.embedded }
 // Run serves until ctx is done, then shuts down in order.
 func (s *Stack) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
-	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := server.NewHTTPServer(s.handler, server.DefaultTimeouts)
 	g.Go(func() error {
 		if err := srv.Serve(s.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			return err
@@ -217,6 +224,9 @@ func (s *Stack) Run(ctx context.Context) error {
 			g.Go(func() error { return ignoreCanceled(s.embedded.Run(ctx)) })
 		}
 		g.Go(func() error { return ignoreCanceled(s.logs.run(ctx)) })
+		if s.probe != nil {
+			g.Go(func() error { return s.probe.run(ctx) })
+		}
 		return ignoreCanceled(s.pipeline.Run(ctx))
 	})
 	g.Go(func() error {

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/oncallhq/oncall/alerts"
+	"github.com/oncallhq/oncall/health"
 	"github.com/oncallhq/oncall/incidents"
 	"github.com/oncallhq/oncall/incidents/oncall"
 	"github.com/oncallhq/oncall/telemetry/logs"
@@ -41,6 +43,8 @@ func New(baseURL, token string) (*Client, error) {
 type Error struct {
 	Status int
 	Msg    string
+	// Body is the response body as sent.
+	Body string
 }
 
 // Error renders the server's message and the HTTP status.
@@ -74,7 +78,7 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 	defer resp.Body.Close()
 	if resp.StatusCode >= 300 {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
-		return &Error{Status: resp.StatusCode, Msg: errorMessage(b)}
+		return &Error{Status: resp.StatusCode, Msg: errorMessage(b), Body: string(b)}
 	}
 	if out == nil {
 		return nil
@@ -104,9 +108,24 @@ func errorMessage(b []byte) string {
 	return string(bytes.TrimSpace(b))
 }
 
-// Healthy checks that the server answers /healthz.
+// Healthy checks that the server process answers (/-/healthy).
 func (c *Client) Healthy(ctx context.Context) error {
-	return c.do(ctx, http.MethodGet, "/healthz", nil, nil, nil)
+	return c.do(ctx, http.MethodGet, "/-/healthy", nil, nil, nil)
+}
+
+// Ready returns the server's readiness report (/-/ready): whether its
+// store, sources, evaluation and outbox work, and why not.
+func (c *Client) Ready(ctx context.Context) (health.Report, error) {
+	var r health.Report
+	err := c.do(ctx, http.MethodGet, "/-/ready", nil, nil, &r)
+	var ce *Error
+	if errors.As(err, &ce) && ce.Status == http.StatusServiceUnavailable {
+		// Not ready is an answer, not a failure: the report says why.
+		if jerr := json.Unmarshal([]byte(ce.Body), &r); jerr == nil {
+			return r, nil
+		}
+	}
+	return r, err
 }
 
 // Alerts returns the current alerts with their status: firing, pending

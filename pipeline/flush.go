@@ -185,6 +185,7 @@ func (p *Pipeline) flushSome(ctx context.Context, now time.Time) (int, error) {
 		return tx.Enqueue(ctx, msgs)
 	})
 	p.m.flushed(len(flushes), time.Since(start), err)
+	p.storeResult(now, err)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err != nil {

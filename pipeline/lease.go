@@ -29,6 +29,7 @@ func (p *Pipeline) tickLease(ctx context.Context, now time.Time) error {
 	p.mu.Lock()
 	p.next.lease = now.Add(leaseRenew)
 	p.mu.Unlock()
+	p.storeResult(now, err)
 	if err != nil {
 		// Unsure whether we still hold it: stand down rather than risk
 		// two leaders paging twice.

@@ -71,6 +71,17 @@ func (p *Pipeline) rulesLoop(ctx context.Context) {
 	}
 }
 
+// failed counts the rule errors joined in err.
+func failed(err error) int {
+	if err == nil {
+		return 0
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return len(j.Unwrap())
+	}
+	return 1
+}
+
 // evaluate runs the rules once at now.
 func (p *Pipeline) evaluate(ctx context.Context, now time.Time) {
 	start := time.Now()
@@ -79,6 +90,13 @@ func (p *Pipeline) evaluate(ctx context.Context, now time.Time) {
 	if err != nil {
 		p.log.Warn("rule evaluation", "err", err)
 	}
+	p.mu.Lock()
+	if failed(err) < len(p.opts.Rules.Rules()) || err == nil {
+		p.seen.eval, p.seen.evalErr = now, nil
+	} else {
+		p.seen.evalErr = err // every rule failed: the source does not answer
+	}
+	p.mu.Unlock()
 	// Firing alerts stay valid for four intervals (at least four minutes)
 	// unless evaluated again, as Prometheus sends them.
 	validFor := 4 * max(p.opts.EvaluationInterval, time.Minute)

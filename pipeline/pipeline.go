@@ -47,6 +47,7 @@ type Receiver struct {
 type Evaluator interface {
 	Eval(ctx context.Context, now time.Time) ([]alerts.RuleAlert, error)
 	Restore(saved []alerts.RuleAlert)
+	Rules() []alerts.Rule
 }
 
 // Options configure a pipeline.
@@ -109,10 +110,18 @@ type Pipeline struct {
 	nflog   map[nflog.Key]nflog.Entry
 	lastErr error
 	next    schedule
+	seen    seen
 
 	wake      chan struct{}
 	relayWake chan struct{}
 	rulesWake chan struct{}
+}
+
+// seen is when the parts readiness watches last worked, and how they
+// last failed.
+type seen struct {
+	step, store, eval time.Time
+	storeErr, evalErr error
 }
 
 // schedule holds when periodic work is due.
@@ -261,7 +270,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		now := p.opts.Now()
 		err := p.Step(ctx, now)
 		p.mu.Lock()
-		p.lastErr = err
+		p.lastErr, p.seen.step = err, now
 		wakeAt := p.nextWake(ctx)
 		p.mu.Unlock()
 		if err != nil && ctx.Err() == nil {

@@ -41,6 +41,7 @@ func (p *Pipeline) writeAlerts(ctx context.Context, now time.Time) error {
 		err := p.opts.Store.Update(ctx, func(tx store.Tx) error {
 			return errors.Join(tx.PutAlerts(ctx, as), tx.DeleteAlerts(ctx, deleted), tx.PutGroups(ctx, groups), tx.DeleteGroups(ctx, gone))
 		})
+		p.storeResult(now, err)
 		if err != nil {
 			p.mu.Lock()
 			p.ix.undoTake(as, deleted)

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/oncallhq/oncall/alerts"
+	"github.com/oncallhq/oncall/secret"
 )
 
 // alertmanagerRoutes serves Alertmanager's API v2: what Prometheus posts
@@ -37,7 +38,7 @@ func (a *api) alertmanagerRoutes(mux *http.ServeMux) {
 func amError(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(msg)
+	json.NewEncoder(w).Encode(secret.Redact(msg))
 }
 
 func schemaError(w http.ResponseWriter, status, code int, msg string) {

@@ -24,10 +24,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/oncallhq/oncall/alerts"
+	"github.com/oncallhq/oncall/health"
 	"github.com/oncallhq/oncall/incidents"
 	"github.com/oncallhq/oncall/incidents/oncall"
 	"github.com/oncallhq/oncall/notify"
 	"github.com/oncallhq/oncall/routing"
+	"github.com/oncallhq/oncall/secret"
 	"github.com/oncallhq/oncall/store"
 	"github.com/oncallhq/oncall/telemetry/logs"
 	"github.com/oncallhq/oncall/telemetry/metrics"
@@ -41,8 +43,9 @@ type Pipeline interface {
 	Groups(ctx context.Context, now time.Time) ([]alerts.Group, error)
 	// SilencesChanged says a silence was made or expired.
 	SilencesChanged()
-	Leader() bool
-	LastError() error
+	// Role is "leader" or "standby"; Checks say whether it works.
+	Role() string
+	Checks(ctx context.Context, now time.Time) []health.Check
 }
 
 // LogReader serves buffered log entries: all of them in order (After) or
@@ -69,6 +72,11 @@ type Options struct {
 	Now      func() time.Time
 	// MaxBody bounds request bodies (default 32 MiB).
 	MaxBody int64
+	// QueryTimeout bounds a query's evaluation (default 30s).
+	QueryTimeout time.Duration
+	// Checks are readiness checks beyond the pipeline's (the metrics
+	// source); optional.
+	Checks func(ctx context.Context, now time.Time) []health.Check
 }
 
 // Handler returns the HTTP handler of the API.
@@ -82,9 +90,14 @@ func Handler(o Options) http.Handler {
 	if o.MaxBody <= 0 {
 		o.MaxBody = 32 << 20
 	}
-	a := &api{o: o, started: o.Now()}
+	if o.QueryTimeout <= 0 {
+		o.QueryTimeout = queryTimeout
+	}
+	a := &api{o: o, started: o.Now(), queries: newGate(queriesPerClient)}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", a.healthz)
+	mux.HandleFunc("GET /-/healthy", a.healthy)
+	mux.HandleFunc("GET /-/ready", a.ready)
+	mux.HandleFunc("GET /healthz", a.ready)
 	if o.Gatherer != nil {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{}))
 	}
@@ -108,6 +121,7 @@ func Handler(o Options) http.Handler {
 type api struct {
 	o       Options
 	started time.Time
+	queries *gate
 }
 
 func (a *api) auth(next http.Handler) http.Handler {
@@ -124,16 +138,26 @@ func (a *api) auth(next http.Handler) http.Handler {
 	})
 }
 
-func (a *api) healthz(w http.ResponseWriter, _ *http.Request) {
-	role := "standby"
-	if a.o.Pipeline.Leader() {
-		role = "leader"
+// healthy answers while the process runs.
+func (a *api) healthy(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, map[string]bool{"healthy": true})
+}
+
+// ready answers 200 when every readiness check passes, else 503, with the
+// checks and their reasons (never a secret): what an orchestrator, an
+// outside dead man's switch and the console read.
+func (a *api) ready(w http.ResponseWriter, r *http.Request) {
+	now := a.o.Now()
+	checks := a.o.Pipeline.Checks(r.Context(), now)
+	if a.o.Checks != nil {
+		checks = append(checks, a.o.Checks(r.Context(), now)...)
 	}
-	if err := a.o.Pipeline.LastError(); err != nil {
-		fmt.Fprintf(w, "ok %s (last cycle: %v)\n", role, err)
-		return
+	rep := health.NewReport(a.o.Pipeline.Role(), checks)
+	w.Header().Set("Content-Type", "application/json")
+	if !rep.Ready {
+		w.WriteHeader(http.StatusServiceUnavailable)
 	}
-	fmt.Fprintf(w, "ok %s\n", role)
+	json.NewEncoder(w).Encode(rep)
 }
 
 func (a *api) alerts(w http.ResponseWriter, r *http.Request) {
@@ -271,24 +295,43 @@ func (a *api) logs(w http.ResponseWriter, r *http.Request) {
 func (a *api) query(w http.ResponseWriter, r *http.Request) {
 	expr := r.URL.Query().Get("expr")
 	if expr == "" {
-		writeError(w, http.StatusBadRequest, errors.New(`missing "expr"`))
+		writeError(w, http.StatusBadRequest, errors.New(`expr: missing`))
+		return
+	}
+	if err := checkQuery(expr); err != nil {
+		writeError(w, http.StatusBadRequest, err)
 		return
 	}
 	at := a.o.Now()
 	if s := r.URL.Query().Get("time"); s != "" {
 		t, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {
-			writeError(w, http.StatusBadRequest, fmt.Errorf("bad time %q: want RFC 3339", s))
+			writeError(w, http.StatusBadRequest, fmt.Errorf("time %q: want RFC 3339", s))
+			return
+		}
+		if err := checkTime(t); err != nil {
+			writeError(w, http.StatusBadRequest, err)
 			return
 		}
 		at = t
 	}
-	v, err := a.o.Source.Instant(r.Context(), expr, at)
-	if err != nil {
-		writeError(w, http.StatusUnprocessableEntity, err)
+	done, ok := a.queries.enter(r)
+	if !ok {
+		writeError(w, http.StatusTooManyRequests, fmt.Errorf("more than %d queries at once from this client", queriesPerClient))
 		return
 	}
-	writeJSON(w, nonNil(v))
+	defer done()
+	ctx, cancel := context.WithTimeout(r.Context(), a.o.QueryTimeout)
+	defer cancel()
+	v, err := a.o.Source.Instant(ctx, expr, at)
+	switch {
+	case ctx.Err() == context.DeadlineExceeded:
+		writeError(w, http.StatusServiceUnavailable, fmt.Errorf("query timed out after %s", a.o.QueryTimeout))
+	case err != nil:
+		writeError(w, http.StatusUnprocessableEntity, err)
+	default:
+		writeJSON(w, nonNil(v))
+	}
 }
 
 func intParam(r *http.Request, name string, def int) int {
@@ -318,7 +361,7 @@ func writeJSON(w http.ResponseWriter, v any) {
 func writeError(w http.ResponseWriter, code int, err error) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(ErrorBody{Error: err.Error()})
+	json.NewEncoder(w).Encode(ErrorBody{Error: secret.Redact(err.Error())})
 }
 
 // Listen opens the listener for addr, refusing a non-loopback address

@@ -191,7 +191,7 @@ func TestAPIRoundTrip(t *testing.T) {
 	if err != nil || len(v) != 1 {
 		t.Fatalf("query = %+v, %v", v, err)
 	}
-	if _, err := f.c.Query(ctx, "bad(", time.Time{}); !errors.As(err, &ce) || !strings.Contains(ce.Msg, "bad(") {
+	if _, err := f.c.Query(ctx, "bad(", time.Time{}); !errors.As(err, &ce) || ce.Status != 400 || !strings.Contains(ce.Msg, "unclosed left parenthesis") {
 		t.Fatalf("bad query: %v", err)
 	}
 }

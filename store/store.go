@@ -72,6 +72,9 @@ type Reader interface {
 	PendingMessages(ctx context.Context, now time.Time, limit int) ([]notify.Message, error)
 	NextAttempt(ctx context.Context) (time.Time, error)
 	Messages(ctx context.Context, f MessageFilter) ([]notify.Message, error)
+	// OutboxBacklog counts the undelivered messages and says when the
+	// oldest was queued (zero if none).
+	OutboxBacklog(ctx context.Context) (n int, oldest time.Time, err error)
 	// Lease returns who holds the named lease and until when ("" if nobody).
 	Lease(ctx context.Context, name string) (holder string, until time.Time, err error)
 }

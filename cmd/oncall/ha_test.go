@@ -62,12 +62,12 @@ policies:
 			}
 		})
 		base := "http://" + addr
-		eventually(t, 20*time.Second, name+" serving", func() bool { return strings.HasPrefix(get(base+"/healthz"), "ok") })
+		eventually(t, 20*time.Second, name+" serving", func() bool { return readiness(base).Role != "" })
 		return cmd, base
 	}
 	a, baseA := start("a")
 	_, baseB := start("b")
-	role := func(base string) string { return strings.Fields(get(base + "/healthz"))[1] }
+	role := func(base string) string { return readiness(base).Role }
 	if ra, rb := role(baseA), role(baseB); ra != "leader" || rb != "standby" {
 		t.Fatalf("roles: a %s, b %s", ra, rb)
 	}

@@ -43,7 +43,7 @@ logs:
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	base := "http://" + addr
-	eventually(t, 10*time.Second, "the server", func() bool { return strings.Contains(get(base+"/healthz"), "ok") })
+	eventually(t, 10*time.Second, "the server", func() bool { return readiness(base).Role != "" })
 
 	f, _ := os.OpenFile(logFile, os.O_APPEND|os.O_WRONLY, 0)
 	for i := range 4 {

@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/oncallhq/oncall/secret"
 )
 
 func main() {
@@ -17,7 +19,7 @@ func main() {
 	defer stop()
 	if err := newRoot().ExecuteContext(ctx); err != nil {
 		if !errors.Is(err, errSilent) {
-			fmt.Fprintln(os.Stderr, "oncall:", err)
+			fmt.Fprintln(os.Stderr, "oncall:", secret.Redact(err.Error()))
 		}
 		os.Exit(1)
 	}

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oncallhq/oncall/health"
 	"github.com/oncallhq/oncall/internal/testenv"
 	"github.com/oncallhq/oncall/notify/webhook"
 )
@@ -139,8 +140,15 @@ func startOncall(t *testing.T, config string, files map[string]string, extra ...
 	os.WriteFile(filepath.Join(dir, "oncall.yaml"), []byte(cfg), 0o600)
 	startProcess(t, dir, binary(t), append([]string{"serve", "--config", filepath.Join(dir, "oncall.yaml"), "--log-level", "debug"}, extra...)...)
 	base = "http://" + addr
-	eventually(t, 20*time.Second, "oncall serving", func() bool { return strings.HasPrefix(get(base+"/healthz"), "ok leader") })
+	eventually(t, 20*time.Second, "oncall serving", func() bool { return readiness(base).Role == "leader" })
 	return base, dir
+}
+
+// readiness reads /-/ready (zero if the server does not answer yet).
+func readiness(base string) health.Report {
+	var r health.Report
+	json.Unmarshal([]byte(get(base+"/-/ready")), &r)
+	return r
 }
 
 // post sends JSON with the test token and returns the status code.

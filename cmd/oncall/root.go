@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/oncallhq/oncall/config"
+	"github.com/oncallhq/oncall/secret"
 )
 
 // cli holds what every command shares: flags bound through viper.
@@ -99,12 +100,20 @@ func (a *cli) loadConfig() (config.Config, error) {
 	return cfg, cfg.Validate()
 }
 
-func (a *cli) logger() *slog.Logger {
+// logger logs to stderr at the chosen level, with every secret of cfg
+// (and every password in a URL) hidden.
+func (a *cli) logger(cfg config.Config) *slog.Logger {
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(a.v.GetString("log_level"))); err != nil {
 		lvl = slog.LevelInfo
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+	return slog.New(secret.NewHandler(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}), secrets(cfg)...))
+}
+
+// secrets are the configuration's credentials, hidden wherever they would
+// be printed.
+func secrets(cfg config.Config) []string {
+	return []string{cfg.Server.Token, cfg.Metrics.Prometheus.BearerToken}
 }
 
 func (a *cli) addOutputFlag(c *cobra.Command) {

@@ -15,7 +15,7 @@ func (a *cli) serveCmd() *cobra.Command {
 		Short: "Run the alert engine, escalation and API server (no TUI)",
 		Long: `serve evaluates the rules, opens and escalates incidents, delivers pages and
 serves the JSON API, Alertmanager's API v2 (point a Prometheus's alerting
-config here), /healthz and /metrics. State lives in SQLite in the state
+config here), /-/healthy, /-/ready (alias /healthz) and /metrics. State lives in SQLite in the state
 directory; a restart picks up every open incident, alert group, silence and
 queued page where it was. Several serve processes may share one state
 directory: one runs the pipeline, the others stand by.`,
@@ -28,7 +28,7 @@ directory: one runs the pipeline, the others stand by.`,
 			if err != nil {
 				return err
 			}
-			log := a.logger()
+			log := a.logger(cfg)
 			s, err := oncallapp.New(cmd.Context(), cfg, log, oncallapp.Options{AdoptStore: adopt})
 			if err != nil {
 				return err

@@ -12,6 +12,7 @@ import (
 	oncallapp "github.com/oncallhq/oncall/app"
 	"github.com/oncallhq/oncall/client"
 	"github.com/oncallhq/oncall/config"
+	"github.com/oncallhq/oncall/secret"
 	"github.com/oncallhq/oncall/tui"
 )
 
@@ -84,5 +85,5 @@ func (a *cli) fileLogger(cfg config.Config) (*slog.Logger, func(), error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("log file: %w", err)
 	}
-	return slog.New(slog.NewTextHandler(f, nil)), func() { f.Close() }, nil
+	return slog.New(secret.NewHandler(slog.NewTextHandler(f, nil), secrets(cfg)...)), func() { f.Close() }, nil
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"regexp"
 	"strings"
@@ -161,20 +162,19 @@ func (n *Notifier) Deliver(ctx context.Context, m notify.Message) error {
 	}
 }
 
-// redact keeps scheme, host and path of a URL, dropping credentials and
-// the query.
+// redact keeps only the scheme and host of a webhook URL: its path and
+// query often are the secret (a chat service's incoming-webhook URL), and
+// its user info may hold a password.
 func redact(u string) string {
-	if i := strings.Index(u, "://"); i >= 0 {
-		rest := u[i+3:]
-		if at := strings.LastIndex(strings.SplitN(rest, "/", 2)[0], "@"); at >= 0 {
-			rest = rest[at+1:]
-		}
-		u = u[:i+3] + rest
+	pu, err := url.Parse(u)
+	if err != nil || pu.Host == "" {
+		return "(a webhook URL)"
 	}
-	if q := strings.IndexAny(u, "?#"); q >= 0 {
-		u = u[:q]
+	out := pu.Scheme + "://" + pu.Host
+	if pu.Path != "" && pu.Path != "/" || pu.RawQuery != "" {
+		out += "/…"
 	}
-	return u
+	return out
 }
 
 func unwrapURL(err error) error {

@@ -411,6 +411,13 @@ func (q queries) AcquireLease(ctx context.Context, name, holder string, ttl time
 	return n == 1, wrap(err)
 }
 
+func (q queries) OutboxBacklog(ctx context.Context) (int, time.Time, error) {
+	var n int
+	var oldest sql.NullInt64
+	err := q.db.QueryRowContext(ctx, `SELECT count(*), min(created_at) FROM messages WHERE pending = 1`).Scan(&n, &oldest)
+	return n, fromMS(oldest), wrap(err)
+}
+
 func (q queries) Lease(ctx context.Context, name string) (string, time.Time, error) {
 	var holder string
 	var until sql.NullInt64

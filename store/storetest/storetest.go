@@ -318,6 +318,9 @@ func testOutbox(t *testing.T, open Opener) {
 	if all, _ := s.Messages(ctx, store.MessageFilter{}); len(all) != 2 {
 		t.Fatalf("messages after a refused batch: %d", len(all))
 	}
+	if n, oldest, err := s.OutboxBacklog(ctx); err != nil || n != 2 || !oldest.Equal(t0) {
+		t.Errorf("backlog %d from %v (%v), want 2 from %v", n, oldest, err, t0)
+	}
 	pending, err := s.PendingMessages(ctx, t0, 10)
 	if err != nil || len(pending) != 2 || pending[0].Page == nil || pending[0].Page.Target != "ana" || pending[1].Notification.GroupKey != "g" {
 		t.Fatalf("pending: %+v, %v", pending, err)

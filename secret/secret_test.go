@@ -1,0 +1,63 @@
+package secret
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func TestRedact(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"query \"up\" on \"http://admin:hunter2@prom:9090\": 500", "query \"up\" on \"http://admin:xxxxx@prom:9090\": 500"},
+		{"https://u:p%40ss@host/path?x=1", "https://u:xxxxx@host/path?x=1"},
+		{"http://host/hook?token=abc123&x=1", "http://host/hook?token=xxxxx&x=1"},
+		{"post http://h/a?api_key=K&Signature=S#frag", "post http://h/a?api_key=xxxxx&Signature=xxxxx#frag"},
+		{"http://user@host/ has no password", "http://user@host/ has no password"},
+		{"a=b and mail@example.com stay", "a=b and mail@example.com stay"},
+	}
+	for _, tc := range tests {
+		if got := Redact(tc.in); got != tc.want {
+			t.Errorf("Redact(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	u, _ := url.Parse("http://admin:hunter2@prom:9090/api?password=p")
+	if got := RedactURL(u); strings.Contains(got, "hunter2") || strings.Contains(got, "=p") {
+		t.Errorf("RedactURL: %s", got)
+	}
+	if got := (Literal{"s3cret-token", "ab"}).Redact("Bearer s3cret-token, ab"); got != "Bearer xxxxx, ab" {
+		t.Errorf("literals: %s", got)
+	}
+}
+
+func TestHandlerHidesSecretsInEveryAttribute(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(NewHandler(slog.NewTextHandler(&buf, nil), "tok-123456"))
+	u, _ := url.Parse("http://admin:hunter2@prom:9090")
+	log.With("base", "http://a:hunter2@x").WithGroup("g").Info("reaching http://admin:hunter2@prom with tok-123456",
+		"err", errors.New(`get "http://admin:hunter2@prom:9090/api": refused`), "url", u, "token", "tok-123456",
+		slog.Group("nested", "u", "http://x:hunter2@y"), "list", []string{"http://a:hunter2@b"})
+	out := buf.String()
+	if strings.Contains(out, "hunter2") || strings.Contains(out, "tok-123456") {
+		t.Errorf("a secret was logged:\n%s", out)
+	}
+	if !strings.Contains(out, "admin:xxxxx@prom") {
+		t.Errorf("redacted URLs should keep their shape:\n%s", out)
+	}
+}
+
+func FuzzRedactNeverLeaves(f *testing.F) {
+	f.Add("http://", "admin", "hunter2", "prom:9090")
+	f.Fuzz(func(t *testing.T, scheme, user, pass, host string) {
+		if len(pass) < 3 || strings.ContainsAny(pass, "/@ \t\n\"'") || strings.ContainsAny(user, "/@: \t\n\"'") || user == "" ||
+			strings.ContainsAny(host, "/@ \t\n\"'") || host == "" {
+			return
+		}
+		s := "http://" + user + ":" + pass + "@" + host + "/x"
+		if got := Redact(s); strings.Contains(got, ":"+pass+"@") {
+			t.Fatalf("Redact(%q) = %q", s, got)
+		}
+	})
+}

@@ -1,0 +1,211 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/oncallhq/oncall/server"
+	"github.com/oncallhq/oncall/telemetry/metrics"
+)
+
+// Hostile queries are refused before they reach the engine: quickly, in
+// little memory, with a 400 that names the field.
+func TestQueriesAreBounded(t *testing.T) {
+	f := setup(t, "s3cret")
+	tests := []struct{ name, expr, want string }{
+		{"100,000 nested parentheses", strings.Repeat("(", 100_000) + "up" + strings.Repeat(")", 100_000), "expr: 200002 bytes, the limit is 8192"},
+		{"20,000 + terms", "up" + strings.Repeat("+up", 20_000), "expr: 60002 bytes"},
+		{"too many terms in 8 KiB", "1" + strings.Repeat("+1", 2500), "expr: more than 2000 terms"},
+		{"too deep", strings.Repeat("-(", 150) + "up" + strings.Repeat(")", 150), "expr: nested"},
+		{"does not parse", "sum(", "expr: "},
+	}
+	for _, tc := range tests {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		start := time.Now()
+		code, body := f.do(t, "GET", "/api/v1/query?expr="+url.QueryEscape(tc.expr), "")
+		took := time.Since(start)
+		runtime.ReadMemStats(&after)
+		if code != 400 || !strings.Contains(body, tc.want) {
+			t.Errorf("%s: %d %s, want 400 with %q", tc.name, code, body, tc.want)
+		}
+		if took > 2*time.Second {
+			t.Errorf("%s: took %v (unbounded it took a minute)", tc.name, took)
+		}
+		if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<20 {
+			t.Errorf("%s: allocated %d MiB (unbounded, hundreds)", tc.name, grew>>20)
+		}
+	}
+	for _, at := range []string{"0001-01-01T00:00:00Z", "2262-04-12T00:00:00Z", "1969-12-31T23:59:59Z"} {
+		if code, body := f.do(t, "GET", "/api/v1/query?expr=up&time="+url.QueryEscape(at), ""); code != 400 || !strings.Contains(body, "outside") {
+			t.Errorf("time %s: %d %s, want 400", at, code, body)
+		}
+	}
+}
+
+// blocking answers a query only when its context ends or it is released.
+type blocking struct {
+	started chan struct{}
+	release chan struct{}
+}
+
+func (b *blocking) Instant(ctx context.Context, _ string, _ time.Time) (metrics.Vector, error) {
+	b.started <- struct{}{}
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-b.release:
+		return metrics.Vector{}, nil
+	}
+}
+func (b *blocking) Range(context.Context, string, time.Time, time.Time, time.Duration) ([]metrics.Series, error) {
+	return nil, nil
+}
+
+// One client runs at most four queries at once, and a query is stopped
+// at the query timeout.
+func TestQueryConcurrencyAndTimeout(t *testing.T) {
+	f := setup(t, "")
+	src := &blocking{started: make(chan struct{}, 10), release: make(chan struct{})}
+	srv := httptest.NewServer(server.Handler(server.Options{Pipeline: f.p, Store: f.st, Routing: nil, Source: src, QueryTimeout: 200 * time.Millisecond}))
+	defer srv.Close()
+	get := func() int {
+		resp, err := http.Get(srv.URL + "/api/v1/query?expr=up")
+		if err != nil {
+			t.Error(err)
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	var wg sync.WaitGroup
+	codes := make([]int, 4)
+	for i := range 4 {
+		wg.Go(func() { codes[i] = get() })
+	}
+	for range 4 {
+		<-src.started
+	}
+	if code := get(); code != http.StatusTooManyRequests {
+		t.Errorf("a fifth query at once: %d, want 429", code)
+	}
+	wg.Wait()
+	for _, c := range codes {
+		if c != http.StatusServiceUnavailable {
+			t.Errorf("queries past the timeout: %v, want 503", codes)
+			break
+		}
+	}
+	close(src.release)
+	if code := get(); code != 200 {
+		t.Errorf("after the others finished: %d", code)
+	}
+}
+
+// Slow clients are cut: connections that send a body too slowly are
+// closed at the read timeout instead of piling up.
+func TestSlowClientsAreCut(t *testing.T) {
+	f := setup(t, "")
+	h := server.Handler(server.Options{Pipeline: f.p, Store: f.st, Source: &source{}})
+	hs := server.NewHTTPServer(h, server.Timeouts{ReadHeader: 300 * time.Millisecond, Read: 500 * time.Millisecond, Write: time.Second, Idle: time.Second, MaxHeaderBytes: 4 << 10})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go hs.Serve(l)
+	defer hs.Close()
+	const n = 50
+	conns := make([]net.Conn, n)
+	for i := range conns {
+		c, err := net.Dial("tcp", l.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		fmt.Fprintf(c, "POST /api/v2/alerts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n[")
+		conns[i] = c
+	}
+	// Trickle a byte now and then, as a slowloris does; the server must
+	// give up on every one of them.
+	deadline := time.Now().Add(5 * time.Second)
+	closed := 0
+	for _, c := range conns {
+		for {
+			c.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+			c.Write([]byte(" "))
+			buf := make([]byte, 512)
+			_, err := c.Read(buf)
+			if err == io.EOF || (err != nil && !isTimeout(err)) || (err == nil && strings.HasPrefix(string(buf), "HTTP/1.1 4")) {
+				closed++
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d of %d slow connections cut after 5s; the read timeout is 0.5s", closed, n)
+			}
+		}
+	}
+	// Headers too large are refused.
+	c, _ := net.Dial("tcp", l.Addr().String())
+	defer c.Close()
+	fmt.Fprintf(c, "GET /-/healthy HTTP/1.1\r\nHost: x\r\nX-Big: %s\r\n\r\n", strings.Repeat("a", 16<<10))
+	b := make([]byte, 64)
+	c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	c.Read(b)
+	if !strings.HasPrefix(string(b), "HTTP/1.1 431") {
+		t.Errorf("a 16 KiB header: %q, want 431", b)
+	}
+}
+
+func isTimeout(err error) bool {
+	ne, ok := err.(net.Error)
+	return ok && ne.Timeout()
+}
+
+// /-/ready tells the truth: 200 while the pipeline works, 503 with the
+// reason when the outbox is stuck or the store refuses writes; /-/healthy
+// answers as long as the process runs.
+func TestReadinessTellsTheTruth(t *testing.T) {
+	f := setup(t, "s3cret")
+	ready := func() (int, string) {
+		resp, err := http.Get(f.url + "/-/ready")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := ready(); code != 200 || !strings.Contains(body, `"ready":true`) || !strings.Contains(body, `"role":"leader"`) {
+		t.Fatalf("ready: %d %s", code, body)
+	}
+	// A page nobody can deliver for more than five minutes.
+	f.do(t, "POST", "/api/v2/alerts", "["+postable("Down", "service", "mm", "severity", "page")+"]")
+	f.p.Step(context.Background(), t0.Add(time.Second))
+	f.now = t0.Add(10 * time.Minute)
+	if code, body := ready(); code != 503 || !strings.Contains(body, `"name":"outbox","ok":false,"reason":"1 messages undelivered, the oldest for 9m59s"`) {
+		t.Errorf("stuck outbox: %d %s", code, body)
+	}
+	// The store refuses writes.
+	f.st.Close()
+	f.p.Step(context.Background(), t0.Add(10*time.Minute))
+	code, body := ready()
+	if code != 503 || !strings.Contains(body, `"name":"store","ok":false`) {
+		t.Errorf("store closed: %d %s", code, body)
+	}
+	if code, body := f.do(t, "GET", "/-/healthy", ""); code != 200 || strings.TrimSpace(body) != `{"healthy":true}` {
+		t.Errorf("healthy: %d %s", code, body)
+	}
+	if code, _ := f.do(t, "GET", "/healthz", ""); code != 503 {
+		t.Errorf("/healthz is readiness: %d", code)
+	}
+}
