@@ -227,6 +227,7 @@ func (s *Stack) Run(ctx context.Context) error {
 		if s.probe != nil {
 			g.Go(func() error { return s.probe.run(ctx) })
 		}
+		g.Go(func() error { s.backups(ctx); return nil })
 		return ignoreCanceled(s.pipeline.Run(ctx))
 	})
 	g.Go(func() error {
@@ -236,6 +237,25 @@ func (s *Stack) Run(ctx context.Context) error {
 		return srv.Shutdown(sctx)
 	})
 	return g.Wait()
+}
+
+// backupEvery is how often the store is copied beside itself.
+const backupEvery = 6 * time.Hour
+
+// backups copies the store every backupEvery until ctx is done.
+func (s *Stack) backups(ctx context.Context) {
+	t := time.NewTicker(backupEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.store.Backup(ctx); err != nil {
+				s.log.Error("store backup", "err", err)
+			}
+		}
+	}
 }
 
 func ignoreCanceled(err error) error {

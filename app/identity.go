@@ -22,8 +22,12 @@ func checkIdentity(stateDir string, st identified, adopt bool) error {
 	case err == nil && strings.TrimSpace(string(b)) == st.Identity():
 		return nil
 	case err == nil && !adopt:
-		return fmt.Errorf("%s: this state directory's store was %s, but %s is store %s: the database was emptied or replaced, and what it held (incidents, pages, silences) is not in it. Restore the right oncall.db, or run with --adopt-store to carry on with this one",
-			stateDir, strings.TrimSpace(string(b)), filepath.Join(stateDir, "oncall.db"), st.Identity())
+		restore := "Restore the right oncall.db"
+		if _, berr := os.Stat(filepath.Join(stateDir, "oncall.db.backup")); berr == nil {
+			restore = "Restore the right oncall.db (a backup of it may be " + filepath.Join(stateDir, "oncall.db.backup") + ")"
+		}
+		return fmt.Errorf("%s: this state directory's store was %s, but %s is store %s: the database was emptied or replaced, and what it held (incidents, pages, silences) is not in it. %s, or run with --adopt-store to carry on with this one",
+			stateDir, strings.TrimSpace(string(b)), filepath.Join(stateDir, "oncall.db"), st.Identity(), restore)
 	case err != nil && !os.IsNotExist(err):
 		return fmt.Errorf("state directory: %w", err)
 	}

@@ -36,8 +36,14 @@ func TestRefusesAnEmptiedStore(t *testing.T) {
 		os.Truncate(f, 0)
 	}
 	_, err = New(ctx, cfg, log, Options{})
-	if err == nil || !strings.Contains(err.Error(), "emptied or replaced") || !strings.Contains(err.Error(), "--adopt-store") {
+	if err == nil || !strings.Contains(err.Error(), "emptied or replaced") || !strings.Contains(err.Error(), "--adopt-store") ||
+		!strings.Contains(err.Error(), "oncall.db.backup") {
 		t.Fatalf("an emptied store: %v", err)
+	}
+	// The refused store did not overwrite the backup of the real one.
+	backups, _ := filepath.Glob(db + ".backup*")
+	if len(backups) != 2 {
+		t.Errorf("backups %v: the real store's, and the refused one's beside it", backups)
 	}
 	s, err = New(ctx, cfg, log, Options{AdoptStore: true})
 	if err != nil {

@@ -117,3 +117,12 @@ func TestRoutingFromAlertmanagerFile(t *testing.T) {
 		t.Errorf("the old routes key should point at the new one: %v", err)
 	}
 }
+
+func TestTokensWithWhitespaceAreRefused(t *testing.T) {
+	_, err := Parse("x.yaml", []byte("server:\n  token: \"s3cret \"\nmetrics:\n  prometheus: {bearer_token: \"\\ttok\"}\n"))
+	for _, w := range []string{`x.yaml:2: server.token: leading or trailing whitespace`, `x.yaml:4: metrics.prometheus.bearer_token: leading or trailing whitespace`} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("missing %q in %v", w, err)
+		}
+	}
+}

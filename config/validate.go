@@ -58,6 +58,11 @@ func (c Config) Validate() error {
 			add(prefix+"."+field, "%s", msg)
 		}
 	}
+	for field, v := range map[string]string{"server.token": c.Server.Token, "metrics.prometheus.bearer_token": c.Metrics.Prometheus.BearerToken} {
+		if v != strings.TrimSpace(v) {
+			add(field, "leading or trailing whitespace (a token read from a file keeps its newline): it would never match")
+		}
+	}
 	if u := c.Server.URL; u != "" {
 		if pu, err := url.Parse(u); err != nil || pu.Scheme == "" || pu.Host == "" {
 			add("server.url", "not an absolute URL: %q", u)

@@ -9,10 +9,12 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
@@ -49,6 +51,10 @@ func Open(path string) (*Store, error) {
 	s := &Store{queries: queries{db: db}, db: db, path: path}
 	if err := s.check(); err != nil {
 		db.Close()
+		if fi, berr := os.Stat(path + ".backup"); berr == nil {
+			return nil, fmt.Errorf("store: %s: %w. A backup taken %s is at %s: stop every oncall on this state directory, move %s aside and copy the backup in its place",
+				path, err, fi.ModTime().UTC().Format(time.RFC3339), path+".backup", filepath.Base(path))
+		}
 		return nil, fmt.Errorf("store: %s: %w", path, err)
 	}
 	if err := s.migrate(); err != nil {
@@ -61,6 +67,53 @@ func Open(path string) (*Store, error) {
 	}
 	s.queries.identity = s.identity
 	return s, nil
+}
+
+// BackupPath is where Backup writes: beside the store, ".backup" added.
+// A backup of another store (this one was emptied or replaced) is never
+// overwritten: then the path gets this store's identity too.
+func (s *Store) BackupPath() string {
+	p := s.path + ".backup"
+	if id := backupIdentity(p); id != "" && id != s.identity {
+		return p + "-" + s.identity
+	}
+	return p
+}
+
+// backupIdentity reads the identity of the store backed up at path ("" if
+// there is none).
+func backupIdentity(path string) string {
+	if _, err := os.Stat(path); err != nil {
+		return ""
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		return ""
+	}
+	defer db.Close()
+	var id string
+	db.QueryRow(`SELECT value FROM meta WHERE key = 'identity'`).Scan(&id)
+	return id
+}
+
+// Backup writes a consistent copy of the store to BackupPath (0600),
+// replacing the previous one only once the new one is complete. The
+// store makes one when it opens and when it closes, oncall serve every
+// six hours; a damaged store's error names it.
+func (s *Store) Backup(ctx context.Context) error {
+	dst := s.BackupPath()
+	tmp := dst + ".tmp"
+	os.Remove(tmp)
+	if _, err := s.db.ExecContext(ctx, `VACUUM INTO ?`, tmp); err != nil {
+		return fmt.Errorf("store: backup to %s: %w", tmp, err)
+	}
+	if err := os.Chmod(tmp, 0o600); err != nil {
+		return fmt.Errorf("store: backup: %w", err)
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		return fmt.Errorf("store: backup: %w", err)
+	}
+	return nil
 }
 
 // check refuses a damaged file rather than running on half a database.
@@ -81,8 +134,11 @@ func (s *Store) Path() string { return s.path }
 // Identity is the store's random identity.
 func (s *Store) Identity() string { return s.identity }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// Close backs the store up and closes it.
+func (s *Store) Close() error {
+	berr := s.Backup(context.Background())
+	return errors.Join(berr, s.db.Close())
+}
 
 // Update runs f in one IMMEDIATE transaction.
 func (s *Store) Update(ctx context.Context, f func(store.Tx) error) error {

@@ -58,8 +58,26 @@ func TestRefusesDamagedFile(t *testing.T) {
 	if err := os.Truncate(path, fi.Size()/2); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Open(path); err == nil || !strings.Contains(err.Error(), "damaged") && !strings.Contains(err.Error(), "malformed") {
+	_, err = Open(path)
+	if err == nil || !strings.Contains(err.Error(), "damaged") && !strings.Contains(err.Error(), "malformed") {
 		t.Fatalf("opening a truncated database: %v", err)
+	}
+	if !strings.Contains(err.Error(), "A backup taken") || !strings.Contains(err.Error(), path+".backup") {
+		t.Errorf("the error should offer the backup: %v", err)
+	}
+	// The backup is a whole store: put in place, it opens with every incident.
+	if err := os.Rename(path+".backup", path); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(path + "-wal")
+	os.Remove(path + "-shm")
+	s, err = Open(path)
+	if err != nil {
+		t.Fatalf("the backup does not open: %v", err)
+	}
+	defer s.Close()
+	if all, _ := s.Incidents(context.Background(), store.IncidentFilter{}); len(all) != 200 {
+		t.Errorf("the backup holds %d incidents, want 200", len(all))
 	}
 }
 
