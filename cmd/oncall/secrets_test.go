@@ -1,0 +1,109 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// Secrets never leave: a server configured with a password in its
+// Prometheus URL, a bearer token, an API token and a token in a webhook
+// URL, run until its Prometheus goes away and its webhook refuses, writes
+// none of them to its log, its pages file, its API answers, its health
+// reports or its metrics, nor does the CLI print them.
+func TestSecretsNeverLeave(t *testing.T) {
+	const (
+		password = "hunter2-SECRET"
+		bearer   = "bearer-SECRET-456"
+		token    = "api-SECRET-123"
+		hookTok  = "hook-SECRET-789"
+	)
+	var down atomic.Bool
+	prom := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		user, pass, _ := r.BasicAuth()
+		if down.Load() || user != "admin" || pass != password {
+			http.Error(w, "refused", http.StatusBadGateway)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{"service":"api"},"value":[1700000000,"0"]}]}}`)
+	}))
+	defer prom.Close()
+	promURL := strings.Replace(prom.URL, "http://", "http://admin:"+password+"@", 1)
+
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "rules.yml"), []byte("groups:\n  - name: g\n    rules:\n      - alert: Down\n        expr: up == 0\n        labels: {severity: page}\n"), 0o600)
+	addr := freeAddr(t)
+	cfg := fmt.Sprintf(`state_dir: %s
+server: {listen: %q, token: %s}
+metrics: {prometheus: {url: %q, bearer_token: %s}}
+alerts:
+  rule_files: [rules.yml]
+  evaluation_interval: 200ms
+  routing:
+    route: {receiver: hook, group_wait: 0s, group_interval: 1s}
+    receivers: [{name: hook, webhook_configs: [{url: "http://127.0.0.1:1/hook?token=%s"}]}]
+`, filepath.Join(dir, "state"), addr, token, promURL, bearer, hookTok)
+	os.WriteFile(filepath.Join(dir, "oncall.yaml"), []byte(cfg), 0o600)
+	startProcess(t, dir, binary(t), "serve", "--config", filepath.Join(dir, "oncall.yaml"), "--log-level", "debug")
+	base := "http://" + addr
+	eventually(t, 20*time.Second, "oncall serving", func() bool { return readiness(base).Role == "leader" })
+	eventually(t, 20*time.Second, "the webhook refusing", func() bool {
+		return strings.Contains(get(base+"/metrics"), `oncall_outbox_deliveries_total{result="retrying"}`)
+	})
+	down.Store(true)
+	eventually(t, 20*time.Second, "readiness to notice Prometheus is gone", func() bool { return !readiness(base).Ready })
+
+	authed := func(path string) string {
+		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var b strings.Builder
+		fmt.Fprint(&b, resp.Status)
+		buf := make([]byte, 1<<20)
+		n, _ := resp.Body.Read(buf)
+		b.Write(buf[:n])
+		return b.String()
+	}
+	outputs := map[string]string{
+		"/-/ready":           get(base + "/-/ready"),
+		"/healthz":           get(base + "/healthz"),
+		"/metrics":           get(base + "/metrics"),
+		"/api/v1/alerts":     authed("/api/v1/alerts"),
+		"/api/v1/query (up)": authed("/api/v1/query?expr=up"),
+		"/api/v2/status":     authed("/api/v2/status"),
+		"/api/v1/pages":      authed("/api/v1/pages"),
+	}
+	env := []string{"ONCALL_SERVER_URL=" + base, "ONCALL_SERVER_TOKEN=" + token}
+	_, out, errOut := run(t, env, "query", "up")
+	outputs["oncall query"] = out + errOut
+	_, out, errOut = run(t, env, "alerts", "list")
+	outputs["oncall alerts list"] = out + errOut
+	_, out, errOut = run(t, []string{"ONCALL_METRICS_PROMETHEUS_URL=" + promURL}, "query", "up")
+	outputs["oncall query against Prometheus"] = out + errOut
+	for name, path := range map[string]string{"serve's log": filepath.Join(dir, filepath.Base(binary(t))+".log"), "pages.log": filepath.Join(dir, "state", "pages.log")} {
+		b, _ := os.ReadFile(path)
+		outputs[name] = string(b)
+	}
+	if !strings.Contains(outputs["serve's log"], "xxxxx") {
+		t.Errorf("the log should show where secrets were masked:\n%s", outputs["serve's log"])
+	}
+	for name, text := range outputs {
+		for _, s := range []string{password, bearer, token, hookTok} {
+			if strings.Contains(text, s) {
+				i := strings.Index(text, s)
+				t.Errorf("%s leaks %q: …%s…", name, s, text[max(0, i-80):min(len(text), i+40)])
+			}
+		}
+	}
+}
