@@ -68,12 +68,13 @@ receivers: [{name: tickets}, {name: pager}]
 // fixture is a server over a real store and pipeline; step runs the
 // pipeline and the outbox at a given instant.
 type fixture struct {
-	c    *client.Client
-	url  string
-	p    *pipeline.Pipeline
-	st   *sqlite.Store
-	now  time.Time
-	step func(at time.Time)
+	c       *client.Client
+	url     string
+	handler http.Handler
+	p       *pipeline.Pipeline
+	st      *sqlite.Store
+	now     time.Time
+	step    func(at time.Time)
 }
 
 func setup(t *testing.T, token string) *fixture {
@@ -111,10 +112,11 @@ func setup(t *testing.T, token string) *fixture {
 	}
 	f.step(t0)
 	src := &source{vec: metrics.Vector{{Labels: labels.FromStrings("service", "mm"), Value: 1}}}
-	srv := httptest.NewServer(server.Handler(server.Options{
+	f.handler = server.Handler(server.Options{
 		Pipeline: f.p, Store: st, Routing: rc, Source: src, Token: token, Now: func() time.Time { return f.now },
 		OnCall: func(now time.Time) []oncall.Assignment { return dir.Chain("default", now) }, MaxBody: 1 << 16,
-	}))
+	})
+	srv := httptest.NewServer(f.handler)
 	t.Cleanup(srv.Close)
 	f.url = srv.URL
 	if f.c, err = client.New(srv.URL, token); err != nil {
