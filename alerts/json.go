@@ -85,6 +85,13 @@ func (a *Alert) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// AppendLabelsJSON appends a label set as a JSON object, names in order.
+func AppendLabelsJSON(b []byte, ls labels.Labels) []byte { return appendLabels(b, ls) }
+
+// AppendJSONString appends s as a JSON string, escaped as encoding/json
+// escapes it.
+func AppendJSONString(b []byte, s string) []byte { return appendString(b, s) }
+
 func appendLabels(b []byte, ls labels.Labels) []byte {
 	b = append(b, '{')
 	first := true

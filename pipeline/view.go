@@ -71,13 +71,23 @@ func (p *Pipeline) Alerts(ctx context.Context, now time.Time) ([]alerts.Alert, e
 			out = append(out, a)
 		}
 	})
-	slices.SortFunc(out, func(a, b alerts.Alert) int {
+	// Sort indices, not 200-byte structs.
+	idx := make([]int, len(out))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(i, j int) int {
+		a, b := &out[i], &out[j]
 		if a.Status.State != b.Status.State {
 			return int(b.Status.State) - int(a.Status.State)
 		}
 		return labels.Compare(a.Labels, b.Labels)
 	})
-	return out, err
+	sorted := make([]alerts.Alert, len(out))
+	for k, i := range idx {
+		sorted[k] = out[i]
+	}
+	return sorted, err
 }
 
 // Groups lists the alert groups with their alerts' status, as

@@ -198,6 +198,62 @@ func toGettable(al *alerts.Alert) gettableAlert {
 		Receivers: rs, StartsAt: al.StartsAt, Status: st, UpdatedAt: al.UpdatedAt, GeneratorURL: al.GeneratorURL, Labels: al.Labels.Map()}
 }
 
+// appendGettable writes what json.Marshal(toGettable(al)) writes, without
+// reflection and maps: listings of many alerts are the API's heaviest
+// answers.
+func appendGettable(b []byte, al *alerts.Alert) []byte {
+	b = append(b, `{"annotations":`...)
+	b = alerts.AppendLabelsJSON(b, al.Annotations)
+	b = append(b, `,"endsAt":`...)
+	b = appendTimeJSON(b, al.EndsAt)
+	b = append(b, `,"fingerprint":"`...)
+	b = append(b, alerts.FingerprintString(al.Fingerprint())...)
+	b = append(b, `","receivers":[`...)
+	for i, r := range al.Status.Receivers {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"name":`...)
+		b = alerts.AppendJSONString(b, r)
+		b = append(b, '}')
+	}
+	b = append(b, `],"startsAt":`...)
+	b = appendTimeJSON(b, al.StartsAt)
+	b = append(b, `,"status":{"inhibitedBy":`...)
+	b = appendStrings(b, al.Status.InhibitedBy)
+	b = append(b, `,"silencedBy":`...)
+	b = appendStrings(b, al.Status.SilencedBy)
+	if al.Status.Suppressed() {
+		b = append(b, `,"state":"suppressed"},"updatedAt":`...)
+	} else {
+		b = append(b, `,"state":"active"},"updatedAt":`...)
+	}
+	b = appendTimeJSON(b, al.UpdatedAt)
+	if al.GeneratorURL != "" {
+		b = append(b, `,"generatorURL":`...)
+		b = alerts.AppendJSONString(b, al.GeneratorURL)
+	}
+	b = append(b, `,"labels":`...)
+	b = alerts.AppendLabelsJSON(b, al.Labels)
+	return append(b, '}')
+}
+
+func appendStrings(b []byte, ss []string) []byte {
+	b = append(b, '[')
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = alerts.AppendJSONString(b, s)
+	}
+	return append(b, ']')
+}
+
+func appendTimeJSON(b []byte, t time.Time) []byte {
+	tb, _ := t.MarshalJSON()
+	return append(b, tb...)
+}
+
 func (a *api) getAlerts(w http.ResponseWriter, r *http.Request) {
 	f, err := parseFilters(r)
 	if err != nil {
@@ -209,15 +265,28 @@ func (a *api) getAlerts(w http.ResponseWriter, r *http.Request) {
 		amError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
-	out := []gettableAlert{}
-	for i := range as {
-		if as[i].Status.State != alerts.StateFiring || !f.keep(&as[i]) {
-			continue
-		}
-		out = append(out, toGettable(&as[i]))
+	type keyed struct {
+		fp string
+		al *alerts.Alert
 	}
-	slices.SortFunc(out, func(x, y gettableAlert) int { return strings.Compare(x.Fingerprint, y.Fingerprint) })
-	writeJSON(w, out)
+	var kept []keyed
+	for i := range as {
+		if as[i].Status.State == alerts.StateFiring && f.keep(&as[i]) {
+			kept = append(kept, keyed{alerts.FingerprintString(as[i].Fingerprint()), &as[i]})
+		}
+	}
+	slices.SortFunc(kept, func(x, y keyed) int { return strings.Compare(x.fp, y.fp) })
+	b := make([]byte, 0, 300*len(kept)+3)
+	b = append(b, '[')
+	for i, k := range kept {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendGettable(b, k.al)
+	}
+	b = append(b, ']', '\n')
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(b)
 }
 
 type alertGroup struct {

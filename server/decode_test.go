@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/oncallhq/oncall/alerts"
 )
 
 // referenceAlert is what encoding/json makes of a posted alert.
@@ -96,4 +98,20 @@ func BenchmarkDecodeAlerts(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(1000*b.N)/b.Elapsed().Seconds(), "alerts/s")
+}
+
+// appendGettable writes the bytes encoding/json writes for the API shape.
+func TestAppendGettableIsMarshal(t *testing.T) {
+	t0 := time.Date(2026, 11, 23, 10, 0, 0, 5, time.UTC)
+	for _, al := range []alerts.Alert{
+		{Labels: labels.FromStrings("alertname", "A")},
+		{Labels: labels.FromStrings("alertname", "A", "x", "<&>\"é\u2028"), Annotations: labels.FromStrings("summary", "s"), StartsAt: t0, EndsAt: t0.Add(time.Hour),
+			UpdatedAt: t0, GeneratorURL: "http://p/g?x=<1>", Status: alerts.Status{State: alerts.StateFiring, SilencedBy: []string{"s1"}, InhibitedBy: []string{"f"}, Receivers: []string{"r1", "r\"2"}}},
+	} {
+		got := appendGettable(nil, &al)
+		want, _ := json.Marshal(toGettable(&al))
+		if !bytes.Equal(got, want) {
+			t.Errorf("appendGettable:\n got  %s\n want %s", got, want)
+		}
+	}
 }

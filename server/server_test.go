@@ -77,7 +77,7 @@ type fixture struct {
 	step    func(at time.Time)
 }
 
-func setup(t *testing.T, token string) *fixture {
+func setup(t testing.TB, token string) *fixture {
 	t.Helper()
 	st, err := sqlite.Open(filepath.Join(t.TempDir(), "oncall.db"))
 	if err != nil {
@@ -126,7 +126,7 @@ func setup(t *testing.T, token string) *fixture {
 }
 
 // do sends a request with the fixture's token and returns status and body.
-func (f *fixture) do(t *testing.T, method, path, body string) (int, string) {
+func (f *fixture) do(t testing.TB, method, path, body string) (int, string) {
 	t.Helper()
 	req, _ := http.NewRequest(method, f.url+path, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer s3cret")
