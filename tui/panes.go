@@ -113,6 +113,9 @@ func (p *incidentsPane) status(inc incidents.Incident, now time.Time) string {
 
 func (p *incidentsPane) render(s *snapshot, w, h int, focused bool, now time.Time) []string {
 	if len(s.incidents) == 0 {
+		if !s.known() {
+			return []string{p.th.Error.Render("Unknown: the server has not answered.")}
+		}
 		return []string{p.th.OK.Render("No open incidents."), p.th.Dim.Render("Pages arrive here when a paging alert group fires.")}
 	}
 	var lines []string
@@ -181,6 +184,9 @@ func (p *alertsPane) key(k string, s *snapshot) (bool, tea.Cmd) {
 
 func (p *alertsPane) render(s *snapshot, w, h int, focused bool, now time.Time) []string {
 	if len(s.alerts) == 0 {
+		if !s.known() {
+			return []string{p.th.Error.Render("Unknown: the server has not answered.")}
+		}
 		return []string{p.th.OK.Render("Nothing firing.")}
 	}
 	p.clamp(len(s.alerts))
@@ -222,6 +228,9 @@ func (p *oncallPane) key(string, *snapshot) (bool, tea.Cmd) { return false, nil 
 
 func (p *oncallPane) render(s *snapshot, w, h int, focused bool, now time.Time) []string {
 	if len(s.oncall) == 0 {
+		if !s.known() {
+			return []string{p.th.Error.Render("Unknown: the server has not answered.")}
+		}
 		return []string{p.th.Dim.Render("No escalation policy configured.")}
 	}
 	var lines []string

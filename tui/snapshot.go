@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/oncallhq/oncall/alerts"
+	"github.com/oncallhq/oncall/health"
 	"github.com/oncallhq/oncall/incidents"
 	"github.com/oncallhq/oncall/incidents/oncall"
 )
@@ -19,8 +20,15 @@ type snapshot struct {
 	incidents []incidents.Incident
 	oncall    []oncall.Assignment
 	pages     []incidents.Page
-	at        time.Time
+	// ready is the server's readiness (nil if it did not say).
+	ready *health.Report
+	// at is when the snapshot was taken; zero until the server answered
+	// once: until then, the panes know nothing and must not claim calm.
+	at time.Time
 }
+
+// known reports whether the server ever answered.
+func (s *snapshot) known() bool { return !s.at.IsZero() }
 
 // counts returns how many alerts fire (and are not muted), how many fire
 // but are muted by a silence or an inhibition, and how many are pending.
@@ -42,6 +50,8 @@ func (s *snapshot) counts() (firing, muted, pending int) {
 type snapshotMsg struct {
 	snap snapshot
 	err  error
+	// failed is true when the server did not answer at all.
+	failed bool
 }
 
 // fetch asks the backend for everything the panes show, in one message.
@@ -50,13 +60,18 @@ func fetch(ctx context.Context, b Backend, now time.Time) tea.Cmd {
 		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
 		var m snapshotMsg
-		var errs [4]error
+		var errs [5]error
 		m.snap.alerts, errs[0] = b.Alerts(ctx)
 		m.snap.incidents, errs[1] = b.Incidents(ctx)
 		m.snap.oncall, errs[2] = b.OnCall(ctx)
 		m.snap.pages, errs[3] = b.Pages(ctx, 20)
+		var rep health.Report
+		if rep, errs[4] = b.Ready(ctx); errs[4] == nil {
+			m.snap.ready = &rep
+		}
 		m.snap.at = now
 		m.err = errors.Join(errs[:]...)
+		m.failed = errs[0] != nil && errs[1] != nil
 		// Firing first, then pending, then resolved; newest first within.
 		slices.SortStableFunc(m.snap.alerts, func(a, b alerts.Alert) int { return int(b.Status.State) - int(a.Status.State) })
 		return m

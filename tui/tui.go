@@ -14,6 +14,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/oncallhq/oncall/alerts"
+	"github.com/oncallhq/oncall/health"
 	"github.com/oncallhq/oncall/incidents"
 	"github.com/oncallhq/oncall/incidents/oncall"
 	"github.com/oncallhq/oncall/routing/silence"
@@ -32,6 +33,8 @@ type Backend interface {
 	Resolve(ctx context.Context, id int64, by string) error
 	// AddSilence creates a silence and returns its ID.
 	AddSilence(ctx context.Context, s silence.Silence) (string, error)
+	// Ready is the server's readiness: what it cannot see or do.
+	Ready(ctx context.Context) (health.Report, error)
 }
 
 // Options configure the console.
@@ -54,6 +57,7 @@ type Model struct {
 	status    string
 	confirm   *incidents.Incident // resolve awaiting y/n
 	silencing *silencePrompt      // silence awaiting a duration
+	stale     bool                // the last refresh got no answer
 	help      bool
 	fetching  bool
 	focus     int
@@ -155,7 +159,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.refresh()
 	case snapshotMsg:
 		m.fetching = false
-		m.snap, m.err = msg.snap, msg.err
+		m.err, m.stale = msg.err, msg.failed
+		if !msg.failed {
+			m.snap = msg.snap
+		} // else keep the last answer: the header says it is stale
 		return m, m.tick()
 	case logsMsg:
 		m.logs.add(msg.entries)
@@ -308,8 +315,15 @@ func (m *Model) header(now time.Time, w int) string {
 	}
 	right := fmt.Sprintf("%s · %s", m.opts.User, now.Local().Format("15:04:05"))
 	left := " " + strings.Join(parts, "  ·  ")
-	if m.err != nil {
-		left += "  ·  " + firstLine(m.err)
+	switch {
+	case m.stale && !m.snap.known():
+		left = " " + m.opts.Title + "  ·  " + m.th.Error.Render("SERVER UNREACHABLE: "+firstLine(m.err))
+	case m.stale:
+		left += "  ·  " + m.th.Error.Render(fmt.Sprintf("STALE since %s: %s", m.snap.at.Local().Format("15:04:05"), firstLine(m.err)))
+	case m.err != nil:
+		left += "  ·  " + m.th.Error.Render(firstLine(m.err))
+	case m.snap.ready != nil && !m.snap.ready.Ready:
+		left += "  ·  " + m.th.Error.Render("BLIND: "+strings.Join(m.snap.ready.Failing(), "; "))
 	}
 	pad := w - len([]rune(right)) - 1
 	return m.th.Header.Render(fit(fit(left, pad)+right+" ", w))

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/oncallhq/oncall/alerts"
+	"github.com/oncallhq/oncall/health"
 	"github.com/oncallhq/oncall/incidents"
 	"github.com/oncallhq/oncall/incidents/oncall"
 	"github.com/oncallhq/oncall/routing/silence"
@@ -47,12 +48,14 @@ type fakeBackend struct {
 	acks      []string
 	logs      []logs.Entry
 	silences  []silence.Silence
+	ready     health.Report
 	err       error
 }
 
 func newFake() *fakeBackend {
 	opened := now.Add(-2 * time.Minute)
 	return &fakeBackend{
+		ready: health.Report{Ready: true, Role: "leader"},
 		incidents: []incidents.Incident{{
 			ID: 7, Title: "Matches per active user down more than 50% on matchmaking", Service: "matchmaking", Severity: "page",
 			RunbookURL: "https://runbooks.example.com/matches", Status: incidents.StatusTriggered, OpenedAt: opened,
@@ -64,6 +67,15 @@ func newFake() *fakeBackend {
 			{Seq: 2, Time: now.Add(-2 * time.Second), Level: logs.LevelError, Service: "profile-db", Message: "match candidates query timed out", TraceID: "bb22"},
 		},
 	}
+}
+
+func (f *fakeBackend) Ready(context.Context) (health.Report, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return health.Report{}, f.err
+	}
+	return f.ready, nil
 }
 
 func (f *fakeBackend) AddSilence(_ context.Context, sil silence.Silence) (string, error) {
@@ -416,5 +428,39 @@ func BenchmarkLogPaneFollow(b *testing.B) {
 		}
 		m.Update(logsMsg{entries: batch})
 		_ = m.View()
+	}
+}
+
+// An outage of the monitoring must not look like a quiet night: before
+// the server ever answered the panes claim nothing, after it stopped
+// answering the last answer stays with its age, and a server that cannot
+// see says so.
+func TestConsoleIsHonestUnderFailure(t *testing.T) {
+	b := newFake()
+	b.err = errors.New("dial tcp 127.0.0.1:7767: connection refused")
+	s := screen(loaded(t, b, 120, 40))
+	for _, want := range []string{"SERVER UNREACHABLE:", "dial tcp 127.0.0.1:7767: connection refused", "Unknown: the server has not answered."} {
+		if !strings.Contains(s, want) {
+			t.Errorf("missing %q:\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, "No open incidents") || strings.Contains(s, "Nothing firing") {
+		t.Errorf("claims calm while blind:\n%s", s)
+	}
+
+	b.err = nil
+	m := loaded(t, b, 120, 40)
+	b.err = errors.New("connection refused")
+	m.Update(m.refresh()())
+	s = screen(m)
+	if !strings.Contains(s, "STALE since 10:05:00") || !strings.Contains(s, "INC-7") {
+		t.Errorf("after the server went away the last answer should stay, marked stale:\n%s", s)
+	}
+
+	b.err = nil
+	b.ready = health.Report{Role: "leader", Checks: []health.Check{{Name: "rules", Reason: "connection refused"}, {Name: "store", OK: true}}}
+	m.Update(m.refresh()())
+	if s := screen(m); !strings.Contains(s, "BLIND: rules: connection refused") {
+		t.Errorf("a server that cannot see should say so:\n%s", s)
 	}
 }
