@@ -25,7 +25,6 @@ import (
 
 	"github.com/oncallhq/oncall/alerts"
 	"github.com/oncallhq/oncall/config"
-	"github.com/oncallhq/oncall/health"
 	"github.com/oncallhq/oncall/incidents"
 	"github.com/oncallhq/oncall/incidents/oncall"
 	"github.com/oncallhq/oncall/pipeline"
@@ -128,6 +127,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		}
 		own = append(own, pr)
 	}
+	if p, ok := s.source.(*metrics.Prometheus); ok {
+		s.probe = &probe{src: p, interval: min(cfg.Alerts.EvaluationInterval, 30*time.Second)}
+	}
 	popts := pipeline.Options{
 		Routing: rc, Receivers: own, Directory: dir, Store: s.store, Route: d.route,
 		EvaluationInterval: cfg.Alerts.EvaluationInterval, ReplicaLabels: cfg.Alerts.ReplicaLabels,
@@ -136,13 +138,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	if len(rules.Rules) > 0 {
 		popts.Rules = alerts.NewEvaluator(rules.Rules, s.source)
 	}
+	if s.probe != nil {
+		popts.Checks = s.probe.check
+	}
 	if s.pipeline, err = pipeline.New(popts); err != nil {
 		return nil, err
-	}
-	var checks func(context.Context, time.Time) []health.Check
-	if p, ok := s.source.(*metrics.Prometheus); ok {
-		s.probe = &probe{src: p, interval: min(cfg.Alerts.EvaluationInterval, 30*time.Second)}
-		checks = s.probe.check
 	}
 	policy := cfg.OnCallPolicy
 	if policy == "" && len(cfg.Policies) > 0 {
@@ -150,7 +150,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	}
 	s.handler = server.Handler(server.Options{
 		Pipeline: s.pipeline, Store: s.store, Routing: rc, OnCall: func(now time.Time) []oncall.Assignment { return dir.Chain(policy, now) },
-		Source: s.source, Logs: s.logs, Rules: rules.Rules, Token: cfg.Server.Token, Gatherer: reg, Logger: log, Checks: checks,
+		Source: s.source, Logs: s.logs, Rules: rules.Rules, Token: cfg.Server.Token, Gatherer: reg, Logger: log,
 	})
 	return s, nil
 }

@@ -31,6 +31,9 @@ func (p *Pipeline) Checks(ctx context.Context, now time.Time) []health.Check {
 		health.Recent("pipeline", sn.step, nil, 6*leaseRenew, now),
 		health.Recent("store", sn.store, sn.storeErr, 3*leaseRenew, now),
 	}
+	if p.opts.Checks != nil {
+		out = append(out, p.opts.Checks(ctx, now)...)
+	}
 	if !leader {
 		return out
 	}

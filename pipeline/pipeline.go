@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/oncallhq/oncall/alerts"
+	"github.com/oncallhq/oncall/health"
 	"github.com/oncallhq/oncall/incidents"
 	"github.com/oncallhq/oncall/notify"
 	"github.com/oncallhq/oncall/routing"
@@ -71,6 +72,9 @@ type Options struct {
 	Metrics   *Metrics
 	// Now is the clock (time.Now by default).
 	Now func() time.Time
+	// Checks are readiness checks of parts the pipeline depends on but
+	// does not run (the metrics source); optional.
+	Checks func(ctx context.Context, now time.Time) []health.Check
 }
 
 // Lease timing: the leader renews every leaseRenew; a lease not renewed
@@ -111,6 +115,8 @@ type Pipeline struct {
 	lastErr error
 	next    schedule
 	seen    seen
+	// failingSince is when each failing readiness check began to fail.
+	failingSince map[string]time.Time
 
 	wake      chan struct{}
 	relayWake chan struct{}
@@ -326,6 +332,7 @@ func (p *Pipeline) Step(ctx context.Context, now time.Time) error {
 	p.mu.Unlock()
 	if leader {
 		p.updateLimitAlert(now)
+		p.watchdog(ctx, now)
 		if err := p.refreshSilences(ctx, now); err != nil {
 			errs = append(errs, err)
 		}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/oncallhq/oncall/alerts"
+	"github.com/oncallhq/oncall/health"
 	"github.com/oncallhq/oncall/incidents"
 	"github.com/oncallhq/oncall/incidents/oncall"
 	"github.com/oncallhq/oncall/notify"
@@ -539,5 +541,41 @@ receivers:
 	h.at(2*time.Hour+time.Minute, false)
 	if got := h.out.notes(); !slices.Equal(got, []string{"hook firing Dev", "hook firing Ops"}) {
 		t.Fatalf("at noon: %v", got)
+	}
+}
+
+// While a readiness check fails for more than a minute, oncall raises an
+// alert about itself through its own routing; it resolves when the check
+// passes again.
+func TestWatchdogAlertsWhenBlind(t *testing.T) {
+	var metricsOK atomic.Bool
+	h := newHarness(t, "", func(o *Options) {
+		o.Rules = nil
+		o.Checks = func(context.Context, time.Time) []health.Check {
+			if metricsOK.Load() {
+				return []health.Check{{Name: "metrics", OK: true, Reason: "ok"}}
+			}
+			return []health.Check{{Name: "metrics", Reason: `prometheus "http://admin:pw@prom:9090" unreachable`}}
+		}
+	})
+	h.at(0, false)
+	h.at(30*time.Second, false)
+	if len(h.out.notes()) != 0 {
+		t.Fatalf("one failed check is not news: %v", h.out.notes())
+	}
+	h.at(61*time.Second, false)
+	as, _ := h.p.Alerts(context.Background(), t0.Add(61*time.Second))
+	if len(as) != 1 || as[0].Name() != NotReadyAlertName || as[0].Labels.Get("check") != "metrics" ||
+		strings.Contains(as[0].Annotations.Get("description"), ":pw@") {
+		t.Fatalf("alerts %+v", as)
+	}
+	if got := h.out.notes(); !slices.Equal(got, []string{"default firing " + NotReadyAlertName}) {
+		t.Errorf("notifications %v", got)
+	}
+	metricsOK.Store(true)
+	h.at(2*time.Minute, false)
+	h.at(3*time.Minute, false)
+	if got := h.out.notes(); len(got) != 2 || got[1] != "default resolved "+NotReadyAlertName+"(resolved)" {
+		t.Errorf("after recovery: %v", got)
 	}
 }

@@ -74,9 +74,6 @@ type Options struct {
 	MaxBody int64
 	// QueryTimeout bounds a query's evaluation (default 30s).
 	QueryTimeout time.Duration
-	// Checks are readiness checks beyond the pipeline's (the metrics
-	// source); optional.
-	Checks func(ctx context.Context, now time.Time) []health.Check
 }
 
 // Handler returns the HTTP handler of the API.
@@ -148,11 +145,7 @@ func (a *api) healthy(w http.ResponseWriter, _ *http.Request) {
 // outside dead man's switch and the console read.
 func (a *api) ready(w http.ResponseWriter, r *http.Request) {
 	now := a.o.Now()
-	checks := a.o.Pipeline.Checks(r.Context(), now)
-	if a.o.Checks != nil {
-		checks = append(checks, a.o.Checks(r.Context(), now)...)
-	}
-	rep := health.NewReport(a.o.Pipeline.Role(), checks)
+	rep := health.NewReport(a.o.Pipeline.Role(), a.o.Pipeline.Checks(r.Context(), now))
 	w.Header().Set("Content-Type", "application/json")
 	if !rep.Ready {
 		w.WriteHeader(http.StatusServiceUnavailable)
