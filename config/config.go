@@ -4,11 +4,10 @@
 package config
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"time"
 
@@ -166,32 +165,22 @@ func Load(path string) (Config, error) {
 func Parse(file string, content []byte) (Config, error) {
 	cfg := Default()
 	cfg.File = file
+	if err := syntaxError(file, content); err != nil {
+		return cfg, err
+	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(content, &root); err != nil {
-		return cfg, fmt.Errorf("%s: %s", file, strings.TrimPrefix(err.Error(), "yaml: "))
+		return cfg, fmt.Errorf("%s: syntax: %s", file, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	cfg.root = &root
 	if len(root.Content) == 0 {
 		return cfg, cfg.Validate()
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(content))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil {
-		var te *yaml.TypeError
-		if errors.As(err, &te) {
-			lines := make([]string, len(te.Errors))
-			for i, e := range te.Errors {
-				lines[i] = file + ":" + strings.TrimPrefix(e, "line ")
-				if strings.Contains(e, "field routes not found in type config.Alerts") {
-					lines[i] += " (routing is now Alertmanager's route tree: alerts.alertmanager_config or alerts.routing)"
-				}
-			}
-			return cfg, errors.New(strings.Join(lines, "\n"))
-		}
-		return cfg, fmt.Errorf("%s: %w", file, err)
-	}
+	d := decoder{file: file}
+	d.decode(&root, reflect.ValueOf(&cfg).Elem(), "")
+	cfg.File, cfg.root = file, &root
 	cfg.resolvePaths()
-	return cfg, cfg.Validate()
+	return cfg, cfg.validate(d.problems)
 }
 
 // resolvePaths makes relative paths in the file relative to the file.
@@ -253,4 +242,25 @@ func (c Config) OwnReceivers() []Receiver {
 		return []Receiver{{Name: "console", Console: true}}
 	}
 	return c.Receivers
+}
+
+// Masked returns a copy with every secret replaced by "<secret>", for
+// printing.
+func (c Config) Masked() Config {
+	mask := func(s *string) {
+		if *s != "" {
+			*s = "<secret>"
+		}
+	}
+	mask(&c.Server.Token)
+	mask(&c.Metrics.Prometheus.BearerToken)
+	return c
+}
+
+// YAML renders the configuration as a file would write it.
+func (c Config) YAML() ([]byte, error) {
+	if c.Alerts.Routing.Kind == 0 {
+		c.Alerts.Routing = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"}
+	}
+	return yaml.Marshal(c)
 }

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -39,9 +41,21 @@ func (p Problem) Error() string {
 
 // Validate checks the whole configuration and returns every problem found,
 // joined, each naming file, line and field.
-func (c Config) Validate() error {
-	var ps []Problem
+func (c Config) Validate() error { return c.validate(nil) }
+
+// validate checks the configuration after decoding, which found the
+// problems given; a field the decoder already complained about is not
+// reported again.
+func (c Config) validate(decoded []Problem) error {
+	ps := decoded
+	reported := map[string]bool{}
+	for _, p := range decoded {
+		reported[p.Field] = true
+	}
 	add := func(field, format string, args ...any) {
+		if reported[field] {
+			return
+		}
 		ps = append(ps, Problem{File: c.File, Line: c.line(field), Field: field, Msg: fmt.Sprintf(format, args...)})
 	}
 	// nested turns "a: b" errors of a sub-validator into problems under prefix.
@@ -125,6 +139,15 @@ func (c Config) Validate() error {
 		}
 		policies[p.Name] = true
 	}
+	for i, pat := range c.Alerts.RuleFiles {
+		f := fmt.Sprintf("alerts.rule_files[%d]", i)
+		switch m, err := filepath.Glob(pat); {
+		case err != nil:
+			add(f, "bad pattern %q: %v", pat, err)
+		case len(m) == 0:
+			add(f, "%q matches no file", pat)
+		}
+	}
 	if c.Alerts.MaxAlerts < 0 {
 		add("alerts.max_alerts", "must not be negative (0 is no limit)")
 	}
@@ -166,6 +189,7 @@ func (c Config) Validate() error {
 	if c.OnCallPolicy != "" && !policies[c.OnCallPolicy] {
 		add("oncall_policy", "unknown policy %q", c.OnCallPolicy)
 	}
+	slices.SortStableFunc(ps, func(a, b Problem) int { return a.Line - b.Line })
 	errs := make([]error, len(ps))
 	for i, p := range ps {
 		errs[i] = p

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -225,19 +226,41 @@ func (a *cli) initCmd() *cobra.Command {
 }
 
 func (a *cli) configCmd() *cobra.Command {
-	c := &cobra.Command{Use: "config", Short: "Configuration: validate"}
+	c := &cobra.Command{Use: "config", Short: "Configuration: validate, show"}
 	c.AddCommand(&cobra.Command{
-		Use:   "validate",
-		Short: "Check the configuration and its rule files; report every problem with file, line and field",
+		Use:   "show",
+		Short: "Print the effective configuration: the file with defaults, environment and flags applied; secrets masked",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := a.loadConfig()
 			if err != nil {
 				return err
 			}
-			set, err := alerts.LoadRuleFiles(cfg.Alerts.RuleFiles)
+			b, err := cfg.Masked().YAML()
 			if err != nil {
 				return err
+			}
+			_, err = cmd.OutOrStdout().Write(b)
+			return err
+		},
+	})
+	c.AddCommand(&cobra.Command{
+		Use:   "validate",
+		Short: "Check the configuration and its rule files; report every problem with file, line and field",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			// Every problem in one run: the configuration's, then the
+			// rule files' (each names its own file and line).
+			cfg, cerr := a.loadConfig()
+			var present []string // a missing one is the configuration's problem
+			for _, pat := range cfg.Alerts.RuleFiles {
+				if m, _ := filepath.Glob(pat); len(m) > 0 {
+					present = append(present, pat)
+				}
+			}
+			set, rerr := alerts.LoadRuleFiles(present)
+			if cerr != nil || rerr != nil {
+				return errors.Join(cerr, rerr)
 			}
 			where := cfg.File
 			if where == "" {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -30,9 +31,15 @@ console (TUI) against the configured server, or starts one in-process.
 Try it with nothing configured:  oncall demo`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Args:          cobra.NoArgs,
+		Args:          noSubcommand,
 		RunE:          a.runTUI,
+		Version:       versionString(),
+		PersistentPreRunE: func(*cobra.Command, []string) error {
+			_, err := logLevel(a.v.GetString("log_level"))
+			return err
+		},
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	pf := root.PersistentFlags()
 	pf.String("config", "", "configuration file (default: $ONCALL_CONFIG, else ./oncall.yaml if present)")
 	pf.String("server", "", "oncall server URL (config server.url, env ONCALL_SERVER_URL)")
@@ -45,8 +52,54 @@ Try it with nothing configured:  oncall demo`,
 	a.v.SetEnvPrefix("ONCALL")
 	a.v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
 	a.v.AutomaticEnv()
-	root.AddCommand(a.serveCmd(), a.demoCmd(), a.queryCmd(), a.alertsCmd(), a.rulesCmd(), a.logsCmd(), a.initCmd(), a.configCmd(), a.silenceCmd())
+	root.AddCommand(a.serveCmd(), a.demoCmd(), a.queryCmd(), group(a.alertsCmd()), group(a.rulesCmd()), a.logsCmd(), a.initCmd(), group(a.configCmd()), group(a.silenceCmd()))
 	return root
+}
+
+// group makes c a command that only holds subcommands: bare, it prints its
+// help; with anything else it fails and suggests the nearest subcommand.
+func group(c *cobra.Command) *cobra.Command {
+	c.Args = noSubcommand
+	c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+	return c
+}
+
+// noSubcommand refuses arguments to a command that takes none: an unknown
+// subcommand is an error (exit 1), never help and success.
+func noSubcommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += fmt.Sprintf("; did you mean %q?", s[0])
+	}
+	var names []string
+	for _, sub := range cmd.Commands() {
+		if sub.IsAvailableCommand() {
+			names = append(names, sub.Name())
+		}
+	}
+	if len(names) > 0 {
+		msg += " (commands: " + strings.Join(names, ", ") + ")"
+	}
+	return errors.New(msg)
+}
+
+// logLevel parses --log-level; anything but debug, info, warn or error is
+// an error rather than silently info.
+func logLevel(s string) (slog.Level, error) {
+	switch strings.ToLower(s) {
+	case "debug":
+		return slog.LevelDebug, nil
+	case "", "info":
+		return slog.LevelInfo, nil
+	case "warn", "warning":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return 0, fmt.Errorf("--log-level %q: want debug, info, warn or error", s)
 }
 
 // overridable lists the keys that environment variables and flags may set
@@ -103,10 +156,7 @@ func (a *cli) loadConfig() (config.Config, error) {
 // logger logs to stderr at the chosen level, with every secret of cfg
 // (and every password in a URL) hidden.
 func (a *cli) logger(cfg config.Config) *slog.Logger {
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(a.v.GetString("log_level"))); err != nil {
-		lvl = slog.LevelInfo
-	}
+	lvl, _ := logLevel(a.v.GetString("log_level")) // checked before any command runs
 	return slog.New(secret.NewHandler(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}), secrets(cfg)...))
 }
 
