@@ -3,8 +3,8 @@ package config
 import (
 	"bytes"
 	"flag"
-	"reflect"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
