@@ -37,8 +37,8 @@ func (a *cli) queryCmd() *cobra.Command {
 			}
 			ts := time.Now()
 			if at != "" {
-				if ts, err = time.Parse(time.RFC3339, at); err != nil {
-					return fmt.Errorf("--time %q: want RFC 3339, e.g. 2026-11-23T10:00:00Z", at)
+				if ts, err = parseWhen(at, ts); err != nil {
+					return fmt.Errorf("--time: %w", err)
 				}
 			}
 			var v metrics.Vector
@@ -66,7 +66,7 @@ func (a *cli) queryCmd() *cobra.Command {
 			return printVector(cmd.OutOrStdout(), v)
 		},
 	}
-	c.Flags().StringVar(&at, "time", "", "evaluation time (RFC 3339; default now)")
+	c.Flags().StringVar(&at, "time", "", "evaluation time (default now): "+whenHelp)
 	a.addOutputFlag(c)
 	return c
 }

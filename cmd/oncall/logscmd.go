@@ -92,8 +92,8 @@ Filter terms, all of which must match:
 	}
 	fl := c.Flags()
 	fl.StringVarP(&filter, "filter", "e", "", "filter expression (see above)")
-	fl.StringVar(&since, "since", "", "only lines at or after this time: a duration ago (15m) or RFC 3339")
-	fl.StringVar(&until, "until", "", "only lines before this time: a duration ago or RFC 3339")
+	fl.StringVar(&since, "since", "", "only lines at or after this time: "+whenHelp)
+	fl.StringVar(&until, "until", "", "only lines before this time: "+whenHelp)
 	fl.BoolVarP(&follow, "follow", "f", false, "keep reading as lines are written (rotation-safe)")
 	fl.BoolVarP(&count, "count", "c", false, "print only the number of matching lines")
 	fl.StringVar(&journal, "journal", "", `read the systemd journal through journalctl -o json ("" for all units, or a unit name)`)
@@ -103,20 +103,6 @@ Filter terms, all of which must match:
 	fl.StringVar(&lokiTenant, "loki-tenant", "", "X-Scope-OrgID for a multi-tenant Loki")
 	a.addOutputFlag(c)
 	return c
-}
-
-func parseWhen(s string, now time.Time) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	if d, err := time.ParseDuration(s); err == nil {
-		return now.Add(-d), nil
-	}
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%q: want a duration (15m) or an RFC 3339 time", s)
-	}
-	return t, nil
 }
 
 // logPrinter writes matches as raw lines, or as JSON entries with -o json.

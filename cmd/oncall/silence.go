@@ -60,7 +60,7 @@ func parseSilenceMatchers(args []string) (amlabels.Matchers, error) {
 func (a *cli) silenceCmd() *cobra.Command {
 	c := &cobra.Command{Use: "silence", Short: "Silences: mute matching alerts for a while (add, list, expire)"}
 	var (
-		dur     time.Duration
+		dur     duration
 		comment string
 		author  string
 		start   string
@@ -80,7 +80,7 @@ operator is an alertname. Prints the silence ID.`,
 				return err
 			}
 			if dur <= 0 {
-				return fmt.Errorf("--for %v: must be positive", dur)
+				return fmt.Errorf("--for %v: must be positive", dur.String())
 			}
 			if strings.TrimSpace(comment) == "" {
 				return errors.New("--comment: say why (it is shown to whoever finds the alert muted)")
@@ -91,14 +91,14 @@ operator is an alertname. Prints the silence ID.`,
 			}
 			from := time.Now()
 			if start != "" {
-				if from, err = time.Parse(time.RFC3339, start); err != nil {
-					return fmt.Errorf("--start %q: want RFC 3339, e.g. 2026-11-23T22:00:00Z", start)
+				if from, err = parseWhen(start, from); err != nil {
+					return fmt.Errorf("--start: %w", err)
 				}
 			}
 			if author == "" {
 				author = cfg.User
 			}
-			id, err := c.AddSilence(cmd.Context(), silence.Silence{Matchers: ms, StartsAt: from, EndsAt: from.Add(dur), CreatedBy: author, Comment: comment})
+			id, err := c.AddSilence(cmd.Context(), silence.Silence{Matchers: ms, StartsAt: from, EndsAt: from.Add(time.Duration(dur)), CreatedBy: author, Comment: comment})
 			if err != nil {
 				return err
 			}
@@ -106,10 +106,11 @@ operator is an alertname. Prints the silence ID.`,
 			return nil
 		},
 	}
-	add.Flags().DurationVar(&dur, "for", time.Hour, "how long the silence lasts")
+	dur = duration(time.Hour)
+	add.Flags().Var(&dur, "for", "how long the silence lasts (90m, 2h, 1d)")
 	add.Flags().StringVar(&comment, "comment", "", "why (required)")
 	add.Flags().StringVar(&author, "author", "", "who silences (default: user)")
-	add.Flags().StringVar(&start, "start", "", "when it starts (RFC 3339; default now)")
+	add.Flags().StringVar(&start, "start", "", "when it starts (default now): "+whenHelp)
 
 	list := &cobra.Command{
 		Use:   "list",
