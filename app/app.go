@@ -38,6 +38,9 @@ type Options struct {
 	// AdoptStore accepts a store whose identity differs from the one this
 	// state directory recorded (an emptied or replaced oncall.db).
 	AdoptStore bool
+	// Command says what runs the stack ("oncall serve", "the oncall
+	// console"), for a second process that finds the state directory busy.
+	Command string
 }
 
 // Stack is a running oncall server.
@@ -106,6 +109,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		return nil, err
 	}
 	s.closers = append(s.closers, s.listener.Close)
+	if s.embedded != nil {
+		release, err := writeOwner(state, s.URL(), opts.Command)
+		if err != nil {
+			return nil, fmt.Errorf("state directory: %w", err)
+		}
+		s.closers = append(s.closers, release)
+	}
 	external := cfg.Server.ExternalURL
 	if external == "" {
 		external = "http://" + s.listener.Addr().String()
@@ -174,8 +184,12 @@ func (s *Stack) openSource(ctx context.Context) error {
 	for i, t := range m.Scrape.Targets {
 		targets[i] = metrics.Target{Job: t.Job, URL: t.URL}
 	}
+	dir := filepath.Join(s.cfg.StatePath(), "tsdb")
+	if err := checkTSDBFree(s.cfg.StatePath(), dir); err != nil {
+		return err
+	}
 	e, err := metrics.NewEmbedded(metrics.EmbeddedOptions{
-		Dir: filepath.Join(s.cfg.StatePath(), "tsdb"), Retention: m.Scrape.Retention,
+		Dir: dir, Retention: m.Scrape.Retention,
 		ScrapeInterval: m.Scrape.Interval, Targets: targets, Logger: s.log,
 	})
 	if err != nil {

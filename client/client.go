@@ -19,7 +19,6 @@ import (
 	"github.com/oncallhq/oncall/incidents"
 	"github.com/oncallhq/oncall/incidents/oncall"
 	"github.com/oncallhq/oncall/telemetry/logs"
-	"github.com/oncallhq/oncall/telemetry/metrics"
 )
 
 // Client talks to one oncall server.
@@ -38,6 +37,9 @@ func New(baseURL, token string) (*Client, error) {
 	}
 	return &Client{base: u, token: token, http: &http.Client{Timeout: 30 * time.Second}}, nil
 }
+
+// URL is the server's base URL.
+func (c *Client) URL() string { return c.base.String() }
 
 // Error is an error response from the server.
 type Error struct {
@@ -110,7 +112,16 @@ func errorMessage(b []byte) string {
 
 // Healthy checks that the server process answers (/-/healthy).
 func (c *Client) Healthy(ctx context.Context) error {
-	return c.do(ctx, http.MethodGet, "/-/healthy", nil, nil, nil)
+	var h struct {
+		Server string `json:"server"`
+	}
+	if err := c.do(ctx, http.MethodGet, "/-/healthy", nil, nil, &h); err != nil {
+		return err
+	}
+	if h.Server != "oncall" {
+		return fmt.Errorf("%s answers, but is not an oncall server", c.base.Host)
+	}
+	return nil
 }
 
 // Ready returns the server's readiness report (/-/ready): whether its
@@ -189,16 +200,6 @@ func (c *Client) Ack(ctx context.Context, id int64, by string) error {
 // Resolve resolves incident id as by.
 func (c *Client) Resolve(ctx context.Context, id int64, by string) error {
 	return c.do(ctx, http.MethodPost, fmt.Sprintf("/api/v1/incidents/%d/resolve", id), nil, map[string]string{"by": by}, nil)
-}
-
-// Query evaluates a PromQL expression on the server's metrics source.
-func (c *Client) Query(ctx context.Context, expr string, at time.Time) (metrics.Vector, error) {
-	q := url.Values{"expr": {expr}}
-	if !at.IsZero() {
-		q.Set("time", at.Format(time.RFC3339Nano))
-	}
-	var out metrics.Vector
-	return out, c.do(ctx, http.MethodGet, "/api/v1/query", q, nil, &out)
 }
 
 // LogSource reads a server's log buffer as a logs.Source: everything it

@@ -26,6 +26,8 @@ func FuzzHandlers(f *testing.F) {
 			{"POST", "/api/v1/incidents/1/ack"},
 			{"POST", "/api/v1/webhook/alertmanager"},
 			{"GET", "/api/v1/query"},
+			{"POST", "/api/v1/query"},
+			{"GET", "/api/v1/query_range"},
 			{"GET", "/api/v1/logs"},
 			{"GET", "/api/v2/alerts/groups"},
 			{"GET", "/api/v2/silences"},

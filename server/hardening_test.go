@@ -23,11 +23,11 @@ import (
 func TestQueriesAreBounded(t *testing.T) {
 	f := setup(t, "s3cret")
 	tests := []struct{ name, expr, want string }{
-		{"100,000 nested parentheses", strings.Repeat("(", 100_000) + "up" + strings.Repeat(")", 100_000), "expr: 200002 bytes, the limit is 8192"},
-		{"20,000 + terms", "up" + strings.Repeat("+up", 20_000), "expr: 60002 bytes"},
-		{"too many terms in 8 KiB", "1" + strings.Repeat("+1", 2500), "expr: more than 2000 terms"},
-		{"too deep", strings.Repeat("-(", 150) + "up" + strings.Repeat(")", 150), "expr: nested"},
-		{"does not parse", "sum(", "expr: "},
+		{"100,000 nested parentheses", strings.Repeat("(", 100_000) + "up" + strings.Repeat(")", 100_000), "query: 200002 bytes, the limit is 8192"},
+		{"20,000 + terms", "up" + strings.Repeat("+up", 20_000), "query: 60002 bytes"},
+		{"too many terms in 8 KiB", "1" + strings.Repeat("+1", 2500), "query: more than 2000 terms"},
+		{"too deep", strings.Repeat("-(", 150) + "up" + strings.Repeat(")", 150), "query: nested"},
+		{"does not parse", "sum(", "query: "},
 	}
 	for _, tc := range tests {
 		var before, after runtime.MemStats
@@ -70,6 +70,10 @@ func (b *blocking) Instant(ctx context.Context, _ string, _ time.Time) (metrics.
 }
 func (b *blocking) Range(context.Context, string, time.Time, time.Time, time.Duration) ([]metrics.Series, error) {
 	return nil, nil
+}
+func (b *blocking) Query(ctx context.Context, expr string, at time.Time) (metrics.Result, error) {
+	v, err := b.Instant(ctx, expr, at)
+	return metrics.Result{Type: metrics.TypeVector, Vector: v}, err
 }
 
 // One client runs at most four queries at once, and a query is stopped
@@ -202,7 +206,7 @@ func TestReadinessTellsTheTruth(t *testing.T) {
 	if code != 503 || !strings.Contains(body, `"name":"store","ok":false`) {
 		t.Errorf("store closed: %d %s", code, body)
 	}
-	if code, body := f.do(t, "GET", "/-/healthy", ""); code != 200 || strings.TrimSpace(body) != `{"healthy":true}` {
+	if code, body := f.do(t, "GET", "/-/healthy", ""); code != 200 || strings.TrimSpace(body) != `{"healthy":true,"server":"oncall"}` {
 		t.Errorf("healthy: %d %s", code, body)
 	}
 	if code, _ := f.do(t, "GET", "/healthz", ""); code != 503 {

@@ -43,11 +43,11 @@ const (
 // does not parse.
 func checkQuery(expr string) error {
 	if len(expr) > maxQueryLength {
-		return fmt.Errorf("expr: %d bytes, the limit is %d", len(expr), maxQueryLength)
+		return fmt.Errorf("query: %d bytes, the limit is %d", len(expr), maxQueryLength)
 	}
 	e, err := parser.NewParser(parser.Options{}).ParseExpr(expr)
 	if err != nil {
-		return fmt.Errorf("expr: %w", err)
+		return fmt.Errorf("query: %w", err)
 	}
 	nodes, deepest := 0, 0
 	parser.Inspect(e, func(_ parser.Node, path []parser.Node) error {
@@ -60,9 +60,9 @@ func checkQuery(expr string) error {
 	})
 	switch {
 	case nodes > maxQueryNodes:
-		return fmt.Errorf("expr: more than %d terms", maxQueryNodes)
+		return fmt.Errorf("query: more than %d terms", maxQueryNodes)
 	case deepest > maxQueryDepth:
-		return fmt.Errorf("expr: nested %d deep, the limit is %d", deepest, maxQueryDepth)
+		return fmt.Errorf("query: nested %d deep, the limit is %d", deepest, maxQueryDepth)
 	}
 	return nil
 }

@@ -108,7 +108,10 @@ func Handler(o Options) http.Handler {
 	api.HandleFunc("GET /api/v1/oncall", a.oncall)
 	api.HandleFunc("GET /api/v1/pages", a.pages)
 	api.HandleFunc("GET /api/v1/logs", a.logs)
-	api.HandleFunc("GET /api/v1/query", a.query)
+	api.HandleFunc("GET /api/v1/query", a.promQuery)
+	api.HandleFunc("POST /api/v1/query", a.promQuery)
+	api.HandleFunc("GET /api/v1/query_range", a.promQueryRange)
+	api.HandleFunc("POST /api/v1/query_range", a.promQueryRange)
 	api.HandleFunc("POST /api/v1/webhook/alertmanager", a.alertmanagerWebhook)
 	a.alertmanagerRoutes(api)
 	mux.Handle("/api/", a.auth(api))
@@ -137,7 +140,7 @@ func (a *api) auth(next http.Handler) http.Handler {
 
 // healthy answers while the process runs.
 func (a *api) healthy(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, map[string]bool{"healthy": true})
+	writeJSON(w, map[string]any{"healthy": true, "server": "oncall"})
 }
 
 // ready answers 200 when every readiness check passes, else 503, with the
@@ -294,48 +297,6 @@ func (a *api) logs(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, nonNil(a.o.Logs.After(after, limit)))
-}
-
-func (a *api) query(w http.ResponseWriter, r *http.Request) {
-	expr := r.URL.Query().Get("expr")
-	if expr == "" {
-		writeError(w, http.StatusBadRequest, errors.New(`expr: missing`))
-		return
-	}
-	if err := checkQuery(expr); err != nil {
-		writeError(w, http.StatusBadRequest, err)
-		return
-	}
-	at := a.o.Now()
-	if s := r.URL.Query().Get("time"); s != "" {
-		t, err := time.Parse(time.RFC3339Nano, s)
-		if err != nil {
-			writeError(w, http.StatusBadRequest, fmt.Errorf("time %q: want RFC 3339", s))
-			return
-		}
-		if err := checkTime(t); err != nil {
-			writeError(w, http.StatusBadRequest, err)
-			return
-		}
-		at = t
-	}
-	done, ok := a.queries.enter(r)
-	if !ok {
-		writeError(w, http.StatusTooManyRequests, fmt.Errorf("more than %d queries at once from this client", queriesPerClient))
-		return
-	}
-	defer done()
-	ctx, cancel := context.WithTimeout(r.Context(), a.o.QueryTimeout)
-	defer cancel()
-	v, err := a.o.Source.Instant(ctx, expr, at)
-	switch {
-	case ctx.Err() == context.DeadlineExceeded:
-		writeError(w, http.StatusServiceUnavailable, fmt.Errorf("query timed out after %s", a.o.QueryTimeout))
-	case err != nil:
-		writeError(w, http.StatusUnprocessableEntity, err)
-	default:
-		writeJSON(w, nonNil(v))
-	}
 }
 
 func intParam(r *http.Request, name string, def int) int {

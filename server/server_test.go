@@ -42,6 +42,10 @@ func (s *source) Instant(_ context.Context, expr string, _ time.Time) (metrics.V
 func (s *source) Range(context.Context, string, time.Time, time.Time, time.Duration) ([]metrics.Series, error) {
 	return nil, nil
 }
+func (s *source) Query(ctx context.Context, expr string, at time.Time) (metrics.Result, error) {
+	v, err := s.Instant(ctx, expr, at)
+	return metrics.Result{Type: metrics.TypeVector, Vector: v, T: at}, err
+}
 
 type sink struct{ got []notify.Message }
 
@@ -190,7 +194,7 @@ func TestAPIRoundTrip(t *testing.T) {
 		t.Fatalf("all incidents = %+v, %v", all, err)
 	}
 	v, err := f.c.Query(ctx, "up", time.Time{})
-	if err != nil || len(v) != 1 {
+	if err != nil || len(v.Vector) != 1 {
 		t.Fatalf("query = %+v, %v", v, err)
 	}
 	if _, err := f.c.Query(ctx, "bad(", time.Time{}); !errors.As(err, &ce) || ce.Status != 400 || !strings.Contains(ce.Msg, "unclosed left parenthesis") {

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -16,65 +18,124 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/oncallhq/oncall/alerts"
-	"github.com/oncallhq/oncall/client"
 	"github.com/oncallhq/oncall/config"
 	"github.com/oncallhq/oncall/telemetry/metrics"
+	"github.com/oncallhq/oncall/termtext"
 )
 
 func (a *cli) queryCmd() *cobra.Command {
-	var at string
+	var at, from, to string
+	var span, step duration
 	c := &cobra.Command{
 		Use:   "query EXPR",
-		Short: "Evaluate a PromQL expression on the configured server or Prometheus",
-		Args:  cobra.ExactArgs(1),
+		Short: "Evaluate PromQL on the configured server or Prometheus, at an instant or over a range",
+		Long: `query evaluates a PromQL expression on the running oncall server (its embedded
+TSDB or the Prometheus behind it) or on metrics.prometheus.url.
+
+An instant query prints each series and value; a range selector such as
+up[5m] prints each series' samples. With --range (or --start) it runs a range
+query and prints each series over time.
+
+  oncall query 'sum by (job) (rate(http_requests_total[5m]))'
+  oncall query 'up[2m]' --time 1h
+  oncall query 'histogram_quantile(0.99, sum by (le) (rate(latency_bucket[5m])))' --range 1h --step 1m`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := a.checkOutput(); err != nil {
 				return err
+			}
+			now := time.Now()
+			end, err := parseWhen(at, now)
+			if err != nil {
+				return fmt.Errorf("--time: %w", err)
+			}
+			if to != "" {
+				if end, err = parseWhen(to, now); err != nil {
+					return fmt.Errorf("--end: %w", err)
+				}
+			}
+			if end.IsZero() {
+				end = now
+			}
+			var start time.Time
+			switch {
+			case from != "" && span != 0:
+				return errors.New("--start and --range: give one")
+			case from != "":
+				if start, err = parseWhen(from, now); err != nil {
+					return fmt.Errorf("--start: %w", err)
+				}
+			case span != 0:
+				start = end.Add(-time.Duration(span))
 			}
 			cfg, err := a.loadConfig()
 			if err != nil {
 				return err
 			}
-			ts := time.Now()
-			if at != "" {
-				if ts, err = parseWhen(at, ts); err != nil {
-					return fmt.Errorf("--time: %w", err)
-				}
+			q, err := querier(cmd.Context(), cfg)
+			if err != nil {
+				return err
 			}
-			var v metrics.Vector
-			if cfg.Server.URL != "" {
-				c, err := client.New(cfg.Server.URL, cfg.Server.Token)
-				if err != nil {
-					return err
-				}
-				v, err = c.Query(cmd.Context(), args[0], ts)
-				if err != nil {
+			var res metrics.Result
+			if start.IsZero() {
+				if res, err = q.Query(cmd.Context(), args[0], end); err != nil {
 					return err
 				}
 			} else {
-				src, err := prometheusSource(cmd.Context(), cfg)
+				if !start.Before(end) {
+					return fmt.Errorf("the range starts at %s, not before its end %s", start.Format(time.RFC3339), end.Format(time.RFC3339))
+				}
+				st := time.Duration(step)
+				if st <= 0 {
+					st = autoStep(end.Sub(start))
+				}
+				ss, err := q.Range(cmd.Context(), args[0], start, end, st)
 				if err != nil {
 					return err
 				}
-				if v, err = src.Instant(cmd.Context(), args[0], ts); err != nil {
-					return err
-				}
+				res = metrics.Result{Type: metrics.TypeMatrix, Matrix: ss, T: end}
 			}
 			if a.output == "json" {
-				return writeJSON(cmd.OutOrStdout(), v)
+				return writeJSON(cmd.OutOrStdout(), res)
 			}
-			return printVector(cmd.OutOrStdout(), v)
+			return printResult(cmd.OutOrStdout(), res)
 		},
 	}
-	c.Flags().StringVar(&at, "time", "", "evaluation time (default now): "+whenHelp)
+	f := c.Flags()
+	f.StringVar(&at, "time", "", "evaluation time, or end of the range (default now): "+whenHelp)
+	f.Var(&span, "range", "run a range query over this long, ending at --time (e.g. 1h)")
+	f.StringVar(&from, "start", "", "run a range query from this time: "+whenHelp)
+	f.StringVar(&to, "end", "", "end of a range query (same as --time)")
+	f.Var(&step, "step", "resolution of a range query (default: the range / 60, at least 1s)")
 	a.addOutputFlag(c)
 	return c
+}
+
+// autoStep is the step of a range query when none is given: sixty points,
+// on whole seconds.
+func autoStep(span time.Duration) time.Duration {
+	return max(time.Second, (span / 60).Truncate(time.Second))
+}
+
+// querierSource is what `oncall query` asks: the server, else the
+// configured Prometheus.
+type querierSource interface {
+	Query(ctx context.Context, expr string, at time.Time) (metrics.Result, error)
+	Range(ctx context.Context, expr string, start, end time.Time, step time.Duration) ([]metrics.Series, error)
+}
+
+func querier(ctx context.Context, cfg config.Config) (querierSource, error) {
+	c, err := findServer(ctx, cfg)
+	if errors.Is(err, errNoServer) && cfg.Metrics.Prometheus.URL != "" {
+		return prometheusSource(ctx, cfg)
+	}
+	return c, err
 }
 
 // prometheusSource is the configured Prometheus, checked reachable.
 func prometheusSource(ctx context.Context, cfg config.Config) (*metrics.Prometheus, error) {
 	if cfg.Metrics.Prometheus.URL == "" {
-		return nil, errors.New("no metrics source to ask: set server.url (a running oncall serve) or metrics.prometheus.url")
+		return nil, errors.New("no metrics source to ask: run oncall serve, or set server.url or metrics.prometheus.url")
 	}
 	p, err := metrics.NewPrometheus(metrics.PrometheusOptions{URL: cfg.Metrics.Prometheus.URL, BearerToken: cfg.Metrics.Prometheus.BearerToken, Timeout: cfg.Metrics.Prometheus.Timeout})
 	if err != nil {
@@ -88,17 +149,45 @@ func prometheusSource(ctx context.Context, cfg config.Config) (*metrics.Promethe
 	return p, nil
 }
 
-func printVector(w io.Writer, v metrics.Vector) error {
+// printResult prints a query result as a table: one row per series (or
+// the scalar, or the string); a matrix lists each series' samples.
+func printResult(w io.Writer, r metrics.Result) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SERIES\tVALUE")
-	for _, s := range v {
-		name := s.Labels.String()
-		if name == "{}" {
-			name = "scalar"
+	switch r.Type {
+	case metrics.TypeString:
+		fmt.Fprintln(w, termtext.Clean(r.String))
+		return nil
+	case metrics.TypeScalar:
+		fmt.Fprintln(tw, "SCALAR")
+		if len(r.Vector) == 1 {
+			fmt.Fprintln(tw, formatValue(r.Vector[0].Value))
 		}
-		fmt.Fprintf(tw, "%s\t%g\n", name, s.Value)
+	case metrics.TypeMatrix:
+		fmt.Fprintln(tw, "SERIES\tTIME\tVALUE")
+		for _, s := range r.Matrix {
+			name := termtext.Clean(s.Labels.String())
+			for i, p := range s.Points {
+				if i > 0 {
+					name = ""
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", name, p.T.Local().Format("2006-01-02 15:04:05"), formatValue(p.V))
+			}
+		}
+	default:
+		fmt.Fprintln(tw, "SERIES\tVALUE")
+		for _, s := range r.Vector {
+			fmt.Fprintf(tw, "%s\t%s\n", termtext.Clean(s.Labels.String()), formatValue(s.Value))
+		}
 	}
 	return tw.Flush()
+}
+
+// formatValue prints a sample value in full: 0.1, 1e+06, NaN, +Inf.
+func formatValue(v float64) string {
+	if math.IsInf(v, 1) {
+		return "+Inf"
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
 }
 
 func (a *cli) alertsCmd() *cobra.Command {
@@ -130,13 +219,15 @@ func (a *cli) alertsCmd() *cobra.Command {
 	return c
 }
 
+// listAlerts asks the server, or without one evaluates the rules once
+// against the configured Prometheus.
 func listAlerts(ctx context.Context, cfg config.Config) ([]alerts.Alert, error) {
-	if cfg.Server.URL != "" {
-		c, err := client.New(cfg.Server.URL, cfg.Server.Token)
-		if err != nil {
-			return nil, err
-		}
+	c, err := findServer(ctx, cfg)
+	if err == nil {
 		return c.Alerts(ctx)
+	}
+	if !errors.Is(err, errNoServer) || cfg.Metrics.Prometheus.URL == "" {
+		return nil, err
 	}
 	src, err := prometheusSource(ctx, cfg)
 	if err != nil {

@@ -44,7 +44,7 @@ func TestUnknownCommandsAndBadFlagsFail(t *testing.T) {
 		want string
 	}{
 		{[]string{"alerts", "check"}, 1, `unknown command "check" for "oncall alerts" (commands: list)`},
-		{[]string{"config", "show", "x"}, 1, `unknown command "show" for "oncall config"`},
+		{[]string{"config", "shw"}, 1, `unknown command "shw" for "oncall config"; did you mean "show"?`},
 		{[]string{"silenc"}, 1, `did you mean "silence"?`},
 		{[]string{"--log-level", "verbose", "config", "validate"}, 1, `--log-level "verbose": want debug, info, warn or error`},
 		{[]string{"query", "--bogus", "up"}, 1, "unknown flag: --bogus"},

@@ -74,12 +74,14 @@ Filter terms, all of which must match:
 				err = grepJournal(cmd.Context(), journal, f, opts, follow, p)
 			case len(paths) > 0:
 				err = grepFiles(cmd.Context(), paths, f, opts, follow, p, cmd.InOrStdin())
-			case cfg.Server.URL != "":
-				err = grepServer(cmd.Context(), cfg.Server.URL, cfg.Server.Token, f, opts, follow, p)
-			case !isTerminal(os.Stdin):
+			case cfg.Server.URL == "" && !isTerminal(os.Stdin):
 				_, err = p.grep(cmd.InOrStdin(), f, opts, p.emit)
 			default:
-				return errors.New("no logs to read: name files, set logs.files or server.url, or pipe into oncall logs")
+				c, ferr := findServer(cmd.Context(), cfg)
+				if ferr != nil {
+					return fmt.Errorf("no logs to read: name files, set logs.files, pipe into oncall logs, or run oncall serve (%v)", ferr)
+				}
+				err = printSource(cmd.Context(), &client.LogSource{Client: c}, f, opts, follow, p)
 			}
 			if count {
 				fmt.Fprintln(out, p.n)
@@ -235,14 +237,6 @@ func grepFiles(ctx context.Context, patterns []string, f logs.Filter, opts logs.
 		case <-t.C:
 		}
 	}
-}
-
-func grepServer(ctx context.Context, url, token string, f logs.Filter, opts logs.GrepOptions, follow bool, p *logPrinter) error {
-	c, err := client.New(url, token)
-	if err != nil {
-		return err
-	}
-	return printSource(ctx, &client.LogSource{Client: c}, f, opts, follow, p)
 }
 
 func isTerminal(f *os.File) bool {

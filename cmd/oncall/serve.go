@@ -29,7 +29,7 @@ directory: one runs the pipeline, the others stand by.`,
 				return err
 			}
 			log := a.logger(cfg)
-			s, err := oncallapp.New(cmd.Context(), cfg, log, oncallapp.Options{AdoptStore: adopt})
+			s, err := oncallapp.New(cmd.Context(), cfg, log, oncallapp.Options{AdoptStore: adopt, Command: "oncall serve"})
 			if err != nil {
 				return err
 			}

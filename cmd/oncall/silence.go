@@ -11,33 +11,8 @@ import (
 	amlabels "github.com/prometheus/alertmanager/pkg/labels"
 	"github.com/spf13/cobra"
 
-	"github.com/oncallhq/oncall/client"
-	"github.com/oncallhq/oncall/config"
 	"github.com/oncallhq/oncall/routing/silence"
 )
-
-// serverClient loads the configuration and returns it with a client of
-// its server: server.url, else the address a local `oncall serve` listens
-// on (server.listen).
-func (a *cli) serverClient() (config.Config, *client.Client, error) {
-	cfg, err := a.loadConfig()
-	if err != nil {
-		return cfg, nil, err
-	}
-	c, err := clientOf(cfg)
-	return cfg, c, err
-}
-
-func clientOf(cfg config.Config) (*client.Client, error) {
-	u := cfg.Server.URL
-	if u == "" {
-		if cfg.Server.Listen == "" || strings.HasSuffix(cfg.Server.Listen, ":0") {
-			return nil, errors.New("no server to ask: set server.url (or --server) to a running oncall serve")
-		}
-		u = "http://" + cfg.Server.Listen
-	}
-	return client.New(u, cfg.Server.Token)
-}
 
 // parseSilenceMatchers reads matchers the way amtool does: name=value,
 // name!=value, name=~regex, name!~regex; a first argument without an
@@ -85,7 +60,7 @@ operator is an alertname. Prints the silence ID.`,
 			if strings.TrimSpace(comment) == "" {
 				return errors.New("--comment: say why (it is shown to whoever finds the alert muted)")
 			}
-			cfg, c, err := a.serverClient()
+			cfg, c, err := a.serverClient(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -120,7 +95,7 @@ operator is an alertname. Prints the silence ID.`,
 			if err := a.checkOutput(); err != nil {
 				return err
 			}
-			_, c, err := a.serverClient()
+			_, c, err := a.serverClient(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -149,7 +124,7 @@ operator is an alertname. Prints the silence ID.`,
 		Short: "End silences now",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, c, err := a.serverClient()
+			_, c, err := a.serverClient(cmd.Context())
 			if err != nil {
 				return err
 			}

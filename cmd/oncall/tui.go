@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -24,17 +25,31 @@ func (a *cli) runTUI(cmd *cobra.Command, _ []string) error {
 		return err
 	}
 	ctx := cmd.Context()
-	if cfg.Server.URL != "" {
-		c, err := client.New(cfg.Server.URL, cfg.Server.Token)
-		if err != nil {
-			return err
-		}
-		if err := c.Healthy(ctx); err != nil {
-			return fmt.Errorf("server.url %q: %w", cfg.Server.URL, err)
-		}
-		return tui.Run(ctx, tui.Options{Backend: c, User: cfg.User, Title: "oncall · " + cfg.Server.URL})
+	c, err := findServer(ctx, cfg)
+	switch {
+	case err == nil:
+		return a.attach(ctx, cfg, c)
+	case !errors.Is(err, errNoServer):
+		return err
 	}
-	return a.runInProcess(ctx, cfg, "oncall", nil, nil)
+	err = a.runInProcess(ctx, cfg, "oncall", nil, nil)
+	var busy *oncallapp.StateInUseError
+	if errors.As(err, &busy) && busy.Owner != nil {
+		// Another oncall runs on this state directory: show its state
+		// rather than fight over it.
+		if c, cerr := client.New(busy.Owner.URL, cfg.Server.Token); cerr == nil && c.Healthy(ctx) == nil {
+			return a.attach(ctx, cfg, c)
+		}
+	}
+	return err
+}
+
+// attach runs the console against a running server.
+func (a *cli) attach(ctx context.Context, cfg config.Config, c *client.Client) error {
+	if err := c.Healthy(ctx); err != nil {
+		return fmt.Errorf("server %s: %w", c.URL(), err)
+	}
+	return tui.Run(ctx, tui.Options{Backend: c, User: cfg.User, Title: "oncall · " + c.URL()})
 }
 
 // runInProcess starts the stack on a loopback port and runs the TUI (or,
@@ -50,7 +65,7 @@ func (a *cli) runInProcess(ctx context.Context, cfg config.Config, title string,
 	defer closeLog()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	s, err := oncallapp.New(ctx, cfg, log, oncallapp.Options{})
+	s, err := oncallapp.New(ctx, cfg, log, oncallapp.Options{Command: "the oncall console (" + title + ")"})
 	if err != nil {
 		return err
 	}

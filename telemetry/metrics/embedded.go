@@ -236,6 +236,18 @@ func (e *Embedded) Instant(ctx context.Context, expr string, at time.Time) (Vect
 	return run(ctx, expr, q, err, func(v promqlValue) (Vector, error) { return instantResult(expr, v) })
 }
 
+// Query evaluates expr at one instant, whatever the type of its result;
+// errors quote expr.
+func (e *Embedded) Query(ctx context.Context, expr string, at time.Time) (Result, error) {
+	e.life.RLock()
+	defer e.life.RUnlock()
+	if e.closed {
+		return Result{}, fmt.Errorf("query %q: %w", expr, errClosed)
+	}
+	q, err := e.engine.NewInstantQuery(ctx, e.db, nil, expr, at)
+	return run(ctx, expr, q, err, anyResult(at))
+}
+
 // Range evaluates expr over [start, end] at step; errors quote expr.
 func (e *Embedded) Range(ctx context.Context, expr string, start, end time.Time, step time.Duration) ([]Series, error) {
 	e.life.RLock()

@@ -18,6 +18,33 @@ type Source interface {
 	Instant(ctx context.Context, expr string, at time.Time) (Vector, error)
 	// Range evaluates expr over [start, end] at the given step.
 	Range(ctx context.Context, expr string, start, end time.Time, step time.Duration) ([]Series, error)
+	// Query evaluates expr at one instant and returns its result whatever
+	// its type: for people asking (the CLI, the console, the API), where
+	// `up[5m]` and `"text"` are fair questions.
+	Query(ctx context.Context, expr string, at time.Time) (Result, error)
+}
+
+// The types of a query result, as PromQL names them.
+const (
+	TypeVector = "vector"
+	TypeScalar = "scalar"
+	TypeMatrix = "matrix"
+	TypeString = "string"
+)
+
+// Result is the value of an instant query in PromQL's own types.
+type Result struct {
+	// Type is TypeVector, TypeScalar, TypeMatrix or TypeString.
+	Type string `json:"resultType"`
+	// Vector holds a vector's samples, or a scalar as one sample without
+	// labels.
+	Vector Vector `json:"vector,omitempty"`
+	// Matrix holds a range selector's series.
+	Matrix []Series `json:"matrix,omitempty"`
+	// String is a string result's text.
+	String string `json:"string,omitempty"`
+	// T is when the query was evaluated.
+	T time.Time `json:"time"`
 }
 
 // Sample is one value of one series at one instant.

@@ -92,6 +92,36 @@ func (p *Prometheus) Instant(ctx context.Context, expr string, at time.Time) (Ve
 	}
 }
 
+// Query evaluates expr at one instant, whatever the type of its result;
+// warnings are ignored; errors quote expr.
+func (p *Prometheus) Query(ctx context.Context, expr string, at time.Time) (Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+	defer cancel()
+	v, _, _, err := p.api.Query(ctx, expr, at)
+	if err != nil {
+		return Result{}, fmt.Errorf("query %q on %q: %w", expr, p.url, err)
+	}
+	r := Result{Type: typeOf(v), T: at.UTC()}
+	switch v := v.(type) {
+	case model.Vector:
+		r.Vector = make(Vector, 0, len(v))
+		for _, s := range v {
+			if s.Histogram == nil {
+				r.Vector = append(r.Vector, Sample{Labels: fromMetric(s.Metric), Value: float64(s.Value), T: s.Timestamp.Time().UTC()})
+			}
+		}
+	case *model.Scalar:
+		r.Vector = Vector{{Labels: labels.EmptyLabels(), Value: float64(v.Value), T: v.Timestamp.Time().UTC()}}
+	case model.Matrix:
+		r.Matrix = fromMatrix(v)
+	case *model.String:
+		r.String = v.Value
+	default:
+		return r, fmt.Errorf("query %q on %q: result is a %s", expr, p.url, typeOf(v))
+	}
+	return r, nil
+}
+
 // Range evaluates expr over [start, end] at step; warnings are ignored;
 // errors quote expr.
 func (p *Prometheus) Range(ctx context.Context, expr string, start, end time.Time, step time.Duration) ([]Series, error) {
@@ -105,6 +135,11 @@ func (p *Prometheus) Range(ctx context.Context, expr string, start, end time.Tim
 	if !ok {
 		return nil, fmt.Errorf("query %q on %q: range result is a %s, want a matrix", expr, p.url, typeOf(v))
 	}
+	return fromMatrix(m), nil
+}
+
+// fromMatrix converts series of floats; native histograms are left out.
+func fromMatrix(m model.Matrix) []Series {
 	out := make([]Series, 0, len(m))
 	for _, s := range m {
 		if len(s.Values) == 0 {
@@ -116,7 +151,7 @@ func (p *Prometheus) Range(ctx context.Context, expr string, start, end time.Tim
 		}
 		out = append(out, Series{Labels: fromMetric(s.Metric), Points: pts})
 	}
-	return out, nil
+	return out
 }
 
 func typeOf(v model.Value) string {

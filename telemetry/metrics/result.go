@@ -48,12 +48,37 @@ func instantResult(expr string, v promqlValue) (Vector, error) {
 	}
 }
 
+// anyResult converts a result of any type.
+func anyResult(at time.Time) func(v promqlValue) (Result, error) {
+	return func(v promqlValue) (Result, error) {
+		r := Result{Type: string(v.Type()), T: at.UTC()}
+		switch v := v.(type) {
+		case promql.Vector, promql.Scalar:
+			vec, err := instantResult("", v)
+			r.Vector = vec
+			return r, err
+		case promql.Matrix:
+			r.Matrix = matrix(v)
+		case promql.String:
+			r.String = v.V
+		default:
+			return r, fmt.Errorf("unknown result type %s", v.Type())
+		}
+		return r, nil
+	}
+}
+
 // rangeResult converts the matrix of a range query.
 func rangeResult(expr string, v promqlValue) ([]Series, error) {
 	m, ok := v.(promql.Matrix)
 	if !ok {
 		return nil, fmt.Errorf("query %q: range result is a %s, want a matrix", expr, v.Type())
 	}
+	return matrix(m), nil
+}
+
+// matrix converts series of floats; native histograms are left out.
+func matrix(m promql.Matrix) []Series {
 	out := make([]Series, 0, len(m))
 	for _, s := range m {
 		if len(s.Floats) == 0 {
@@ -65,7 +90,7 @@ func rangeResult(expr string, v promqlValue) ([]Series, error) {
 		}
 		out = append(out, Series{Labels: s.Metric, Points: pts})
 	}
-	return out, nil
+	return out
 }
 
 func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
