@@ -1,6 +1,7 @@
 package alerts
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -131,4 +132,51 @@ func ruleLines(content []byte) map[[2]int]int {
 		}
 	}
 	return out
+}
+
+// MarshalJSON writes for and keep_firing_for as duration strings ("5m"),
+// as the rule file does.
+func (r Rule) MarshalJSON() ([]byte, error) {
+	type plain Rule
+	return json.Marshal(struct {
+		plain
+		For           string `json:"for,omitempty"`
+		KeepFiringFor string `json:"keep_firing_for,omitempty"`
+	}{plain(r), durationString(r.For), durationString(r.KeepFiringFor)})
+}
+
+// UnmarshalJSON reads for and keep_firing_for as duration strings.
+func (r *Rule) UnmarshalJSON(b []byte) error {
+	type plain Rule
+	var v struct {
+		*plain
+		For           string `json:"for,omitempty"`
+		KeepFiringFor string `json:"keep_firing_for,omitempty"`
+	}
+	v.plain = (*plain)(r)
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		name, s string
+		d       *time.Duration
+	}{{"for", v.For, &r.For}, {"keep_firing_for", v.KeepFiringFor, &r.KeepFiringFor}} {
+		*f.d = 0
+		if f.s == "" {
+			continue
+		}
+		d, err := model.ParseDuration(f.s)
+		if err != nil {
+			return fmt.Errorf("%s: %q is not a duration", f.name, f.s)
+		}
+		*f.d = time.Duration(d)
+	}
+	return nil
+}
+
+func durationString(d time.Duration) string {
+	if d == 0 {
+		return ""
+	}
+	return model.Duration(d).String()
 }

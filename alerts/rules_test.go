@@ -1,6 +1,7 @@
 package alerts
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -42,5 +43,20 @@ func TestLoadRuleFilesErrors(t *testing.T) {
 				t.Errorf("%v: error %q lacks %q", tc.patterns, err, w)
 			}
 		}
+	}
+}
+
+func TestRuleJSONDurationsAreStrings(t *testing.T) {
+	r := Rule{Name: "A", Expr: "up == 0", For: 5 * time.Minute, KeepFiringFor: 90 * time.Second, Group: "g", File: "f.yml", Line: 3}
+	b, err := json.Marshal(r)
+	if err != nil || !strings.Contains(string(b), `"for":"5m"`) || !strings.Contains(string(b), `"keep_firing_for":"1m30s"`) {
+		t.Fatalf("%s, %v", b, err)
+	}
+	var back Rule
+	if err := json.Unmarshal(b, &back); err != nil || back.For != r.For || back.KeepFiringFor != r.KeepFiringFor || back.Name != "A" || back.Line != 3 {
+		t.Errorf("round trip: %+v, %v", back, err)
+	}
+	if b, _ := json.Marshal(Rule{Name: "B"}); strings.Contains(string(b), `"for"`) {
+		t.Errorf("zero for is omitted: %s", b)
 	}
 }
