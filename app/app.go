@@ -222,11 +222,25 @@ func (s *Stack) Embedded() *metrics.Embedded { return s.embedded }
 
 // Run serves until ctx is done, then shuts down in order.
 func (s *Stack) Run(ctx context.Context) error {
+	parent := ctx
 	g, ctx := errgroup.WithContext(ctx)
+	// stopped keeps what a part says as it stops for a shutdown (a store
+	// query interrupted, a scrape cut short) out of the exit status: it is
+	// logged, and the process exits 0 as asked.
+	stopped := func(what string, err error) error {
+		if err == nil || errors.Is(err, context.Canceled) {
+			return nil
+		}
+		if parent.Err() != nil {
+			s.log.Warn("while shutting down", "part", what, "err", err)
+			return nil
+		}
+		return fmt.Errorf("%s: %w", what, err)
+	}
 	srv := server.NewHTTPServer(s.handler, server.DefaultTimeouts)
 	g.Go(func() error {
 		if err := srv.Serve(s.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			return err
+			return stopped("http server", err)
 		}
 		return nil
 	})
@@ -235,20 +249,20 @@ func (s *Stack) Run(ctx context.Context) error {
 			s.Warmup(ctx)
 		}
 		if s.embedded != nil {
-			g.Go(func() error { return ignoreCanceled(s.embedded.Run(ctx)) })
+			g.Go(func() error { return stopped("scraper", s.embedded.Run(ctx)) })
 		}
-		g.Go(func() error { return ignoreCanceled(s.logs.run(ctx)) })
+		g.Go(func() error { return stopped("logs", s.logs.run(ctx)) })
 		if s.probe != nil {
-			g.Go(func() error { return s.probe.run(ctx) })
+			g.Go(func() error { return stopped("metrics probe", s.probe.run(ctx)) })
 		}
 		g.Go(func() error { s.backups(ctx); return nil })
-		return ignoreCanceled(s.pipeline.Run(ctx))
+		return stopped("pipeline", s.pipeline.Run(ctx))
 	})
 	g.Go(func() error {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		return srv.Shutdown(sctx)
+		return stopped("http shutdown", srv.Shutdown(sctx))
 	})
 	return g.Wait()
 }
@@ -270,13 +284,6 @@ func (s *Stack) backups(ctx context.Context) {
 			}
 		}
 	}
-}
-
-func ignoreCanceled(err error) error {
-	if errors.Is(err, context.Canceled) {
-		return nil
-	}
-	return err
 }
 
 // Close releases everything New opened.

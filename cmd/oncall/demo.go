@@ -2,14 +2,18 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	oncallapp "github.com/oncallhq/oncall/app"
+	"github.com/oncallhq/oncall/config"
 	"github.com/oncallhq/oncall/demo"
 	"github.com/oncallhq/oncall/demo/platform"
 )
@@ -20,6 +24,7 @@ func (a *cli) demoCmd() *cobra.Command {
 		stateDir string
 		seed     int64
 		headless bool
+		keep     bool
 	)
 	c := &cobra.Command{
 		Use:   "demo",
@@ -40,12 +45,9 @@ on-call, and escalates every 45 seconds until you acknowledge it (press a).`,
 					return fmt.Errorf("--faults: %w", err)
 				}
 			}
-			dir := stateDir
-			if dir == "" {
-				var err error
-				if dir, err = os.MkdirTemp("", "oncall-demo-"); err != nil {
-					return err
-				}
+			dir, cleanup, err := demoDir(stateDir, keep)
+			if err != nil {
+				return err
 			}
 			if _, err := demo.Write(dir); err != nil {
 				return err
@@ -88,14 +90,73 @@ on-call, and escalates every 45 seconds until you acknowledge it (press a).`,
 				}
 			}
 			err = a.runInProcess(ctx, cfg, "oncall demo", setup, wait)
+			if err == nil && cleanup != nil {
+				p.Close()
+				return cleanup()
+			}
+			// Kept on request, or to show what went wrong.
+			markKept(dir)
 			fmt.Fprintf(cmd.ErrOrStderr(), "oncall demo: configuration, rules, pages.log and logs are in %s\n", dir)
 			return err
 		},
 	}
 	f := c.Flags()
 	f.StringVar(&faults, "faults", "", `fault schedule, e.g. "match-collapse@30s+3m:match=0.1,errors=0.12,latency=4"; "none" disables faults`)
-	f.StringVar(&stateDir, "state-dir", "", "directory for the demo's state (default: a new temporary directory)")
+	f.StringVar(&stateDir, "state-dir", "", "directory for the demo's state, kept afterwards (default: one under $XDG_STATE_HOME/oncall/demo, removed on exit)")
+	f.BoolVar(&keep, "keep", false, "keep the demo's state directory after it exits")
 	f.Int64Var(&seed, "seed", 1, "random seed of the synthetic platform")
 	f.BoolVar(&headless, "headless", false, "run without the TUI; print the API address and wait")
 	return c
+}
+
+// demoDir is the demo's state directory: the one given (kept), else a new
+// one under the user's state directory, removed on a clean exit unless
+// keep. Directories that earlier demos left behind (killed before they
+// could clean up) are removed first.
+func demoDir(given string, keep bool) (dir string, cleanup func() error, err error) {
+	if given != "" {
+		return given, nil, os.MkdirAll(given, 0o700)
+	}
+	root := filepath.Join(config.Config{}.StatePath(), "demo")
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return "", nil, err
+	}
+	removeAbandoned(root)
+	dir = filepath.Join(root, strconv.Itoa(os.Getpid()))
+	if err := os.RemoveAll(dir); err != nil {
+		return "", nil, err
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return "", nil, err
+	}
+	if keep {
+		return dir, nil, markKept(dir)
+	}
+	return dir, func() error { return os.RemoveAll(dir) }, nil
+}
+
+// removeAbandoned removes the demo directories of processes that are gone.
+func removeAbandoned(root string) {
+	entries, _ := os.ReadDir(root)
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() || alive(pid) {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(root, e.Name(), ".keep")); err == nil {
+			continue
+		}
+		os.RemoveAll(filepath.Join(root, e.Name()))
+	}
+}
+
+// alive reports whether a process with that pid exists.
+func alive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// markKept makes later demos leave dir alone.
+func markKept(dir string) error {
+	return os.WriteFile(filepath.Join(dir, ".keep"), nil, 0o600)
 }
