@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -267,8 +266,8 @@ func printAlerts(w io.Writer, as []alerts.Alert, now time.Time) error {
 	fmt.Fprintln(tw, "STATE\tALERT\tSEVERITY\tSERVICE\tSINCE\tSUMMARY")
 	for i := range as {
 		al := &as[i]
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", stateOf(al), al.Name(), al.Severity(), al.Labels.Get("service"),
-			now.Sub(al.StartsAt).Truncate(time.Second), strings.ReplaceAll(al.Summary(), "\n", " "))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", stateOf(al), termtext.Clean(al.Name()), termtext.Clean(al.Severity()), termtext.Clean(al.Labels.Get("service")),
+			now.Sub(al.StartsAt).Truncate(time.Second), termtext.Clean(al.Summary()))
 	}
 	return tw.Flush()
 }

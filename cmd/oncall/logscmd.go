@@ -18,6 +18,7 @@ import (
 
 	"github.com/oncallhq/oncall/client"
 	"github.com/oncallhq/oncall/telemetry/logs"
+	"github.com/oncallhq/oncall/termtext"
 )
 
 func (a *cli) logsCmd() *cobra.Command {
@@ -61,7 +62,7 @@ Filter terms, all of which must match:
 			}
 			out := bufio.NewWriterSize(cmd.OutOrStdout(), 1<<20)
 			defer out.Flush()
-			p := &logPrinter{w: out, json: a.output == "json", count: count}
+			p := &logPrinter{w: out, json: a.output == "json", count: count, clean: isTerminal(os.Stdout)}
 			opts.Parse = p.json
 			paths := args
 			if len(paths) == 0 {
@@ -114,6 +115,9 @@ type logPrinter struct {
 	count bool
 	n     uint64
 	cut   uint64 // lines longer than logs.MaxLineBytes, cut there
+	// clean shows control characters visibly (on a terminal, where they
+	// would be obeyed); piped, lines pass byte for byte.
+	clean bool
 }
 
 // grep runs logs.Grep and keeps count of the lines it had to cut.
@@ -136,7 +140,11 @@ func (p *logPrinter) emit(line []byte, e *logs.Entry) error {
 		p.w.Write(b)
 		return p.w.WriteByte('\n')
 	}
-	p.w.Write(line)
+	if p.clean {
+		p.w.WriteString(termtext.Clean(string(line)))
+	} else {
+		p.w.Write(line)
+	}
 	return p.w.WriteByte('\n')
 }
 

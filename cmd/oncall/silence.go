@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/oncallhq/oncall/routing/silence"
+	"github.com/oncallhq/oncall/termtext"
 )
 
 // parseSilenceMatchers reads matchers the way amtool does: name=value,
@@ -156,7 +157,7 @@ func printSilences(w io.Writer, sils []silence.Silence, now time.Time) error {
 		if st := s.StateAt(now); st == silence.StateActive {
 			ends += " (in " + s.EndsAt.Sub(now).Round(time.Minute).String() + ")"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, s.StateAt(now), s.Matchers.String(), ends, s.CreatedBy, strings.ReplaceAll(s.Comment, "\n", " "))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", termtext.Clean(s.ID), s.StateAt(now), termtext.Clean(s.Matchers.String()), ends, termtext.Clean(s.CreatedBy), termtext.Clean(s.Comment))
 	}
 	return tw.Flush()
 }
