@@ -169,3 +169,33 @@ func TestLogsFromLoki(t *testing.T) {
 		t.Fatalf("bad query: exit %d %s", code, stderr)
 	}
 }
+
+// Followed lines print exactly as the history before them did: as
+// written.
+func TestLogsFollowPrintsLinesAsWritten(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "app.log")
+	first := `{"ts":"2026-11-23T10:00:00Z","level":"error","msg":"first","trace":"t-1"}`
+	second := `{"ts":"2026-11-23T10:00:01Z","level":"error","msg":"second","trace":"t-2"}`
+	os.WriteFile(path, []byte(first+"\n"), 0o600)
+	cmd := exec.Command(binary(t), "logs", "-f", "-e", "level=error", path)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	r := bufio.NewReader(out)
+	line, err := r.ReadString('\n')
+	if err != nil || line != first+"\n" {
+		t.Fatalf("history: %q, %v", line, err)
+	}
+	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(`{"level":"info","msg":"skipped"}` + "\n" + second + "\n")
+	f.Close()
+	line, err = r.ReadString('\n')
+	if err != nil || line != second+"\n" {
+		t.Fatalf("followed: %q, %v", line, err)
+	}
+}

@@ -148,10 +148,14 @@ func (p *logPrinter) emit(line []byte, e *logs.Entry) error {
 	return p.w.WriteByte('\n')
 }
 
-// entry prints an entry that has no raw line (followed or from the server).
+// entry prints an entry: as written when it kept its raw line (followed
+// from a file), else formatted (from the server, Loki, the journal).
 func (p *logPrinter) entry(e logs.Entry) error {
 	if p.json {
 		return p.emit(nil, &e)
+	}
+	if e.Raw != "" {
+		return p.emit([]byte(e.Raw), &e) // a followed line prints as the history did
 	}
 	var b strings.Builder
 	if !e.Time.IsZero() {
@@ -218,6 +222,7 @@ func grepFiles(ctx context.Context, patterns []string, f logs.Filter, opts logs.
 			fh.Close()
 			return err
 		}
+		tl.KeepRaw = true
 		tailers = append(tailers, tl)
 	}
 	if !follow {

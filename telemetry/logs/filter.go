@@ -17,7 +17,8 @@ import (
 //	"payment declined"      a quoted phrase
 //	/time(d)? ?out/         a regular expression
 //	level>=warn             the level, ordered trace < debug < info < warn < error < fatal
-//	service=api service!=api   field equality (any field; also msg and trace)
+//	service=api service!=api   field equality (any field; the aliases msg, service, trace
+//	                        read the well-known fields when the line has no field of that name)
 //	status>=500 duration>1s numeric and duration comparisons (duration_ms fields read as milliseconds)
 //	user_id=~^u00           field regular expression (=~ and !~)
 //	-healthcheck            a leading minus negates any term
@@ -294,7 +295,12 @@ func anyText(e *Entry, f func(string) bool) bool {
 }
 
 // field returns the value of a field by name, including the lifted ones.
+// A field the line really has wins over an alias: `trace=` reads a field
+// named trace before the trace id.
 func field(e *Entry, key string) (string, bool) {
+	if v, ok := e.Fields[key]; ok {
+		return v, true
+	}
 	switch key {
 	case "msg", "message":
 		return e.Message, true

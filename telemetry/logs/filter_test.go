@@ -137,3 +137,36 @@ func FuzzParseFilter(f *testing.F) {
 		flt.MatchRaw([]byte(`{"msg":"m"}`))
 	})
 }
+
+// A field the line really has wins over an alias of the same name, on the
+// parsed path and the raw fast path alike.
+func TestRealFieldsWinOverAliases(t *testing.T) {
+	for _, tc := range []struct {
+		line, filter string
+		want         bool
+	}{
+		{`{"msg":"x","trace":"t-1"}`, "trace=t-1", true},
+		{`{"msg":"x","trace":"t-1","trace_id":"id-2"}`, "trace=t-1", true},
+		{`{"msg":"x","trace":"t-1","trace_id":"id-2"}`, "trace_id=id-2", true},
+		{`{"msg":"x","trace_id":"id-2"}`, "trace=id-2", true},
+		{`{"msg":"x","app":"web","service":"api"}`, "app=web", true},
+		{`{"msg":"x","app":"web","service":"api"}`, "service=api", true},
+		{`trace=t-9 msg=y`, "trace=t-9", true},
+		{`{"msg":"x","message":"y"}`, "message=y", true},
+	} {
+		f, err := ParseFilter(tc.filter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, _ := ParseLine([]byte(tc.line))
+		if got := f.Match(&e); got != tc.want {
+			t.Errorf("%s on %s: parsed %v", tc.filter, tc.line, got)
+		}
+		var r record
+		if r.scanJSON([]byte(tc.line)) {
+			if got := f.matchView(&r); got != tc.want {
+				t.Errorf("%s on %s: raw record %v", tc.filter, tc.line, got)
+			}
+		}
+	}
+}

@@ -151,7 +151,7 @@ func FuzzRecordAgreesWithEntry(f *testing.F) {
 	} {
 		f.Add(l)
 	}
-	filters := []string{"payment", "level>=warn", "service=mm", "status>=500", "duration>500ms", "trace=ab", "msg=~quoted", "/decl/", "-api", "x="}
+	filters := []string{"payment", "level>=warn", "service=mm", "status>=500", "duration>500ms", "trace=ab", "msg=~quoted", "/decl/", "-api", "x=", "app=api", "message=slow"}
 	var parsed []Filter
 	for _, q := range filters {
 		p, err := ParseFilter(q)

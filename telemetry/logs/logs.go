@@ -98,4 +98,7 @@ type Entry struct {
 	Fields  map[string]string `json:"fields,omitempty"`
 	// Source names where the line came from (a file path, "stdin", a Loki stream).
 	Source string `json:"source,omitempty"`
+	// Raw is the line as written, when the reader was asked to keep it
+	// (Tailer.KeepRaw).
+	Raw string `json:"-"`
 }

@@ -156,6 +156,9 @@ func (r *record) lookup(keys ...string) (string, bool) {
 }
 
 func (r *record) get(key string) (string, bool) {
+	if v, ok := r.lookup(key); ok {
+		return v, true
+	}
 	switch key {
 	case "msg", "message":
 		return r.lookup(messageKeys...)

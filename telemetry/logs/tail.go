@@ -40,6 +40,9 @@ type Tailer struct {
 	format   *Format
 	detected bool
 	inTrace  bool // inside a Python traceback, whose last line is unindented
+	// KeepRaw fills Entry.Raw with the line as written (and its
+	// continuation lines), for printing followed lines as they were.
+	KeepRaw bool
 }
 
 // NewTailer returns a tailer for path. With fromEnd it starts at the end of
@@ -167,6 +170,9 @@ func (t *Tailer) split(b []byte, out []Entry) []Entry {
 		if n := len(out); n > 0 && (isContinuation(t.partial) || t.endsTrace(t.partial)) {
 			// A stack trace or wrapped message belongs to the line before.
 			out[n-1].Message += "\n" + string(bytes.ToValidUTF8(t.partial, []byte("\uFFFD")))
+			if t.KeepRaw {
+				out[n-1].Raw += "\n" + string(t.partial)
+			}
 			t.inTrace = bytes.HasPrefix(t.partial, []byte("Traceback")) || (t.inTrace && isContinuation(t.partial))
 		} else {
 			t.inTrace = false
@@ -175,6 +181,9 @@ func (t *Tailer) split(b []byte, out []Entry) []Entry {
 				t.stats.Unparsed++
 			}
 			e.Source = t.path
+			if t.KeepRaw {
+				e.Raw = string(t.partial)
+			}
 			out = append(out, e)
 		}
 		t.partial, t.long = t.partial[:0], false
