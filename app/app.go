@@ -56,6 +56,8 @@ type Stack struct {
 	listener net.Listener
 	handler  http.Handler
 	closers  []func() error
+	// stopping is closed when Run shuts down: streams end at once.
+	stopping chan struct{}
 	// Warmup, when set, runs once the API is up and before scraping and
 	// evaluation start (the demo backfills its history there).
 	Warmup func(ctx context.Context)
@@ -63,7 +65,7 @@ type Stack struct {
 
 // New wires everything from a validated configuration.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) (_ *Stack, err error) {
-	s := &Stack{cfg: cfg, log: log}
+	s := &Stack{cfg: cfg, log: log, stopping: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			s.Close()
@@ -161,6 +163,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	s.handler = server.Handler(server.Options{
 		Pipeline: s.pipeline, Store: s.store, Routing: rc, OnCall: func(now time.Time) []oncall.Assignment { return dir.Chain(policy, now) },
 		Source: s.source, Logs: s.logs, Rules: rules.Rules, Token: cfg.Server.Token, Gatherer: reg, Logger: log,
+		Done: s.stopping,
 	})
 	return s, nil
 }
@@ -260,6 +263,7 @@ func (s *Stack) Run(ctx context.Context) error {
 	})
 	g.Go(func() error {
 		<-ctx.Done()
+		close(s.stopping)
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		return stopped("http shutdown", srv.Shutdown(sctx))

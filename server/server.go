@@ -74,6 +74,13 @@ type Options struct {
 	MaxBody int64
 	// QueryTimeout bounds a query's evaluation (default 30s).
 	QueryTimeout time.Duration
+	// Done, when closed, ends every stream: a shutdown need not wait for
+	// consoles to hang up.
+	Done <-chan struct{}
+	// StreamInterval is how often /api/v1/stream rebuilds the state it
+	// pushes (default 1s); LogInterval how often it polls Logs for each
+	// subscriber (default 100ms).
+	StreamInterval, LogInterval time.Duration
 }
 
 // Handler returns the HTTP handler of the API.
@@ -108,6 +115,7 @@ func Handler(o Options) http.Handler {
 	api.HandleFunc("GET /api/v1/oncall", a.oncall)
 	api.HandleFunc("GET /api/v1/pages", a.pages)
 	api.HandleFunc("GET /api/v1/logs", a.logs)
+	api.HandleFunc("GET /api/v1/stream", a.streamHandler())
 	api.HandleFunc("GET /api/v1/query", a.promQuery)
 	api.HandleFunc("POST /api/v1/query", a.promQuery)
 	api.HandleFunc("GET /api/v1/query_range", a.promQueryRange)
@@ -147,8 +155,7 @@ func (a *api) healthy(w http.ResponseWriter, _ *http.Request) {
 // checks and their reasons (never a secret): what an orchestrator, an
 // outside dead man's switch and the console read.
 func (a *api) ready(w http.ResponseWriter, r *http.Request) {
-	now := a.o.Now()
-	rep := health.NewReport(a.o.Pipeline.Role(), a.o.Pipeline.Checks(r.Context(), now))
+	rep := a.readiness(r.Context(), a.o.Now())
 	w.Header().Set("Content-Type", "application/json")
 	if !rep.Ready {
 		w.WriteHeader(http.StatusServiceUnavailable)
@@ -156,14 +163,30 @@ func (a *api) ready(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(rep)
 }
 
+// readiness is the report of /-/ready (and of the stream's "ready").
+func (a *api) readiness(ctx context.Context, now time.Time) health.Report {
+	return health.NewReport(a.o.Pipeline.Role(), a.o.Pipeline.Checks(ctx, now))
+}
+
 func (a *api) alerts(w http.ResponseWriter, r *http.Request) {
-	as, err := a.o.Pipeline.Alerts(r.Context(), a.o.Now())
+	b, err := a.alertsJSON(r.Context(), a.o.Now())
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(append(b, '\n'))
+}
+
+// alertsJSON is the JSON array of the current alerts (of /api/v1/alerts
+// and of the stream's "alerts"), with room for a newline.
+func (a *api) alertsJSON(ctx context.Context, now time.Time) ([]byte, error) {
+	as, err := a.o.Pipeline.Alerts(ctx, now)
+	if err != nil {
+		return nil, err
+	}
 	// Written directly: encoding/json would re-validate every alert's bytes.
-	b := make([]byte, 0, 256*len(as)+2)
+	b := make([]byte, 0, 256*len(as)+3)
 	b = append(b, '[')
 	for i := range as {
 		if i > 0 {
@@ -171,22 +194,33 @@ func (a *api) alerts(w http.ResponseWriter, r *http.Request) {
 		}
 		b = as[i].AppendJSON(b)
 	}
-	b = append(b, ']', '\n')
-	w.Header().Set("Content-Type", "application/json")
-	w.Write(b)
+	return append(b, ']'), nil
 }
 
-func (a *api) rules(w http.ResponseWriter, _ *http.Request) { writeJSON(w, nonNil(a.o.Rules)) }
+func (a *api) rules(w http.ResponseWriter, _ *http.Request) { writeJSON(w, a.ruleList()) }
+
+// ruleList is what /api/v1/rules (and the stream's "rules") lists.
+func (a *api) ruleList() []alerts.Rule { return nonNil(a.o.Rules) }
 
 func (a *api) incidents(w http.ResponseWriter, r *http.Request) {
 	f := store.IncidentFilter{OpenOnly: r.URL.Query().Get("all") == "", Limit: intParam(r, "limit", 100)}
-	if f.OpenOnly {
-		f.Limit = 0
-	}
-	out, err := a.o.Store.Incidents(r.Context(), f)
+	out, err := a.listIncidents(r.Context(), f)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err)
 		return
+	}
+	writeJSON(w, out)
+}
+
+// listIncidents lists incidents as /api/v1/incidents does: the open ones
+// all and oldest first, else the newest f.Limit.
+func (a *api) listIncidents(ctx context.Context, f store.IncidentFilter) ([]incidents.Incident, error) {
+	if f.OpenOnly {
+		f.Limit = 0
+	}
+	out, err := a.o.Store.Incidents(ctx, f)
+	if err != nil {
+		return nil, err
 	}
 	if f.OpenOnly {
 		// Oldest first: the one that has waited longest on top.
@@ -194,7 +228,7 @@ func (a *api) incidents(w http.ResponseWriter, r *http.Request) {
 			out[i], out[j] = out[j], out[i]
 		}
 	}
-	writeJSON(w, nonNil(out))
+	return nonNil(out), nil
 }
 
 func (a *api) incident(w http.ResponseWriter, r *http.Request) {
@@ -263,15 +297,27 @@ func (a *api) act(w http.ResponseWriter, r *http.Request, f func(int64, ActReque
 }
 
 func (a *api) oncall(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, nonNil(a.o.OnCall(a.o.Now())))
+	writeJSON(w, a.onCallAt(a.o.Now()))
 }
+
+// onCallAt is the escalation chain of /api/v1/oncall at now.
+func (a *api) onCallAt(now time.Time) []oncall.Assignment { return nonNil(a.o.OnCall(now)) }
 
 // pages lists the newest pages with their delivery state.
 func (a *api) pages(w http.ResponseWriter, r *http.Request) {
-	ms, err := a.o.Store.Messages(r.Context(), store.MessageFilter{Kind: notify.KindPage, Limit: intParam(r, "limit", 50)})
+	out, err := a.recentPages(r.Context(), intParam(r, "limit", 50))
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err)
 		return
+	}
+	writeJSON(w, out)
+}
+
+// recentPages is the newest limit pages with their delivery state.
+func (a *api) recentPages(ctx context.Context, limit int) ([]incidents.Page, error) {
+	ms, err := a.o.Store.Messages(ctx, store.MessageFilter{Kind: notify.KindPage, Limit: limit})
+	if err != nil {
+		return nil, err
 	}
 	out := make([]incidents.Page, 0, len(ms))
 	for _, m := range ms {
@@ -282,7 +328,7 @@ func (a *api) pages(w http.ResponseWriter, r *http.Request) {
 		p.ID, p.SentAt, p.Attempts, p.LastError = m.ID, m.SentAt, m.Attempts, m.LastError
 		out = append(out, p)
 	}
-	writeJSON(w, out)
+	return out, nil
 }
 
 func (a *api) logs(w http.ResponseWriter, r *http.Request) {
