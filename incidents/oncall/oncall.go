@@ -15,4 +15,6 @@ type Assignment struct {
 	AckTimeout time.Duration `json:"ack_timeout"`
 	// Until is when the first user's shift ends (zero for a fixed person).
 	Until time.Time `json:"until,omitzero"`
+	// Next is who the step pages from Until on.
+	Next []string `json:"next,omitempty"`
 }

@@ -70,4 +70,8 @@ func TestChain(t *testing.T) {
 	if len(c[1].Users) != 1 || c[1].Users[0] != "bob" {
 		t.Errorf("step 1 should dedupe bob: %+v", c[1])
 	}
+	// Who takes over at the hand-off.
+	if len(c[0].Next) != 1 || c[0].Next[0] != "bob" || len(c[1].Next) != 2 || c[1].Next[0] != "alice" {
+		t.Errorf("next: %v, %v", c[0].Next, c[1].Next)
+	}
 }

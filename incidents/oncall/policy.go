@@ -103,11 +103,15 @@ func (p Policy) Resolve(i int, t time.Time, schedules map[string]Schedule) Assig
 	return a
 }
 
-// Chain returns every step of the policy resolved to people at t.
+// Chain returns every step of the policy resolved to people at t, each
+// with who takes over at the next hand-off.
 func (p Policy) Chain(t time.Time, schedules map[string]Schedule) []Assignment {
 	out := make([]Assignment, len(p.Steps))
 	for i := range p.Steps {
 		out[i] = p.Resolve(i, t, schedules)
+		if u := out[i].Until; !u.IsZero() {
+			out[i].Next = p.Resolve(i, u, schedules).Users
+		}
 	}
 	return out
 }
