@@ -35,6 +35,7 @@ type Config struct {
 	// escalation policy, the console) to receivers of the routing tree.
 	Receivers []Receiver `yaml:"receivers"`
 	Notify    Notify     `yaml:"notify"`
+	Console   Console    `yaml:"console"`
 
 	// File is where the configuration was read from ("" for built-in).
 	File string `yaml:"-"`
@@ -132,13 +133,26 @@ type IncidentReceiver struct {
 
 // Notify configures page delivery.
 type Notify struct {
-	Console Console `yaml:"console"`
+	Console ConsoleFile `yaml:"console"`
 }
 
-// Console is the always-on receiver: pages are appended to a file and shown
-// in the TUI.
-type Console struct {
+// ConsoleFile is the always-on receiver: pages are appended to a file and
+// shown in the TUI.
+type ConsoleFile struct {
 	File string `yaml:"file"`
+}
+
+// Console configures the terminal console.
+type Console struct {
+	// Theme is auto (follow the terminal's background), dark or light.
+	Theme string `yaml:"theme"`
+	// Mouse turns on the mouse: the wheel scrolls, a click on a tab opens
+	// its pane.
+	Mouse bool `yaml:"mouse"`
+	// ReadOnly turns acknowledging, resolving and silencing off.
+	ReadOnly bool `yaml:"read_only"`
+	// LogLines bounds the log pane's buffer.
+	LogLines int `yaml:"log_lines"`
 }
 
 // Default returns the configuration used when no file is given.
@@ -148,6 +162,7 @@ func Default() Config {
 		Metrics: Metrics{Scrape: Scrape{Interval: 15 * time.Second, Retention: 2 * time.Hour}, Prometheus: Prometheus{Timeout: 30 * time.Second}},
 		Logs:    Logs{Buffer: 100_000},
 		Alerts:  Alerts{EvaluationInterval: 15 * time.Second, MaxAlerts: 100_000},
+		Console: Console{Theme: "auto", LogLines: 100_000},
 	}
 }
 

@@ -102,6 +102,14 @@ func (c Config) validate(decoded []Problem) error {
 	if c.Alerts.EvaluationInterval <= 0 {
 		add("alerts.evaluation_interval", "must be positive")
 	}
+	switch c.Console.Theme {
+	case "auto", "dark", "light":
+	default:
+		add("console.theme", "%q: want auto, dark or light", c.Console.Theme)
+	}
+	if c.Console.LogLines <= 0 {
+		add("console.log_lines", "must be positive")
+	}
 	if c.Logs.Buffer <= 0 {
 		add("logs.buffer", "must be positive")
 	}

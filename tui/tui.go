@@ -1,7 +1,9 @@
 // Package tui is the on-call console: a Bubble Tea v2 program whose root
-// model routes messages and lays out panes (incidents, alerts, who is on call,
-// pages, logs), each pane a component with its own keymap. It knows the
-// server only through the Backend interface and does no other I/O.
+// model only routes messages and lays out. Six panes (overview, alerts,
+// incidents, on call, metrics, logs) are components of their own in
+// sub-packages; the ":" palette, the "?" help, the header that says when
+// the server cannot be reached, and the connection to the server's pushed
+// stream live here. The console knows the server only through Backend.
 package tui
 
 import (
@@ -9,367 +11,608 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/prometheus/prometheus/model/labels"
 
-	"github.com/oncallhq/oncall/alerts"
-	"github.com/oncallhq/oncall/health"
-	"github.com/oncallhq/oncall/incidents"
-	"github.com/oncallhq/oncall/incidents/oncall"
+	amlabels "github.com/prometheus/alertmanager/pkg/labels"
+
 	"github.com/oncallhq/oncall/routing/silence"
-	"github.com/oncallhq/oncall/telemetry/logs"
+	"github.com/oncallhq/oncall/telemetry/metrics"
+	"github.com/oncallhq/oncall/termtext"
+	"github.com/oncallhq/oncall/tui/alertspane"
+	"github.com/oncallhq/oncall/tui/incidentspane"
+	"github.com/oncallhq/oncall/tui/layout"
+	"github.com/oncallhq/oncall/tui/logspane"
+	"github.com/oncallhq/oncall/tui/metricspane"
+	"github.com/oncallhq/oncall/tui/msg"
+	"github.com/oncallhq/oncall/tui/oncallpane"
+	"github.com/oncallhq/oncall/tui/overviewpane"
+	"github.com/oncallhq/oncall/tui/palette"
+	"github.com/oncallhq/oncall/tui/state"
+	"github.com/oncallhq/oncall/tui/theme"
 )
 
 // Backend is what the console needs from an oncall server.
 type Backend interface {
-	Alerts(ctx context.Context) ([]alerts.Alert, error)
-	Incidents(ctx context.Context) ([]incidents.Incident, error)
-	OnCall(ctx context.Context) ([]oncall.Assignment, error)
-	Pages(ctx context.Context, limit int) ([]incidents.Page, error)
-	// TailLogs returns the newest entries after afterSeq, at most limit.
-	TailLogs(ctx context.Context, afterSeq uint64, limit int) ([]logs.Entry, error)
+	// Stream pushes the server's state and log lines to emit until ctx
+	// ends (nil) or the connection fails (the error). Log lines resume
+	// after logsAfter, or start with the newest logsBacklog lines.
+	Stream(ctx context.Context, logsAfter uint64, logsBacklog int, emit func(state.Update) error) error
 	Ack(ctx context.Context, id int64, by string) error
 	Resolve(ctx context.Context, id int64, by string) error
 	// AddSilence creates a silence and returns its ID.
 	AddSilence(ctx context.Context, s silence.Silence) (string, error)
-	// Ready is the server's readiness: what it cannot see or do.
-	Ready(ctx context.Context) (health.Report, error)
+	Query(ctx context.Context, expr string, at time.Time) (metrics.Result, error)
+	Range(ctx context.Context, expr string, start, end time.Time, step time.Duration) ([]metrics.Series, error)
 }
 
 // Options configure the console.
 type Options struct {
 	Backend Backend
-	User    string           // who acknowledges
-	Refresh time.Duration    // poll interval; default 1s
-	Now     func() time.Time // clock; default time.Now
-	Title   string           // shown in the header
+	// User is who acknowledges and silences.
+	User string
+	// Title names the server in the header.
+	Title string
+	// ReadOnly turns acknowledging, resolving and silencing off.
+	ReadOnly bool
+	// Theme is dark, light, or auto (asked of the terminal).
+	Theme theme.Mode
+	// LogLines bounds the log pane's buffer (default 100,000).
+	LogLines int
+	// Mouse turns on the mouse: the wheel scrolls, a click on a tab opens
+	// its pane.
+	Mouse bool
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Retry is how long to wait before the n-th attempt to reconnect
+	// (default 1s, 2s, 4s … at most 30s).
+	Retry func(n int) time.Duration
+}
+
+// Pane is one screen of the console. Panes never call the server: they
+// return request messages (package msg) and get the answers as messages.
+type Pane interface {
+	// Name is the pane's name in the tabs and the palette.
+	Name() string
+	// Update handles a message: keys while the pane is focused; state
+	// changes, answers and the clock always.
+	Update(tea.Msg) tea.Cmd
+	// View draws the pane in exactly w×h cells.
+	View(w, h int) string
+	// Keys are the pane's bindings, for the help and the footer.
+	Keys() []key.Binding
+	// Capturing reports whether an input of the pane takes every key.
+	Capturing() bool
+	// Crumbs is where the user is inside the pane (a detail view).
+	Crumbs() []string
+	// Back leaves a detail view; false when there was none.
+	Back() bool
+}
+
+var globalKeys = struct {
+	Palette, Help, Quit, Next, Prev, Back key.Binding
+}{
+	Palette: key.NewBinding(key.WithKeys(":"), key.WithHelp(":", "command palette: :alerts sev=page, :incident 42, :query EXPR, :logs svc=api")),
+	Help:    key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "this help (type to filter)")),
+	Quit:    key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q/ctrl+c", "quit")),
+	Next:    key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next pane")),
+	Prev:    key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous pane")),
+	Back:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back: leave a detail, then return to the pane before")),
+}
+
+func globalBindings() []key.Binding {
+	g := globalKeys
+	jump := key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6"), key.WithHelp("1…6", "go to a pane"))
+	return []key.Binding{g.Palette, g.Help, jump, g.Next, g.Prev, g.Back, g.Quit}
 }
 
 // Model is the root model of the console.
 type Model struct {
-	opts      Options
-	ctx       context.Context
-	th        theme
-	w, h      int
-	snap      snapshot
-	err       error
+	opts    Options
+	ctx     context.Context
+	env     *state.Env
+	th      theme.Theme
+	w, h    int
+	panes   []Pane
+	logs    *logspane.Pane
+	focus   int
+	history []int // panes left by drilling in, for esc
+	palette *palette.Model
+	help    *help
+
 	status    string
-	confirm   *incidents.Incident // resolve awaiting y/n
-	silencing *silencePrompt      // silence awaiting a duration
-	stale     bool                // the last refresh got no answer
-	help      bool
-	fetching  bool
-	focus     int
-	inc       *incidentsPane
-	alerts    *alertsPane
-	oncall    *oncallPane
-	pages     *pagesPane
-	logs      *logsPane
-	panes     []pane
-}
+	statusErr bool
+	statusAt  time.Time
 
-// tickMsg drives refreshes and countdowns.
-type tickMsg time.Time
-
-// logTickMsg drives the faster log polling.
-type logTickMsg time.Time
-
-// logsMsg carries one batch of new log entries.
-type logsMsg struct {
-	entries []logs.Entry
-	err     error
-}
-
-// logRefresh is how often the log pane polls: fast enough for a smooth
-// follow, one message (and one render) per batch however many lines arrive.
-const logRefresh = 100 * time.Millisecond
-
-// logBatch is the most lines fetched per poll; a server further ahead is
-// skipped to its newest lines and the gap counted as dropped.
-const logBatch = 5000
-
-// actedMsg reports an acknowledge or resolve.
-type actedMsg struct {
-	verb string
-	inc  incidents.Incident
-	err  error
-}
-
-var globalKeys = []binding{
-	{[]string{"a"}, "acknowledge the selected incident"},
-	{[]string{"r"}, "resolve the selected incident (asks to confirm)"},
-	{[]string{"s"}, "silence the selected alert (asks how long)"},
-	{[]string{"tab"}, "next pane"},
-	{[]string{"shift+tab"}, "previous pane"},
-	{[]string{"?"}, "toggle this help"},
-	{[]string{"q", "ctrl+c"}, "quit"},
+	events  chan event
+	lastSeq atomic.Uint64 // the newest log line received, for resuming
+	retryAt time.Time     // when the next reconnect is tried
+	themed  bool          // the terminal's background was asked and answered
 }
 
 // New returns the console model.
 func New(opts Options) *Model {
-	if opts.Refresh <= 0 {
-		opts.Refresh = time.Second
-	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
 	if opts.Title == "" {
 		opts.Title = "oncall"
 	}
-	th := defaultTheme()
-	m := &Model{opts: opts, ctx: context.Background(), th: th, w: 80, h: 24,
-		inc: &incidentsPane{th: th}, alerts: &alertsPane{th: th}, oncall: &oncallPane{th: th},
-		pages: &pagesPane{th: th}, logs: newLogsPane(th)}
-	m.panes = []pane{m.inc, m.alerts, m.oncall, m.pages, m.logs}
+	if opts.Retry == nil {
+		opts.Retry = func(n int) time.Duration { return min(30*time.Second, time.Second<<min(n, 5)) }
+	}
+	m := &Model{opts: opts, ctx: context.Background(), w: 80, h: 24, events: make(chan event, 64)}
+	m.th = theme.New(opts.Theme != theme.Light)
+	m.env = &state.Env{State: &state.State{}, Theme: &m.th, Now: opts.Now, User: opts.User, ReadOnly: opts.ReadOnly}
+	m.build()
 	return m
 }
 
-// Init starts the first refresh and the log polling.
-func (m *Model) Init() tea.Cmd { return tea.Batch(m.refresh(), m.fetchLogs()) }
-
-func (m *Model) fetchLogs() tea.Cmd {
-	ctx, b, after := m.ctx, m.opts.Backend, m.logs.lastSeq
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		es, err := b.TailLogs(ctx, after, logBatch)
-		return logsMsg{entries: es, err: err}
-	}
+// build makes the panes and the palette for the current theme.
+func (m *Model) build() {
+	m.logs = logspane.New(m.env, m.opts.LogLines)
+	m.panes = []Pane{overviewpane.New(m.env), alertspane.New(m.env), incidentspane.New(m.env), oncallpane.New(m.env), metricspane.New(m.env), m.logs}
+	m.palette = palette.New(m.env)
+	m.help = newHelp(m.env)
 }
 
-func (m *Model) refresh() tea.Cmd {
-	if m.fetching {
-		return nil
+// Init asks the terminal for its background (for the theme), starts the
+// stream and the clock.
+func (m *Model) Init() tea.Cmd {
+	go m.stream(m.ctx)
+	cmds := []tea.Cmd{m.waitEvents(), m.tick()}
+	if m.opts.Theme == theme.Auto {
+		cmds = append(cmds, tea.RequestBackgroundColor)
 	}
-	m.fetching = true
-	return fetch(m.ctx, m.opts.Backend, m.opts.Now())
+	return tea.Batch(cmds...)
 }
+
+// tickMsg is the clock of countdowns.
+type tickMsg time.Time
 
 func (m *Model) tick() tea.Cmd {
-	return tea.Tick(m.opts.Refresh, func(t time.Time) tea.Msg { return tickMsg(t) })
+	return tea.Tick(time.Second, func(t time.Time) tea.Msg { return tickMsg(t) })
 }
 
-// Update routes a message: global keys first, then the focused pane.
-func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	switch msg := msg.(type) {
+// screenRequest asks for the screen as drawn now, from the program's own
+// goroutine (tests read the screen this way, without racing the model).
+type screenRequest struct{ reply chan<- string }
+
+// actedMsg reports an acknowledgement, a resolution or a silence.
+type actedMsg struct {
+	text string
+	err  error
+}
+
+// Update routes a message: the stream's updates to the state and every
+// pane, keys to the palette, the help, the global keys, then the focused
+// pane.
+func (m *Model) Update(ev tea.Msg) (tea.Model, tea.Cmd) {
+	switch ev := ev.(type) {
 	case tea.WindowSizeMsg:
-		m.w, m.h = msg.Width, msg.Height
+		m.w, m.h = ev.Width, ev.Height
+		return m, nil
+	case screenRequest:
+		ev.reply <- m.render()
+		return m, nil
+	case tea.BackgroundColorMsg:
+		if m.opts.Theme == theme.Auto && !m.themed {
+			m.themed = true
+			if dark := ev.IsDark(); dark != m.th.Dark {
+				m.th = theme.New(dark)
+				if !m.env.State.Known() {
+					m.build() // nothing shown yet: rebuild with the right palette
+				}
+			}
+		}
+		return m, nil
+	case eventsMsg:
+		return m, tea.Batch(m.apply(ev), m.waitEvents())
 	case tickMsg:
-		return m, m.refresh()
-	case snapshotMsg:
-		m.fetching = false
-		m.err, m.stale = msg.err, msg.failed
-		if !msg.failed {
-			m.snap = msg.snap
-		} // else keep the last answer: the header says it is stale
-		return m, m.tick()
-	case logsMsg:
-		m.logs.add(msg.entries)
-		return m, tea.Tick(logRefresh, func(t time.Time) tea.Msg { return logTickMsg(t) })
-	case logTickMsg:
-		return m, m.fetchLogs()
-	case silencedMsg:
-		if msg.err != nil {
-			m.status = m.th.Error.Render(fmt.Sprintf("silence failed: %v", msg.err))
-		} else {
-			m.status = m.th.OK.Render(fmt.Sprintf("%s silenced for %s (silence %s)", msg.name, short(msg.dur), msg.id))
+		if !m.statusAt.IsZero() && m.opts.Now().Sub(m.statusAt) > 8*time.Second {
+			m.status = ""
 		}
-		return m, m.refresh()
+		return m, tea.Batch(m.panes[m.focus].Update(msg.Tick{Now: time.Time(ev)}), m.tick())
+	case msg.Status:
+		m.setStatus(ev.Text, ev.Err)
+		return m, nil
 	case actedMsg:
-		if msg.err != nil {
-			m.status = m.th.Error.Render(fmt.Sprintf("%s failed: %v", msg.verb, msg.err))
+		if ev.err != nil {
+			m.setStatus(ev.text+" failed: "+firstLine(ev.err), true)
 		} else {
-			m.status = m.th.OK.Render(fmt.Sprintf("%s %s", msg.inc.Ref(), msg.verb))
+			m.setStatus(ev.text, false)
 		}
-		return m, m.refresh()
+		return m, nil
+	case msg.Open:
+		return m, m.open(ev)
+	case palette.Quit:
+		return m, tea.Quit
+	case palette.Help:
+		return m, m.help.open()
+	case msg.Ack, msg.Resolve, msg.Silence:
+		return m, m.act(ev)
+	case msg.RangeQuery:
+		return m, m.rangeQuery(ev)
+	case msg.InstantQuery:
+		return m, m.instantQuery(ev)
+	case msg.RangeResult, msg.InstantResult:
+		return m, m.broadcast(ev)
+	case tea.MouseWheelMsg:
+		return m, m.wheel(ev)
+	case tea.MouseClickMsg:
+		return m, m.click(ev)
 	case tea.KeyPressMsg:
-		return m, m.key(msg.String())
+		return m, m.key(ev)
+	case tea.PasteMsg:
+		switch {
+		case m.palette.IsOpen():
+			return m, m.palette.Update(ev)
+		case m.help.shown:
+			return m, m.help.update(ev)
+		}
+		return m, m.panes[m.focus].Update(ev)
 	}
-	return m, nil
+	// Anything else (a spinner's tick) goes to the focused pane.
+	return m, m.panes[m.focus].Update(ev)
 }
 
-func (m *Model) key(k string) tea.Cmd {
-	if m.focus == len(m.panes)-1 && m.logs.capturing() {
-		_, cmd := m.logs.key(k, &m.snap)
-		return cmd
+func (m *Model) setStatus(text string, isErr bool) {
+	m.status, m.statusErr, m.statusAt = termtext.Clean(text), isErr, m.opts.Now()
+}
+
+// broadcast sends a message to every pane.
+func (m *Model) broadcast(ev tea.Msg) tea.Cmd {
+	cmds := make([]tea.Cmd, len(m.panes))
+	for i, p := range m.panes {
+		cmds[i] = p.Update(ev)
 	}
-	if m.silencing != nil {
-		return m.silenceKey(k)
-	}
-	if m.confirm != nil {
-		inc := *m.confirm
-		m.confirm = nil
-		if k == "y" || k == "Y" {
-			m.status = "resolving " + inc.Ref() + "…"
-			return m.act("resolved", inc, m.opts.Backend.Resolve)
-		}
-		m.status = "resolve cancelled"
-		return nil
-	}
-	switch k {
-	case "q", "ctrl+c":
+	return tea.Batch(cmds...)
+}
+
+func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
+	if k.String() == "ctrl+c" {
 		return tea.Quit
-	case "?":
-		m.help = !m.help
+	}
+	switch {
+	case m.palette.IsOpen():
+		return m.palette.Update(k)
+	case m.help.shown:
+		return m.help.update(k)
+	}
+	p := m.panes[m.focus]
+	if p.Capturing() {
+		return p.Update(k)
+	}
+	switch {
+	case key.Matches(k, globalKeys.Quit):
+		return tea.Quit
+	case key.Matches(k, globalKeys.Palette):
+		return m.palette.Open()
+	case key.Matches(k, globalKeys.Help):
+		return m.help.open()
+	case key.Matches(k, globalKeys.Next):
+		m.focusPane((m.focus+1)%len(m.panes), false)
 		return nil
-	case "esc":
-		m.help = false
+	case key.Matches(k, globalKeys.Prev):
+		m.focusPane((m.focus+len(m.panes)-1)%len(m.panes), false)
 		return nil
-	case "tab":
-		m.focus = (m.focus + 1) % len(m.panes)
-		return nil
-	case "/", "e", "E", "w", "W":
-		// Log keys work from anywhere: they focus the log pane.
-		m.focus = len(m.panes) - 1
-	case "shift+tab":
-		m.focus = (m.focus + len(m.panes) - 1) % len(m.panes)
-		return nil
-	case "a":
-		inc, ok := m.inc.selected(&m.snap)
-		if !ok {
-			m.status = "no open incident to acknowledge"
-			return nil
+	case key.Matches(k, globalKeys.Back):
+		if !p.Back() && len(m.history) > 0 {
+			m.focus, m.history = m.history[len(m.history)-1], m.history[:len(m.history)-1]
 		}
-		m.status = "acknowledging " + inc.Ref() + "…"
-		return m.act("acknowledged", inc, m.opts.Backend.Ack)
-	case "s":
-		m.startSilence()
-		return nil
-	case "r":
-		inc, ok := m.inc.selected(&m.snap)
-		if !ok {
-			m.status = "no open incident to resolve"
-			return nil
-		}
-		m.confirm = &inc
-		m.status = m.th.Warn.Render(fmt.Sprintf("resolve %s %q? y/n", inc.Ref(), inc.Title))
 		return nil
 	}
-	_, cmd := m.panes[m.focus].key(k, &m.snap)
-	return cmd
+	if s := k.String(); len(s) == 1 && s[0] >= '1' && int(s[0]-'1') < len(m.panes) {
+		m.focusPane(int(s[0]-'1'), false)
+		return nil
+	}
+	return p.Update(k)
 }
 
-func (m *Model) act(verb string, inc incidents.Incident, f func(context.Context, int64, string) error) tea.Cmd {
-	ctx, user := m.ctx, m.opts.User
+// focusPane shows pane i; drilling in remembers where the user came from.
+func (m *Model) focusPane(i int, drill bool) {
+	if i == m.focus {
+		return
+	}
+	if drill {
+		m.history = append(m.history, m.focus)
+		if len(m.history) > 20 {
+			m.history = m.history[1:]
+		}
+	} else {
+		m.history = nil
+	}
+	m.focus = i
+}
+
+// open focuses the pane a command names and hands it the argument.
+func (m *Model) open(o msg.Open) tea.Cmd {
+	for i, p := range m.panes {
+		if p.Name() == o.Pane {
+			m.focusPane(i, true)
+			return p.Update(o)
+		}
+	}
+	m.setStatus("no pane "+o.Pane, true)
+	return nil
+}
+
+// act runs an acknowledgement, resolution or silence against the server.
+func (m *Model) act(ev tea.Msg) tea.Cmd {
+	if m.opts.ReadOnly {
+		m.setStatus("read-only console: nothing is changed", true)
+		return nil
+	}
+	ctx, b, user, now := m.ctx, m.opts.Backend, m.opts.User, m.opts.Now()
+	run := func(text string, f func(context.Context) error) tea.Cmd {
+		m.setStatus(text+"…", false)
+		return func() tea.Msg {
+			ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			return actedMsg{text: text, err: f(ctx)}
+		}
+	}
+	switch ev := ev.(type) {
+	case msg.Ack:
+		return run(fmt.Sprintf("INC-%d acknowledged", ev.Incident), func(ctx context.Context) error { return b.Ack(ctx, ev.Incident, user) })
+	case msg.Resolve:
+		return run(fmt.Sprintf("INC-%d resolved", ev.Incident), func(ctx context.Context) error { return b.Resolve(ctx, ev.Incident, user) })
+	case msg.Silence:
+		name := termtext.Clean(ev.Alert.Name())
+		var ms amlabels.Matchers
+		ev.Alert.Labels.Range(func(l labels.Label) {
+			if mt, err := amlabels.NewMatcher(amlabels.MatchEqual, l.Name, l.Value); err == nil {
+				ms = append(ms, mt)
+			}
+		})
+		s := silence.Silence{Matchers: ms, StartsAt: now, EndsAt: now.Add(ev.For), CreatedBy: user, Comment: "silenced from the oncall console"}
+		return run(fmt.Sprintf("%s silenced for %s", name, layout.Short(ev.For)), func(ctx context.Context) error {
+			_, err := b.AddSilence(ctx, s)
+			return err
+		})
+	}
+	return nil
+}
+
+func (m *Model) rangeQuery(q msg.RangeQuery) tea.Cmd {
+	ctx, b := m.ctx, m.opts.Backend
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
-		return actedMsg{verb: verb, inc: inc, err: f(ctx, inc.ID, user)}
+		ss, err := b.Range(ctx, q.Expr, q.Start, q.End, q.Step)
+		return msg.RangeResult{ID: q.ID, Expr: q.Expr, Series: ss, Err: err, Start: q.Start, End: q.End}
 	}
 }
 
-// View lays the panes out: incidents and alerts on the left, who is on call
-// and pages on the right, logs along the bottom.
+func (m *Model) instantQuery(q msg.InstantQuery) tea.Cmd {
+	ctx, b := m.ctx, m.opts.Backend
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		r, err := b.Query(ctx, q.Expr, q.At)
+		return msg.InstantResult{ID: q.ID, Expr: q.Expr, Result: r, Err: err}
+	}
+}
+
+// wheel scrolls the focused pane.
+func (m *Model) wheel(ev tea.MouseWheelMsg) tea.Cmd {
+	if m.palette.IsOpen() || m.help.shown {
+		return nil
+	}
+	k := tea.KeyPressMsg{Code: tea.KeyDown}
+	if ev.Button == tea.MouseWheelUp {
+		k = tea.KeyPressMsg{Code: tea.KeyUp}
+	}
+	return m.panes[m.focus].Update(k)
+}
+
+// click on a tab opens its pane.
+func (m *Model) click(ev tea.MouseClickMsg) tea.Cmd {
+	if ev.Y != 1 {
+		return nil
+	}
+	x := 0
+	for i := range m.panes {
+		w := ansi.StringWidth(m.tabLabel(i)) + 1
+		if ev.X >= x && ev.X < x+w {
+			m.focusPane(i, false)
+			return nil
+		}
+		x += w
+	}
+	return nil
+}
+
+// View lays the console out: header, tabs and crumbs, the focused pane
+// (or the help), the palette over the bottom, the footer.
 func (m *Model) View() tea.View {
 	v := tea.NewView(m.render())
 	v.AltScreen = true
-	firing, _, _ := m.snap.counts()
-	v.WindowTitle = fmt.Sprintf("oncall: %d firing", firing)
+	f, _, _ := m.env.State.Counts()
+	v.WindowTitle = fmt.Sprintf("oncall: %d firing", f)
+	if m.env.State.Stale() {
+		v.WindowTitle += " (stale)"
+	}
+	if m.opts.Mouse {
+		v.MouseMode = tea.MouseModeCellMotion
+	}
 	return v
 }
 
 func (m *Model) render() string {
-	now := m.opts.Now()
-	w, h := max(m.w, 20), max(m.h, 6)
-	lines := []string{m.header(now, w)}
-	body := h - 2
-	if m.help {
-		lines = append(lines, m.helpLines(w, body)...)
+	w, h := max(m.w, 40), max(m.h, 8)
+	lines := []string{m.header(w)}
+	lines = append(lines, m.why(w)...)
+	lines = append(lines, m.tabs(w))
+	bodyH := h - len(lines) - 1
+	var body string
+	if m.help.shown {
+		body = m.help.view(m.allKeys(), w, bodyH)
 	} else {
-		lines = append(lines, m.body(now, w, body)...)
+		body = m.panes[m.focus].View(w, bodyH)
 	}
+	bl := strings.Split(body, "\n")
+	if pl := m.palette.View(w); len(pl) > 0 {
+		n := min(len(pl), len(bl))
+		bl = append(bl[:len(bl)-n], pl[len(pl)-n:]...)
+	}
+	lines = append(lines, bl...)
 	lines = append(lines, m.footer(w))
 	return strings.Join(lines, "\n")
 }
 
-func (m *Model) body(now time.Time, w, h int) []string {
-	logH := max(4, h*2/5)
-	topH := h - logH
-	rightW := max(20, w*2/5)
-	leftW := w - rightW - 1
-	incH := max(3, topH*3/5)
-	left := append(m.pane(0, leftW, incH, now), m.pane(1, leftW, topH-incH, now)...)
-	ocH := min(len(m.snap.oncall)+2, topH/2)
-	ocH = max(ocH, 3)
-	right := append(m.pane(2, rightW, ocH, now), m.pane(3, rightW, topH-ocH, now)...)
-	top := besides(m.th.Dim.Render("│"), left, right)
-	return append(top, m.pane(4, w, logH, now)...)
+// why spells out, under the header, the error that makes the console
+// unable to reach the server: in full, on at most two lines.
+func (m *Model) why(w int) []string {
+	st := m.env.State
+	if st.Connected || st.Err == nil {
+		return nil
+	}
+	text := "  why: " + firstLine(st.Err)
+	var out []string
+	for _, l := range strings.Split(ansi.Wordwrap(text, w, " /:"), "\n") {
+		if len(out) == 2 {
+			break
+		}
+		out = append(out, m.th.Error.Render(layout.Fit(l, w)))
+	}
+	return out
 }
 
-func (m *Model) pane(i, w, h int, now time.Time) []string {
-	p := m.panes[i]
-	focused := i == m.focus
-	return box(m.th, p.title(&m.snap), p.render(&m.snap, w, h, focused, now), w, h, focused)
+// allKeys are the bindings the help lists: everywhere, then the focused
+// pane's, then the others'.
+func (m *Model) allKeys() []keySection {
+	out := []keySection{{"Everywhere", globalBindings()}}
+	order := append([]int{m.focus}, seq(len(m.panes))...)
+	seen := map[int]bool{}
+	for _, i := range order {
+		if seen[i] {
+			continue
+		}
+		seen[i] = true
+		out = append(out, keySection{paneTitle(m.panes[i].Name()), m.panes[i].Keys()})
+	}
+	return out
 }
 
-func (m *Model) header(now time.Time, w int) string {
-	firing, muted, pending := m.snap.counts()
-	counts := fmt.Sprintf("%d firing · %d pending", firing, pending)
-	if muted > 0 {
-		counts = fmt.Sprintf("%d firing · %d muted · %d pending", firing, muted, pending)
+func seq(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
 	}
-	parts := []string{m.opts.Title, counts}
-	for _, inc := range m.snap.incidents {
-		parts = append(parts, fmt.Sprintf("%s %s", inc.Ref(), inc.Status))
+	return out
+}
+
+// paneTitle is how the tabs name a pane.
+func paneTitle(name string) string {
+	switch name {
+	case "oncall":
+		return "On call"
 	}
-	right := fmt.Sprintf("%s · %s", m.opts.User, now.Local().Format("15:04:05"))
-	left := " " + strings.Join(parts, "  ·  ")
+	return strings.ToUpper(name[:1]) + name[1:]
+}
+
+func (m *Model) tabLabel(i int) string {
+	return fmt.Sprintf(" %d %s ", i+1, paneTitle(m.panes[i].Name()))
+}
+
+// header says what the console shows and whether it can be trusted: the
+// server, the counts, the open incidents, or — prominently — that the
+// server cannot be reached (since when, the last known state kept) or
+// that oncall is blind.
+func (m *Model) header(w int) string {
+	st := m.env.State
+	now := m.opts.Now()
+	right := fmt.Sprintf(" %s · %s ", termtext.Clean(m.opts.User), now.Local().Format("15:04:05"))
+	retry := ""
+	if !m.retryAt.IsZero() && m.retryAt.After(now) {
+		retry = " · retrying in " + layout.Short(m.retryAt.Sub(now))
+	}
 	switch {
-	case m.stale && !m.snap.known():
-		left = " " + m.opts.Title + "  ·  " + m.th.Error.Render("SERVER UNREACHABLE: "+firstLine(m.err))
-	case m.stale:
-		left += "  ·  " + m.th.Error.Render(fmt.Sprintf("STALE since %s: %s", m.snap.at.Local().Format("15:04:05"), firstLine(m.err)))
-	case m.err != nil:
-		left += "  ·  " + m.th.Error.Render(firstLine(m.err))
-	case m.snap.ready != nil && !m.snap.ready.Ready:
-		left += "  ·  " + m.th.Error.Render("BLIND: "+strings.Join(m.snap.ready.Failing(), "; "))
+	case !st.Known() && st.Err != nil:
+		alarm := fmt.Sprintf(" SERVER UNREACHABLE since %s (%s)%s", st.Since.Local().Format("15:04:05"), layout.Short(now.Sub(st.Since)), retry)
+		return m.th.HeaderAlarm.Render(layout.Fit(alarm, w-ansi.StringWidth(right)) + right)
+	case !st.Known():
+		return m.th.Header.Render(layout.Fit(" "+termtext.Clean(m.opts.Title)+" · connecting…", w-ansi.StringWidth(right)) + right)
+	case st.Stale():
+		alarm := fmt.Sprintf(" STALE · server unreachable since %s (%s)%s · showing its state of %s", st.Since.Local().Format("15:04:05"),
+			layout.Short(now.Sub(st.Since)), retry, st.At.Local().Format("15:04:05"))
+		return m.th.HeaderAlarm.Render(layout.Fit(alarm, w-ansi.StringWidth(right)) + right)
+	case st.Ready != nil && !st.Ready.Ready:
+		alarm := " oncall is BLIND: " + termtext.Clean(strings.Join(st.Ready.Failing(), "; "))
+		return m.th.HeaderAlarm.Render(layout.Fit(alarm, w-ansi.StringWidth(right)) + right)
 	}
-	pad := w - len([]rune(right)) - 1
-	return m.th.Header.Render(fit(fit(left, pad)+right+" ", w))
+	f, mu, pe := st.Counts()
+	parts := []string{termtext.Clean(m.opts.Title), fmt.Sprintf("%d firing · %d muted · %d pending", f, mu, pe)}
+	for _, inc := range st.Incidents {
+		parts = append(parts, inc.Ref()+" "+inc.Status.String())
+	}
+	if m.opts.ReadOnly {
+		parts = append(parts, "read-only")
+	}
+	return m.th.Header.Render(layout.Fit(" "+strings.Join(parts, "  ·  "), w-ansi.StringWidth(right)) + right)
+}
+
+// tabs names the panes, the focused one marked, then where the user is
+// inside it.
+func (m *Model) tabs(w int) string {
+	var b strings.Builder
+	for i := range m.panes {
+		label := m.tabLabel(i)
+		if i == m.focus {
+			b.WriteString(m.th.TabActive.Render(label))
+		} else {
+			b.WriteString(m.th.Tab.Render(label))
+		}
+		b.WriteByte(' ')
+	}
+	if c := m.panes[m.focus].Crumbs(); len(c) > 0 {
+		b.WriteString(m.th.Crumb.Render(" " + paneTitle(m.panes[m.focus].Name()) + " › " + termtext.Clean(strings.Join(c, " › "))))
+	}
+	return layout.Fit(b.String(), w)
+}
+
+// footer is the last status, or the focused pane's main keys.
+func (m *Model) footer(w int) string {
+	if m.status != "" {
+		style := m.th.OK
+		if m.statusErr {
+			style = m.th.Error
+		}
+		return layout.Fit(" "+style.Render(m.status), w)
+	}
+	var parts []string
+	keys := append(m.panes[m.focus].Keys(), globalKeys.Palette, globalKeys.Help, globalKeys.Quit)
+	if m.palette.IsOpen() || m.help.shown {
+		keys = nil
+	}
+	for _, k := range keys {
+		if !k.Enabled() {
+			continue
+		}
+		h := k.Help()
+		desc, _, _ := strings.Cut(h.Desc, " (")
+		desc, _, _ = strings.Cut(desc, ":")
+		parts = append(parts, m.th.Key.Render(h.Key)+" "+m.th.Dim.Render(desc))
+	}
+	return layout.Fit(" "+strings.Join(parts, "  "), w)
 }
 
 func firstLine(err error) string {
+	if err == nil {
+		return ""
+	}
 	var joined interface{ Unwrap() []error }
 	if errors.As(err, &joined) && len(joined.Unwrap()) > 0 {
 		err = joined.Unwrap()[0]
 	}
-	return "backend: " + strings.SplitN(err.Error(), "\n", 2)[0]
-}
-
-func (m *Model) footer(w int) string {
-	if m.silencing != nil {
-		return fit(" "+m.silenceLine(), w)
-	}
-	if m.status != "" {
-		return fit(" "+m.status, w)
-	}
-	keys := []string{"a ack", "r resolve", "s silence", "tab pane", "j/k move", "/ filter logs", "? help", "q quit"}
-	var out []string
-	for _, k := range keys {
-		key, what, _ := strings.Cut(k, " ")
-		out = append(out, m.th.Key.Render(key)+" "+m.th.Dim.Render(what))
-	}
-	return fit(" "+strings.Join(out, "  "), w)
-}
-
-func (m *Model) helpLines(w, h int) []string {
-	var lines []string
-	section := func(name string, bs []binding) {
-		if len(bs) == 0 {
-			return
-		}
-		lines = append(lines, "", m.th.Bold.Render(name))
-		for _, b := range bs {
-			lines = append(lines, "  "+fit(m.th.Key.Render(strings.Join(b.keys, "/")), 16)+" "+b.help)
-		}
-	}
-	section("Everywhere", globalKeys)
-	names := []string{"Incidents", "Alerts", "On call", "Pages", "Logs"}
-	for i, p := range m.panes {
-		section(names[i], p.keymap())
-	}
-	return box(m.th, "Help (? or esc to close)", lines, w, h, true)
+	s, _, _ := strings.Cut(err.Error(), "\n")
+	return termtext.Clean(s)
 }
 
 // Run runs the console until the user quits or ctx is done.

@@ -66,7 +66,7 @@ on-call, and escalates every 45 seconds until you acknowledge it (press a).`,
 			if err != nil {
 				return err
 			}
-			cfg.User = user.User
+			cfg.User, cfg.Console = user.User, user.Console
 			ctx, cancel := context.WithCancel(cmd.Context())
 			defer cancel()
 			// History first: twelve healthy minutes, so "the last 10

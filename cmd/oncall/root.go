@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -45,10 +46,16 @@ Try it with nothing configured:  oncall demo`,
 	pf.String("server", "", "oncall server URL (config server.url, env ONCALL_SERVER_URL)")
 	pf.String("user", "", "who you are, for acknowledgements (config user, env ONCALL_USER)")
 	pf.String("log-level", "info", "server log level: debug, info, warn, error")
+	pf.String("theme", "", "console colours: auto, dark or light (config console.theme)")
+	pf.Bool("read-only", false, "console: look, never acknowledge, resolve or silence (config console.read_only)")
+	pf.Bool("mouse", false, "console: the wheel scrolls, a click on a tab opens it (config console.mouse)")
 	a.v.BindPFlag("config", pf.Lookup("config"))
 	a.v.BindPFlag("server.url", pf.Lookup("server"))
 	a.v.BindPFlag("user", pf.Lookup("user"))
 	a.v.BindPFlag("log_level", pf.Lookup("log-level"))
+	a.v.BindPFlag("console.theme", pf.Lookup("theme"))
+	a.v.BindPFlag("console.read_only", pf.Lookup("read-only"))
+	a.v.BindPFlag("console.mouse", pf.Lookup("mouse"))
 	a.v.SetEnvPrefix("ONCALL")
 	a.v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
 	a.v.AutomaticEnv()
@@ -107,7 +114,8 @@ func logLevel(s string) (slog.Level, error) {
 
 // overridable lists the keys that environment variables and flags may set
 // over the file.
-var overridable = []string{"user", "state_dir", "server.url", "server.token", "server.listen", "metrics.prometheus.url", "metrics.prometheus.bearer_token"}
+var overridable = []string{"user", "state_dir", "server.url", "server.token", "server.listen", "metrics.prometheus.url", "metrics.prometheus.bearer_token",
+	"console.theme", "console.read_only", "console.mouse", "console.log_lines"}
 
 // loadConfig reads the configuration file (if any) and applies environment
 // and flag overrides through viper.
@@ -145,6 +153,18 @@ func (a *cli) loadConfig() (config.Config, error) {
 			cfg.Metrics.Prometheus.URL = val
 		case "metrics.prometheus.bearer_token":
 			cfg.Metrics.Prometheus.BearerToken = val
+		case "console.theme":
+			cfg.Console.Theme = val
+		case "console.read_only":
+			cfg.Console.ReadOnly = a.v.GetBool(key)
+		case "console.mouse":
+			cfg.Console.Mouse = a.v.GetBool(key)
+		case "console.log_lines":
+			n, err := strconv.Atoi(val)
+			if err != nil {
+				return cfg, fmt.Errorf("ONCALL_CONSOLE_LOG_LINES %q: not a whole number", val)
+			}
+			cfg.Console.LogLines = n
 		}
 	}
 	if cfg.User == "" {

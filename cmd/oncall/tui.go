@@ -15,6 +15,8 @@ import (
 	"github.com/oncallhq/oncall/config"
 	"github.com/oncallhq/oncall/secret"
 	"github.com/oncallhq/oncall/tui"
+	"github.com/oncallhq/oncall/tui/state"
+	"github.com/oncallhq/oncall/tui/theme"
 )
 
 // runTUI opens the console against server.url, or against a server started
@@ -49,7 +51,36 @@ func (a *cli) attach(ctx context.Context, cfg config.Config, c *client.Client) e
 	if err := c.Healthy(ctx); err != nil {
 		return fmt.Errorf("server %s: %w", c.URL(), err)
 	}
-	return tui.Run(ctx, tui.Options{Backend: c, User: cfg.User, Title: "oncall · " + c.URL()})
+	return tui.Run(ctx, a.consoleOptions(cfg, c, "oncall · "+c.URL()))
+}
+
+// consoleOptions are the console's options from the configuration and the
+// flags.
+func (a *cli) consoleOptions(cfg config.Config, c *client.Client, title string) tui.Options {
+	mode, _ := theme.ParseMode(cfg.Console.Theme) // validated with the configuration
+	return tui.Options{Backend: consoleBackend{c}, User: cfg.User, Title: title, ReadOnly: cfg.Console.ReadOnly,
+		Theme: mode, Mouse: cfg.Console.Mouse, LogLines: cfg.Console.LogLines}
+}
+
+// consoleBackend is the API client as the console sees it.
+type consoleBackend struct{ *client.Client }
+
+// Stream turns the client's stream events into the console's updates.
+func (b consoleBackend) Stream(ctx context.Context, after uint64, backlog int, emit func(state.Update) error) error {
+	return b.Client.Stream(ctx, client.StreamOptions{LogsAfter: after, LogsBacklog: backlog}, func(ev client.StreamEvent) error {
+		u := state.Update{Logs: ev.Logs}
+		if s := ev.State; s != nil {
+			u.Alerts, u.Incidents, u.OnCall, u.Pages, u.Ready, u.Rules, u.At = s.Alerts, s.Incidents, s.OnCall, s.Pages, s.Ready, s.Rules, s.At
+			if s.Groups != nil {
+				gs := make([]state.Group, len(*s.Groups))
+				for i, g := range *s.Groups {
+					gs[i] = state.Group{Receiver: g.Receiver, Key: g.Key, Labels: g.Labels, Fingerprints: g.Fingerprints}
+				}
+				u.Groups = &gs
+			}
+		}
+		return emit(u)
+	})
 }
 
 // runInProcess starts the stack on a loopback port and runs the TUI (or,
@@ -80,7 +111,7 @@ func (a *cli) runInProcess(ctx context.Context, cfg config.Config, title string,
 	} else {
 		var c *client.Client
 		if c, err = client.New(s.URL(), cfg.Server.Token); err == nil {
-			err = tui.Run(ctx, tui.Options{Backend: c, User: cfg.User, Title: title})
+			err = tui.Run(ctx, a.consoleOptions(cfg, c, title))
 		}
 	}
 	cancel()
