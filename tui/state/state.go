@@ -88,7 +88,9 @@ type State struct {
 	services []Service
 }
 
-// Apply merges an update and says what changed. Log lines are not kept
+// Apply merges an update and says what changed; the state takes the
+// update's slices as they are (it sorts the alerts in place). Log lines
+// are not kept
 // here (the log pane holds its own buffer); a batch of them is reported
 // as KindLogs.
 func (s *State) Apply(u Update) Kind {
