@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 
@@ -17,8 +18,31 @@ import (
 
 // cli holds what every command shares: flags bound through viper.
 type cli struct {
-	v      *viper.Viper
-	output string
+	v       *viper.Viper
+	output  string
+	profile *os.File // the CPU profile being written, if asked
+}
+
+// startProfile starts the CPU profile --cpu-profile asks for.
+func (a *cli) startProfile(cmd *cobra.Command) error {
+	path, _ := cmd.Flags().GetString("cpu-profile")
+	if path == "" {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("--cpu-profile: %w", err)
+	}
+	a.profile = f
+	return pprof.StartCPUProfile(f)
+}
+
+// stopProfile ends the CPU profile, if one is written.
+func (a *cli) stopProfile() {
+	if a.profile != nil {
+		pprof.StopCPUProfile()
+		a.profile.Close()
+	}
 }
 
 func newRoot() *cobra.Command {
@@ -35,10 +59,13 @@ Try it with nothing configured:  oncall demo`,
 		Args:          noSubcommand,
 		RunE:          a.runTUI,
 		Version:       versionString(),
-		PersistentPreRunE: func(*cobra.Command, []string) error {
-			_, err := logLevel(a.v.GetString("log_level"))
-			return err
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if _, err := logLevel(a.v.GetString("log_level")); err != nil {
+				return err
+			}
+			return a.startProfile(cmd)
 		},
+		PersistentPostRun: func(*cobra.Command, []string) { a.stopProfile() },
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
 	pf := root.PersistentFlags()
@@ -49,6 +76,8 @@ Try it with nothing configured:  oncall demo`,
 	pf.String("theme", "", "console colours: auto, dark or light (config console.theme)")
 	pf.Bool("read-only", false, "console: look, never acknowledge, resolve or silence (config console.read_only)")
 	pf.Bool("mouse", false, "console: the wheel scrolls, a click on a tab opens it (config console.mouse)")
+	pf.String("cpu-profile", "", "write a CPU profile of the run to this file (for diagnosing)")
+	pf.MarkHidden("cpu-profile")
 	a.v.BindPFlag("config", pf.Lookup("config"))
 	a.v.BindPFlag("server.url", pf.Lookup("server"))
 	a.v.BindPFlag("user", pf.Lookup("user"))
