@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -381,15 +382,24 @@ func busy(b *testing.B) *Model {
 }
 
 // A key press reaches a new frame within a frame's time: the key, the
-// pane's update and the redraw.
+// pane's update and the redraw. Reports the 99th percentile too.
 func BenchmarkKeyToFrame(b *testing.B) {
 	m := busy(b)
-	m.focus = 1
-	keys := []tea.KeyPressMsg{tuitest.Key("j"), tuitest.Key("k")}
-	i := 0
-	for b.Loop() {
-		m.Update(keys[i%2])
-		m.render()
-		i++
+	for _, pane := range []int{1, 5} {
+		m.focus = pane
+		b.Run(m.panes[pane].Name(), func(b *testing.B) {
+			keys := []tea.KeyPressMsg{tuitest.Key("j"), tuitest.Key("k"), tuitest.Key("E"), tuitest.Key("f")}
+			var took []time.Duration
+			i := 0
+			for b.Loop() {
+				start := time.Now()
+				m.Update(keys[i%len(keys)])
+				m.render()
+				took = append(took, time.Since(start))
+				i++
+			}
+			slices.Sort(took)
+			b.ReportMetric(float64(took[len(took)*99/100].Microseconds()), "p99-µs")
+		})
 	}
 }

@@ -221,35 +221,6 @@ func (d *detail) content(w int) []string {
 		}
 	}
 
-	section("Annotations")
-	var names []string
-	a.Annotations.Range(func(l labels.Label) { names = append(names, l.Name) })
-	if len(names) == 0 {
-		out = append(out, "  "+th.Dim.Render("none"))
-	}
-	for _, n := range orderAnnotations(names) {
-		wrapRow(termtext.Clean(n), a.Annotations.Get(n))
-	}
-
-	section("Labels")
-	a.Labels.Range(func(l labels.Label) { row(termtext.Clean(l.Name), termtext.Clean(l.Value)) })
-
-	section("Where it comes from")
-	if d.expr == "" {
-		out = append(out, "  "+th.Dim.Render("No rule of this server and no generator URL names its expression: it was sent as is."))
-	} else {
-		row("from", termtext.Clean(d.from))
-		wrapRow("expr", d.expr)
-		if r, ok := d.env.State.RuleOf(a); ok {
-			if r.For > 0 {
-				row("for", r.For.String())
-			}
-			if r.KeepFiringFor > 0 {
-				row("keep firing for", r.KeepFiringFor.String())
-			}
-		}
-	}
-
 	if d.expr != "" {
 		section("Over the last hour")
 		if d.cond.Op != "" {
@@ -279,6 +250,35 @@ func (d *detail) content(w int) []string {
 					break
 				}
 				out = append(out, "  "+layout.Fit(termtext.Clean(s.Labels.String()), max(10, w-14))+" "+th.Bold.Render(chart.Value(s.Value)))
+			}
+		}
+	}
+
+	section("Annotations")
+	var names []string
+	a.Annotations.Range(func(l labels.Label) { names = append(names, l.Name) })
+	if len(names) == 0 {
+		out = append(out, "  "+th.Dim.Render("none"))
+	}
+	for _, n := range orderAnnotations(names) {
+		wrapRow(termtext.Clean(n), a.Annotations.Get(n))
+	}
+
+	section("Labels")
+	a.Labels.Range(func(l labels.Label) { row(termtext.Clean(l.Name), termtext.Clean(l.Value)) })
+
+	section("Where it comes from")
+	if d.expr == "" {
+		out = append(out, "  "+th.Dim.Render("No rule of this server and no generator URL names its expression: it was sent as is."))
+	} else {
+		row("from", termtext.Clean(d.from))
+		wrapRow("expr", strings.TrimSpace(d.expr))
+		if r, ok := d.env.State.RuleOf(a); ok {
+			if r.For > 0 {
+				row("for", r.For.String())
+			}
+			if r.KeepFiringFor > 0 {
+				row("keep firing for", r.KeepFiringFor.String())
 			}
 		}
 	}

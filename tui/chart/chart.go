@@ -6,6 +6,7 @@ package chart
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -189,6 +190,11 @@ func Sparkline(th *theme.Theme, values []float64, w int, style theme.Style) stri
 		vs = resample(vs, w)
 	}
 	sl := sparkline.New(w, 1)
+	// The sparkline's scale starts at 1 and only grows: a ratio of 0.003
+	// would draw nothing. Scale to the values' own maximum.
+	if top := slices.Max(vs); top > 0 {
+		sl.SetMax(top)
+	}
 	sl.PushAll(vs)
 	sl.Draw()
 	// A zero draws nothing; the lowest bar keeps a flat zero line visible.

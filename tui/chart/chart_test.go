@@ -109,3 +109,11 @@ func TestSparklineOfZeros(t *testing.T) {
 		t.Errorf("zeros: %q", v)
 	}
 }
+
+// Small values (ratios) fill the line as large ones do.
+func TestSparklineOfSmallValues(t *testing.T) {
+	env := tuitest.Env()
+	if v := ansi.Strip(Sparkline(env.Theme, []float64{0.0001, 0.002, 0.003, 0.0015}, 4, env.Theme.OK)); v != "▁▅█▄" {
+		t.Errorf("ratios: %q", v)
+	}
+}
