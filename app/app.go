@@ -25,10 +25,9 @@ import (
 
 	"github.com/oncallhq/oncall/alerts"
 	"github.com/oncallhq/oncall/config"
-	"github.com/oncallhq/oncall/incidents"
-	"github.com/oncallhq/oncall/incidents/oncall"
 	"github.com/oncallhq/oncall/pipeline"
 	"github.com/oncallhq/oncall/server"
+	"github.com/oncallhq/oncall/statuspage"
 	"github.com/oncallhq/oncall/store/sqlite"
 	"github.com/oncallhq/oncall/telemetry/metrics"
 )
@@ -130,12 +129,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), s.logs)
-	dir := directory(cfg)
+	settings := cfg.IncidentSettings()
 	var own []pipeline.Receiver
 	for _, r := range cfg.OwnReceivers() {
 		pr := pipeline.Receiver{Name: r.Name, Console: r.Console}
 		if r.Incident != nil {
-			pr.Policy = r.Incident.Policy
+			pr.Policy, pr.Severity = r.Incident.Policy, r.Incident.Severity
 		}
 		own = append(own, pr)
 	}
@@ -143,7 +142,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		s.probe = &probe{src: p, interval: min(cfg.Alerts.EvaluationInterval, 30*time.Second)}
 	}
 	popts := pipeline.Options{
-		Routing: rc, Receivers: own, Directory: dir, Store: s.store, Route: d.route,
+		Routing: rc, Receivers: own, Incidents: settings, Store: s.store, Route: d.route,
 		EvaluationInterval: cfg.Alerts.EvaluationInterval, ReplicaLabels: cfg.Alerts.ReplicaLabels,
 		MaxAlerts: cfg.Alerts.MaxAlerts, Logger: log, Metrics: pipeline.NewMetrics(reg),
 	}
@@ -161,8 +160,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		policy = cfg.Policies[0].Name
 	}
 	s.handler = server.Handler(server.Options{
-		Pipeline: s.pipeline, Store: s.store, Routing: rc, OnCall: func(now time.Time) []oncall.Assignment { return dir.Chain(policy, now) },
-		Source: s.source, Logs: s.logs, Rules: rules.Rules, Token: cfg.Server.Token, Gatherer: reg, Logger: log,
+		Pipeline: s.pipeline, Store: s.store, Routing: rc, Incidents: settings, Catalog: cfg.Catalog(), OnCallPolicy: policy,
+		StatusPage: statusPage(cfg),
+		Source:     s.source, Logs: s.logs, Rules: rules.Rules, Token: cfg.Server.Token, Gatherer: reg, Logger: log,
 		Done: s.stopping,
 	})
 	return s, nil
@@ -203,15 +203,11 @@ func (s *Stack) openSource(ctx context.Context) error {
 	return nil
 }
 
-func directory(cfg config.Config) incidents.Directory {
-	d := incidents.Directory{Policies: map[string]oncall.Policy{}, Schedules: map[string]oncall.Schedule{}}
-	for _, p := range cfg.Policies {
-		d.Policies[p.Name] = p
-	}
-	for _, s := range cfg.Schedules {
-		d.Schedules[s.Name] = s
-	}
-	return d
+// statusPage is the status page's configuration: on unless disabled,
+// published at the external URL.
+func statusPage(cfg config.Config) server.StatusPage {
+	sp := cfg.StatusPage
+	return server.StatusPage{Disabled: sp.Disabled, Options: statuspage.Options{Title: sp.Title, HistoryDays: sp.HistoryDays, URL: cfg.Server.ExternalURL}}
 }
 
 // URL is the base URL clients use to reach the stack's API.

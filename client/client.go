@@ -17,7 +17,7 @@ import (
 	"github.com/oncallhq/oncall/alerts"
 	"github.com/oncallhq/oncall/health"
 	"github.com/oncallhq/oncall/incidents"
-	"github.com/oncallhq/oncall/incidents/oncall"
+	"github.com/oncallhq/oncall/incidents/schedule"
 	"github.com/oncallhq/oncall/telemetry/logs"
 )
 
@@ -166,8 +166,8 @@ func (c *Client) AllIncidents(ctx context.Context, limit int) ([]incidents.Incid
 }
 
 // OnCall returns the escalation chain resolved to people now.
-func (c *Client) OnCall(ctx context.Context) ([]oncall.Assignment, error) {
-	var out []oncall.Assignment
+func (c *Client) OnCall(ctx context.Context) ([]schedule.Assignment, error) {
+	var out []schedule.Assignment
 	return out, c.do(ctx, http.MethodGet, "/api/v1/oncall", nil, nil, &out)
 }
 
@@ -194,12 +194,92 @@ func (c *Client) TailLogs(ctx context.Context, after uint64, limit int) ([]logs.
 
 // Ack acknowledges incident id as by.
 func (c *Client) Ack(ctx context.Context, id int64, by string) error {
-	return c.do(ctx, http.MethodPost, fmt.Sprintf("/api/v1/incidents/%d/ack", id), nil, map[string]string{"by": by}, nil)
+	_, err := c.Act(ctx, id, "ack", Action{By: by, Source: "console"})
+	return err
 }
 
 // Resolve resolves incident id as by.
 func (c *Client) Resolve(ctx context.Context, id int64, by string) error {
-	return c.do(ctx, http.MethodPost, fmt.Sprintf("/api/v1/incidents/%d/resolve", id), nil, map[string]string{"by": by}, nil)
+	_, err := c.Act(ctx, id, "resolve", Action{By: by, Source: "console"})
+	return err
+}
+
+// Incident returns one incident.
+func (c *Client) Incident(ctx context.Context, id int64) (incidents.Incident, error) {
+	var out incidents.Incident
+	return out, c.do(ctx, http.MethodGet, fmt.Sprintf("/api/v1/incidents/%d", id), nil, nil, &out)
+}
+
+// Action is what an action on an incident carries; each action reads the
+// fields it needs (see the server's ActRequest).
+type Action struct {
+	By       string `json:"by"`
+	Source   string `json:"source,omitempty"`
+	Why      string `json:"why,omitempty"`
+	Text     string `json:"text,omitempty"`
+	Public   bool   `json:"public,omitempty"`
+	Title    string `json:"title,omitempty"`
+	Role     string `json:"role,omitempty"`
+	User     string `json:"user,omitempty"`
+	Severity string `json:"severity,omitempty"`
+	Owner    string `json:"owner,omitempty"`
+	Into     int64  `json:"into,omitempty"`
+}
+
+// Act runs action on incident id (ack, escalate, mitigate, resolve,
+// reopen, assign, update, note, severity, tasks, merge, or
+// "tasks/N/done") and returns the incident after it.
+func (c *Client) Act(ctx context.Context, id int64, action string, a Action) (incidents.Incident, error) {
+	var out incidents.Incident
+	return out, c.do(ctx, http.MethodPost, fmt.Sprintf("/api/v1/incidents/%d/%s", id, action), nil, a, &out)
+}
+
+// Declaration is an incident declared by hand (see the server's
+// DeclareRequest).
+type Declaration struct {
+	Title     string `json:"title"`
+	Summary   string `json:"summary,omitempty"`
+	Severity  string `json:"severity,omitempty"`
+	Service   string `json:"service,omitempty"`
+	Policy    string `json:"policy,omitempty"`
+	NoPage    bool   `json:"no_page,omitempty"`
+	Drill     bool   `json:"drill,omitempty"`
+	Commander string `json:"commander,omitempty"`
+	By        string `json:"by"`
+	Source    string `json:"source,omitempty"`
+}
+
+// Declare opens an incident by hand.
+func (c *Client) Declare(ctx context.Context, d Declaration) (incidents.Incident, error) {
+	var out incidents.Incident
+	return out, c.do(ctx, http.MethodPost, "/api/v1/incidents", nil, d, &out)
+}
+
+// Who asks who is on call at at (zero: now) for a policy, a service's
+// policy or schedules (all empty: the main policy).
+func (c *Client) Who(ctx context.Context, at time.Time, policy, service string, schedules ...string) (schedule.Who, error) {
+	q := url.Values{}
+	if !at.IsZero() {
+		q.Set("at", at.UTC().Format(time.RFC3339))
+	}
+	if policy != "" {
+		q.Set("policy", policy)
+	}
+	if service != "" {
+		q.Set("service", service)
+	}
+	for _, s := range schedules {
+		q.Add("schedule", s)
+	}
+	var out schedule.Who
+	return out, c.do(ctx, http.MethodGet, "/api/v1/who", q, nil, &out)
+}
+
+// Shifts returns who the schedule puts on call at offset over [from, to).
+func (c *Client) Shifts(ctx context.Context, name string, from, to time.Time, offset int) ([]schedule.Span, error) {
+	q := url.Values{"from": {from.UTC().Format(time.RFC3339)}, "to": {to.UTC().Format(time.RFC3339)}, "offset": {strconv.Itoa(offset)}}
+	var out []schedule.Span
+	return out, c.do(ctx, http.MethodGet, "/api/v1/schedules/"+url.PathEscape(name)+"/shifts", q, nil, &out)
 }
 
 // LogSource reads a server's log buffer as a logs.Source: everything it

@@ -19,7 +19,7 @@ import (
 	"github.com/oncallhq/oncall/alerts"
 	"github.com/oncallhq/oncall/health"
 	"github.com/oncallhq/oncall/incidents"
-	"github.com/oncallhq/oncall/incidents/oncall"
+	"github.com/oncallhq/oncall/incidents/schedule"
 	"github.com/oncallhq/oncall/telemetry/logs"
 )
 
@@ -51,7 +51,7 @@ type StreamState struct {
 	// Incidents are the open incidents, oldest first, as Incidents returns them.
 	Incidents *[]incidents.Incident
 	// OnCall is the escalation chain, as OnCall returns it.
-	OnCall *[]oncall.Assignment
+	OnCall *[]schedule.Assignment
 	// Pages are the newest 20 pages, as Pages returns them.
 	Pages *[]incidents.Page
 	// Ready is the server's readiness report, as Ready returns it.
@@ -205,14 +205,14 @@ func (c *Client) Stream(ctx context.Context, opts StreamOptions, emit func(Strea
 
 // streamStateJSON is the wire shape of StreamState.
 type streamStateJSON struct {
-	Alerts    *[]alerts.Alert       `json:"alerts"`
-	Groups    *[]StreamGroup        `json:"groups"`
-	Incidents *[]incidents.Incident `json:"incidents"`
-	OnCall    *[]oncall.Assignment  `json:"oncall"`
-	Pages     *[]incidents.Page     `json:"pages"`
-	Ready     *health.Report        `json:"ready"`
-	Rules     *[]alerts.Rule        `json:"rules"`
-	At        time.Time             `json:"at"`
+	Alerts    *[]alerts.Alert        `json:"alerts"`
+	Groups    *[]StreamGroup         `json:"groups"`
+	Incidents *[]incidents.Incident  `json:"incidents"`
+	OnCall    *[]schedule.Assignment `json:"oncall"`
+	Pages     *[]incidents.Page      `json:"pages"`
+	Ready     *health.Report         `json:"ready"`
+	Rules     *[]alerts.Rule         `json:"rules"`
+	At        time.Time              `json:"at"`
 }
 
 // activeReader calls active on every read that returns bytes.

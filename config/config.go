@@ -13,7 +13,9 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/oncallhq/oncall/incidents/oncall"
+	"github.com/oncallhq/oncall/catalog"
+	"github.com/oncallhq/oncall/incidents"
+	"github.com/oncallhq/oncall/incidents/schedule"
 	"github.com/oncallhq/oncall/routing"
 )
 
@@ -26,11 +28,23 @@ type Config struct {
 	Metrics  Metrics `yaml:"metrics"`
 	Logs     Logs    `yaml:"logs"`
 	Alerts   Alerts  `yaml:"alerts"`
-	// Schedules and Policies say who is paged.
-	Schedules []oncall.Schedule `yaml:"schedules"`
-	Policies  []oncall.Policy   `yaml:"policies"`
+	// Users, Rotations, Schedules and Policies say who is paged.
+	Users     []schedule.User     `yaml:"users"`
+	Rotations []schedule.Rotation `yaml:"rotations"`
+	Schedules []schedule.Schedule `yaml:"schedules"`
+	Policies  []schedule.Policy   `yaml:"policies"`
+	// IncidentCommander is the last step of every policy that does not
+	// reach it already (a policy opts out with no_incident_commander).
+	IncidentCommander *schedule.Step `yaml:"incident_commander"`
 	// OnCallPolicy is the policy shown as "who is on call".
 	OnCallPolicy string `yaml:"oncall_policy"`
+	// Severities define SEV1 to SEV4 (description, the alert severity
+	// labels that map to each, whether an incident commander is required).
+	Severities map[string]incidents.Definition `yaml:"severities"`
+	// Services are the service catalogue.
+	Services []catalog.Service `yaml:"services"`
+	// StatusPage configures the public status page at /status.
+	StatusPage StatusPage `yaml:"status_page"`
 	// Receivers attach oncall's own integrations (an incident with its
 	// escalation policy, the console) to receivers of the routing tree.
 	Receivers []Receiver `yaml:"receivers"`
@@ -126,9 +140,22 @@ type Receiver struct {
 }
 
 // IncidentReceiver names the escalation policy of the incidents a
-// receiver opens.
+// receiver opens, and their severity (by default the alert's severity
+// label decides, through severities).
 type IncidentReceiver struct {
-	Policy string `yaml:"policy"`
+	Policy   string             `yaml:"policy"`
+	Severity incidents.Severity `yaml:"severity"`
+}
+
+// StatusPage is the public status page: the catalogue's services that
+// have a public_name, and the public updates of their incidents.
+type StatusPage struct {
+	// Title heads the page (default "Status").
+	Title string `yaml:"title"`
+	// Disabled turns /status off.
+	Disabled bool `yaml:"disabled"`
+	// HistoryDays is how far back the page shows (default 90).
+	HistoryDays int `yaml:"history_days"`
 }
 
 // Notify configures page delivery.
@@ -158,13 +185,48 @@ type Console struct {
 // Default returns the configuration used when no file is given.
 func Default() Config {
 	return Config{
-		Server:  Server{Listen: "127.0.0.1:7767"},
-		Metrics: Metrics{Scrape: Scrape{Interval: 15 * time.Second, Retention: 2 * time.Hour}, Prometheus: Prometheus{Timeout: 30 * time.Second}},
-		Logs:    Logs{Buffer: 100_000},
-		Alerts:  Alerts{EvaluationInterval: 15 * time.Second, MaxAlerts: 100_000},
-		Console: Console{Theme: "auto", LogLines: 100_000},
+		Server:     Server{Listen: "127.0.0.1:7767"},
+		Metrics:    Metrics{Scrape: Scrape{Interval: 15 * time.Second, Retention: 2 * time.Hour}, Prometheus: Prometheus{Timeout: 30 * time.Second}},
+		Logs:       Logs{Buffer: 100_000},
+		Alerts:     Alerts{EvaluationInterval: 15 * time.Second, MaxAlerts: 100_000},
+		Console:    Console{Theme: "auto", LogLines: 100_000},
+		StatusPage: StatusPage{Title: "Status", HistoryDays: 90},
 	}
 }
+
+// People returns the users, rotations, schedules and policies by name.
+func (c Config) People() schedule.Directory {
+	d := schedule.Directory{Users: map[string]schedule.User{}, Rotations: map[string]schedule.Rotation{},
+		Schedules: map[string]schedule.Schedule{}, Policies: map[string]schedule.Policy{}, Commander: c.IncidentCommander}
+	for _, u := range c.Users {
+		d.Users[u.Name] = u
+	}
+	for _, r := range c.Rotations {
+		d.Rotations[r.Name] = r
+	}
+	for _, s := range c.Schedules {
+		d.Schedules[s.Name] = s
+	}
+	for _, p := range c.Policies {
+		d.Policies[p.Name] = p
+	}
+	return d
+}
+
+// IncidentSettings returns what the incident lifecycle reads of the
+// configuration.
+func (c Config) IncidentSettings() incidents.Settings {
+	sev := incidents.Severities{}
+	for name, d := range c.Severities {
+		if s, err := incidents.ParseSeverity(name); err == nil {
+			sev[s] = d
+		}
+	}
+	return incidents.Settings{People: c.People(), Severities: sev}
+}
+
+// Catalog returns the service catalogue.
+func (c Config) Catalog() catalog.Catalog { return catalog.Catalog{Services: c.Services} }
 
 // Load reads and validates the file at path. The returned error lists every
 // problem, one per line, as "file:line: field: message".

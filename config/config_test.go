@@ -17,8 +17,15 @@ func TestStarterIsValid(t *testing.T) {
 	if err != nil {
 		t.Fatalf("starter file does not validate:\n%v", err)
 	}
-	if len(cfg.Policies) != 1 || len(cfg.Policies[0].Steps) != 4 || cfg.Policies[0].Steps[3].AckTimeout != 15*time.Minute {
+	if len(cfg.Policies) != 1 || len(cfg.Policies[0].Steps) != 3 || cfg.Policies[0].Steps[2].Delay != 10*time.Minute {
 		t.Errorf("policies = %+v", cfg.Policies)
+	}
+	// The incident commander ends the starter's policy.
+	if p, err := cfg.People().Freeze("default"); err != nil || len(p.Steps) != 4 || p.Steps[3].Targets[0].User != "riley" || p.Steps[3].Delay != 15*time.Minute {
+		t.Errorf("frozen starter policy = %+v, %v", p, err)
+	}
+	if len(cfg.Services) != 1 || cfg.Services[0].PublicName != "API" {
+		t.Errorf("services = %+v", cfg.Services)
 	}
 	rc, err := cfg.Routing()
 	if err != nil || len(rc.Root.Routes) != 1 || rc.Root.Routes[0].Receiver != "pager" || rc.Root.GroupWait != 30*time.Second {
@@ -42,7 +49,7 @@ func TestEveryProblemNamesFileLineField(t *testing.T) {
 		`testdata/bad.yaml:18: receivers[0].incident.policy: unknown policy "nope"`,
 		`testdata/bad.yaml:21: schedules[0].users: schedule "platform" needs at least one user`,
 		`testdata/bad.yaml:27: policies[0].steps[0].targets[0].schedule: unknown schedule "missing"`,
-		`testdata/bad.yaml:28: policies[0].steps[0].ack_timeout: must be positive`,
+		`testdata/bad.yaml:28: policies[0].steps[0].delay: must be positive`,
 	}
 	for _, w := range want {
 		if !strings.Contains(err.Error(), w) {
@@ -186,4 +193,15 @@ func golden(t *testing.T, file, got string) {
 	if got != string(want) {
 		t.Errorf("%s differs (run go test -update):\n got:\n%s\nwant:\n%s", file, got, want)
 	}
+}
+
+// An invalid schedule or policy is reported with file, line and field:
+// overlapping rules, unknown users, an unknown time zone, zero steps, a
+// policy that targets itself.
+func TestBadPeopleNameFileLineField(t *testing.T) {
+	_, err := Load("testdata/bad-people.yaml")
+	if err == nil {
+		t.Fatal("want errors")
+	}
+	golden(t, "testdata/bad-people.golden", err.Error()+"\n")
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
 )
 
@@ -125,6 +126,9 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string) {
 			if s := nearest(key.Value, fields); s != "" {
 				msg += "; did you mean " + join(path, s) + "?"
 			}
+			if _, step := fields["delay"]; step && key.Value == "ack_timeout" {
+				msg += " (a step's wait is now delay; ack_timeout is the policy's: how long an acknowledgement holds)"
+			}
 			if path == "alerts" && key.Value == "routes" {
 				msg += " (routing is now Alertmanager's route tree: alerts.alertmanager_config or alerts.routing)"
 			}
@@ -168,8 +172,13 @@ func (d *decoder) duration(n *yaml.Node, v reflect.Value, path string) {
 	}
 	dur, err := time.ParseDuration(n.Value)
 	if err != nil {
-		d.add(n, path, "%q is not a duration like 30s, 5m or 1h30m", n.Value)
-		return
+		// Days and weeks, as Prometheus writes them: 7d, 2w, 1d12h.
+		md, merr := model.ParseDuration(n.Value)
+		if merr != nil {
+			d.add(n, path, "%q is not a duration like 30s, 5m, 1h30m or 7d", n.Value)
+			return
+		}
+		dur = time.Duration(md)
 	}
 	v.SetInt(int64(dur))
 }
@@ -189,9 +198,13 @@ func reword(err error, n *yaml.Node, t reflect.Type) string {
 	if n.Kind != yaml.ScalarNode {
 		return fmt.Sprintf("want %s, got %s", want(t), kindOf(n))
 	}
-	if te, ok := err.(*yaml.TypeError); ok && len(te.Errors) > 0 && !strings.Contains(te.Errors[0], "cannot unmarshal") {
+	te, ok := err.(*yaml.TypeError)
+	if ok && len(te.Errors) > 0 && !strings.Contains(te.Errors[0], "cannot unmarshal") {
 		_, msg, _ := strings.Cut(te.Errors[0], ": ")
 		return msg
+	}
+	if !ok && reflect.PointerTo(t).Implements(textUnmarshal) {
+		return err.Error() // the type's own words: what it wants
 	}
 	return fmt.Sprintf("%q is not %s", n.Value, want(t))
 }

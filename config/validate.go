@@ -14,7 +14,7 @@ import (
 
 	"github.com/prometheus/common/model"
 
-	"github.com/oncallhq/oncall/incidents/oncall"
+	"github.com/oncallhq/oncall/incidents"
 	"github.com/oncallhq/oncall/routing"
 	"github.com/oncallhq/oncall/telemetry/logs"
 )
@@ -23,7 +23,7 @@ import (
 type Problem struct {
 	File  string
 	Line  int
-	Field string // dotted path, e.g. "policies[0].steps[1].ack_timeout"
+	Field string // dotted path, e.g. "policies[0].steps[1].delay"
 	Msg   string
 }
 
@@ -129,23 +129,61 @@ func (c Config) validate(decoded []Problem) error {
 			add(f+".filter", "must not be empty (it would count every line)")
 		}
 	}
-	schedules := map[string]oncall.Schedule{}
+	people := c.People()
+	seen := func(kind string) func(f, name string) {
+		names := map[string]bool{}
+		return func(f, name string) {
+			if names[name] && name != "" {
+				add(f+".name", "duplicate %s %q", kind, name)
+			}
+			names[name] = true
+		}
+	}
+	dupUser, dupRot, dupSched, dupPolicy, dupService := seen("user"), seen("rotation"), seen("schedule"), seen("policy"), seen("service")
+	for i, u := range c.Users {
+		f := fmt.Sprintf("users[%d]", i)
+		nested(f, u.Validate())
+		dupUser(f, u.Name)
+	}
+	for i, r := range c.Rotations {
+		f := fmt.Sprintf("rotations[%d]", i)
+		nested(f, r.Validate(people.Users))
+		dupRot(f, r.Name)
+	}
 	for i, s := range c.Schedules {
 		f := fmt.Sprintf("schedules[%d]", i)
-		nested(f, s.Validate())
-		if _, dup := schedules[s.Name]; dup {
-			add(f+".name", "duplicate schedule %q", s.Name)
+		nested(f, s.Validate(people.Users, people.Rotations))
+		dupSched(f, s.Name)
+		if _, clash := people.Rotations[s.Name]; clash && len(s.Users) > 0 {
+			add(f+".name", "%q is also a rotation's name: the short form names its rotation after the schedule", s.Name)
 		}
-		schedules[s.Name] = s
 	}
 	policies := map[string]bool{}
 	for i, p := range c.Policies {
 		f := fmt.Sprintf("policies[%d]", i)
-		nested(f, p.Validate(schedules))
-		if policies[p.Name] {
-			add(f+".name", "duplicate policy %q", p.Name)
-		}
+		nested(f, p.Validate(people))
+		dupPolicy(f, p.Name)
 		policies[p.Name] = true
+	}
+	if ic := c.IncidentCommander; ic != nil {
+		nested("incident_commander", ic.Validate(people))
+	}
+	for name, d := range c.Severities {
+		f := "severities." + name
+		if _, err := incidents.ParseSeverity(name); err != nil {
+			add(f, "%v", err)
+		}
+		if strings.TrimSpace(d.Description) == "" {
+			add(f+".description", "say what the severity means: responders pick it by this")
+		}
+	}
+	for i, s := range c.Services {
+		f := fmt.Sprintf("services[%d]", i)
+		nested(f, s.Validate(func(p string) bool { return policies[p] }))
+		dupService(f, s.Name)
+	}
+	if c.StatusPage.HistoryDays < 0 {
+		add("status_page.history_days", "must not be negative")
 	}
 	for i, pat := range c.Alerts.RuleFiles {
 		f := fmt.Sprintf("alerts.rule_files[%d]", i)

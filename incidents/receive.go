@@ -16,6 +16,9 @@ type Alarm struct {
 	// Firing are the group's firing alerts after silences and inhibition;
 	// none means every alert of the group resolved.
 	Firing []alerts.Alert
+	// Severity, when set, is the severity of an incident the alarm opens;
+	// otherwise the first alert's severity label decides.
+	Severity Severity
 }
 
 // Key identifies the incident of the alarm's group at its receiver.
@@ -25,7 +28,8 @@ func (a Alarm) Key() string { return a.Receiver + " " + a.GroupKey }
 type Tx interface {
 	// Incident returns the incident with the id (ErrNotFound if none).
 	Incident(ctx context.Context, id int64) (Incident, error)
-	// OpenIncident returns the open incident with the key, if any.
+	// OpenIncident returns the open incident the key (an alert group)
+	// attaches to, by its Key or one of its Links, if any.
 	OpenIncident(ctx context.Context, key string) (Incident, bool, error)
 	// CreateIncident stores a new incident and sets its ID.
 	CreateIncident(ctx context.Context, inc *Incident) error
@@ -38,35 +42,36 @@ type Tx interface {
 // resolved, a triggered incident resolves and an acknowledged one is left
 // to its owner with a note. It returns the incident it changed (nil if
 // none) and the pages to send.
-func Receive(ctx context.Context, tx Tx, d Directory, policy string, a Alarm, now time.Time) (*Incident, []Page, error) {
+func Receive(ctx context.Context, tx Tx, s Settings, policy string, a Alarm, now time.Time) (*Incident, []Page, error) {
 	inc, open, err := tx.OpenIncident(ctx, a.Key())
 	if err != nil {
 		return nil, nil, err
 	}
-	if len(a.Firing) == 0 {
-		if !open {
-			return nil, nil, nil
-		}
-		if inc.Status == StatusTriggered {
-			inc.Resolve("oncall", "every alert of the group resolved", now)
-		} else {
-			inc.Note(now, "alerts", "every alert of the group resolved; resolve the incident when done")
-		}
-		inc.AlertsFiring = 0
-		return &inc, nil, tx.UpdateIncident(ctx, inc)
+	if !open && len(a.Firing) == 0 {
+		return nil, nil, nil
 	}
 	if open {
-		if n := len(a.Firing); n != inc.AlertsFiring {
-			inc.Note(now, "alerts", fmt.Sprintf("%d alerts firing: %s", n, names(a.Firing)))
-			inc.AlertsFiring = n
+		before := inc.AlertsFiring
+		inc.setFiring(a.Key(), len(a.Firing))
+		switch {
+		case len(a.Firing) > 0 && inc.AlertsFiring != before:
+			inc.Note(now, "alerts", fmt.Sprintf("%d alerts firing: %s", inc.AlertsFiring, names(a.Firing)))
+		case len(a.Firing) > 0:
+		case inc.AlertsFiring == 0 && inc.Status == StatusTriggered && inc.DeclaredBy == "":
+			inc.Resolve(Actor{Source: "alerts"}, "every alert of the group resolved", now)
+		case inc.AlertsFiring == 0:
+			inc.Note(now, "alerts", "every alert of the group resolved; resolve the incident when done")
+		default:
+			inc.Note(now, "alerts", fmt.Sprintf("every alert of %s resolved; %d still firing", groupName(a), inc.AlertsFiring))
 		}
 		return &inc, nil, tx.UpdateIncident(ctx, inc)
 	}
-	inc = fromAlerts(a, now)
+	inc = fromAlerts(a, s.Severities, now)
 	if err := tx.CreateIncident(ctx, &inc); err != nil {
 		return nil, nil, err
 	}
-	pages, err := inc.Start(d, policy, now)
+	inc.event(now, "opened", inc.Title, Actor{Source: "alerts"})
+	pages, err := inc.Start(s, policy, now)
 	if err != nil {
 		inc.Note(now, "error", err.Error())
 	}
@@ -86,15 +91,19 @@ func names(as []alerts.Alert) string {
 }
 
 // fromAlerts is a new incident described by its group's firing alerts.
-func fromAlerts(a Alarm, now time.Time) Incident {
-	inc := Incident{Key: a.Key(), OpenedAt: now, Status: StatusTriggered, AlertsFiring: len(a.Firing)}
+func fromAlerts(a Alarm, sev Severities, now time.Time) Incident {
+	inc := Incident{Key: a.Key(), OpenedAt: now, Status: StatusTriggered, Severity: a.Severity}
+	inc.setFiring(a.Key(), len(a.Firing))
 	for i := range a.Firing {
 		al := &a.Firing[i]
 		if inc.Title == "" {
 			inc.Title = al.Summary()
 			inc.Summary = al.Annotations.Get("description")
 			inc.Service = al.Labels.Get("service")
-			inc.Severity = al.Severity()
+			inc.AlertSeverity = al.Severity()
+			if inc.Severity == 0 {
+				inc.Severity = sev.ForAlert(inc.AlertSeverity)
+			}
 		} else {
 			inc.Summary += "\nalso: " + al.Summary()
 		}
@@ -109,35 +118,27 @@ func fromAlerts(a Alarm, now time.Time) Incident {
 	return inc
 }
 
-// Store is what acting on incidents needs from the store.
-type Store interface {
-	Incident(ctx context.Context, id int64) (Incident, error)
-	// UpdateIncidents runs f in one transaction.
-	UpdateIncidents(ctx context.Context, f func(Tx) error) error
+// groupName is the alarm's group in words.
+func groupName(a Alarm) string {
+	return fmt.Sprintf("group %s at %s", a.GroupKey, a.Receiver)
 }
 
-// Acknowledge records in st that by owns incident id; its escalation stops.
-func Acknowledge(ctx context.Context, st Store, id int64, by string, now time.Time) (Incident, error) {
-	return act(ctx, st, id, func(inc *Incident) error { return inc.Acknowledge(by, now) })
-}
-
-// Resolve closes incident id in st.
-func Resolve(ctx context.Context, st Store, id int64, by, why string, now time.Time) (Incident, error) {
-	return act(ctx, st, id, func(inc *Incident) error { return inc.Resolve(by, why, now) })
-}
-
-func act(ctx context.Context, st Store, id int64, f func(*Incident) error) (Incident, error) {
-	var out Incident
-	err := st.UpdateIncidents(ctx, func(tx Tx) error {
-		inc, err := tx.Incident(ctx, id)
-		if err != nil {
-			return err
+// setFiring records how many alerts of the group key fire, and the sum
+// over every group linked.
+func (i *Incident) setFiring(key string, n int) {
+	if i.GroupFiring == nil {
+		i.GroupFiring = map[string]int{}
+		if i.AlertsFiring > 0 && i.Key != "" {
+			i.GroupFiring[i.Key] = i.AlertsFiring // stored before groups were counted apart
 		}
-		if err := f(&inc); err != nil {
-			return err
-		}
-		out = inc
-		return tx.UpdateIncident(ctx, inc)
-	})
-	return out, err
+	}
+	if n == 0 {
+		delete(i.GroupFiring, key)
+	} else {
+		i.GroupFiring[key] = n
+	}
+	i.AlertsFiring = 0
+	for _, v := range i.GroupFiring {
+		i.AlertsFiring += v
+	}
 }

@@ -77,3 +77,13 @@ func (n *Notification) Status() string {
 	}
 	return "resolved"
 }
+
+// Pages wraps pages for the outbox, keyed by their own keys.
+func Pages(pages []incidents.Page) []Message {
+	out := make([]Message, len(pages))
+	for i := range pages {
+		pg := pages[i]
+		out[i] = Message{Key: pg.Key, Kind: KindPage, Page: &pg, CreatedAt: pg.CreatedAt}
+	}
+	return out
+}

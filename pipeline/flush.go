@@ -31,11 +31,12 @@ type integration struct {
 	index        int
 	sendResolved bool
 	policy       string
+	severity     incidents.Severity
 }
 
 // integrationsOf lists, per receiver name, the integrations of the routing
 // configuration plus oncall's own receivers attached to the same names.
-func integrationsOf(cfg *routing.Config, own []Receiver, d incidents.Directory) (map[string][]integration, error) {
+func integrationsOf(cfg *routing.Config, own []Receiver, d incidents.Settings) (map[string][]integration, error) {
 	var errs []error
 	names := make([]string, len(own))
 	for i, r := range own {
@@ -58,10 +59,10 @@ func integrationsOf(cfg *routing.Config, own []Receiver, d incidents.Directory) 
 	}
 	for _, r := range own {
 		if r.Policy != "" {
-			if _, ok := d.Policies[r.Policy]; !ok {
-				errs = append(errs, fmt.Errorf("receiver %q: unknown escalation policy %q", r.Name, r.Policy))
+			if _, err := d.People.Freeze(r.Policy); err != nil {
+				errs = append(errs, fmt.Errorf("receiver %q: %w", r.Name, err))
 			}
-			out[r.Name] = append(out[r.Name], integration{kind: KindIncident, sendResolved: true, policy: r.Policy})
+			out[r.Name] = append(out[r.Name], integration{kind: KindIncident, sendResolved: true, policy: r.Policy, severity: r.Severity})
 		}
 		if r.Console {
 			out[r.Name] = append(out[r.Name], integration{kind: KindConsole, sendResolved: true})
@@ -170,14 +171,14 @@ func (p *Pipeline) flushSome(ctx context.Context, now time.Time) (int, error) {
 	err := p.opts.Store.Update(ctx, func(tx store.Tx) error {
 		msgs := pl.messages
 		for _, a := range pl.alarms {
-			inc, pages, err := incidents.Receive(ctx, tx, p.opts.Directory, a.policy, a.Alarm, now)
+			inc, pages, err := incidents.Receive(ctx, tx, p.opts.Incidents, a.policy, a.Alarm, now)
 			if err != nil {
 				return err
 			}
 			if inc != nil && len(pages) > 0 {
 				p.log.Info("incident opened", "incident", inc.Ref(), "title", inc.Title, "paged", inc.Escalation.Paged)
 			}
-			msgs = append(msgs, pageMessages(pages, now)...)
+			msgs = append(msgs, notify.Pages(pages)...)
 		}
 		if err := tx.PutNotificationLog(ctx, pl.entries); err != nil {
 			return err
@@ -257,7 +258,7 @@ func (p *Pipeline) planFlush(ctx context.Context, f *dispatch.Flush, pl *plan) e
 		p.m.notification(in.kind)
 		switch in.kind {
 		case KindIncident:
-			pl.alarms = append(pl.alarms, alarm{policy: in.policy, Alarm: incidents.Alarm{Receiver: g.Receiver, GroupKey: g.Key, Firing: firingAlerts}})
+			pl.alarms = append(pl.alarms, alarm{policy: in.policy, Alarm: incidents.Alarm{Receiver: g.Receiver, GroupKey: g.Key, Firing: firingAlerts, Severity: in.severity}})
 		case KindWebhook, KindConsole:
 			h := fnv.New64a()
 			fmt.Fprintf(h, "%s\xff%s", g.Receiver, g.Key)
@@ -274,16 +275,6 @@ func (p *Pipeline) planFlush(ctx context.Context, f *dispatch.Flush, pl *plan) e
 	return nil
 }
 
-// pageMessages wraps pages for the outbox.
-func pageMessages(pages []incidents.Page, now time.Time) []notify.Message {
-	out := make([]notify.Message, len(pages))
-	for i := range pages {
-		pg := pages[i]
-		out[i] = notify.Message{Key: pg.Key, Kind: notify.KindPage, Page: &pg, CreatedAt: now}
-	}
-	return out
-}
-
 // escalate pages the next step of every incident whose ack timeout passed.
 func (p *Pipeline) escalate(ctx context.Context, now time.Time) error {
 	ids, err := p.opts.Store.DueEscalations(ctx, now)
@@ -298,22 +289,21 @@ func (p *Pipeline) escalate(ctx context.Context, now time.Time) error {
 			if err != nil {
 				return err
 			}
-			pages := inc.Escalate(p.opts.Directory, now)
+			pages := inc.Escalate(p.opts.Incidents, now)
 			if len(pages) == 0 {
-				if inc.Status == incidents.StatusTriggered && !inc.Escalation.NextAt.After(now) {
-					// Its policy is gone: nothing can escalate it.
+				if !inc.Escalation.NextAt.IsZero() && !inc.Escalation.NextAt.After(now) {
+					// Nothing can escalate it (its policy is gone): stop, or it is due forever.
 					inc.Escalation.NextAt = time.Time{}
 					inc.Note(now, "error", fmt.Sprintf("escalation policy %q is not configured: escalation stopped", inc.Escalation.Policy))
-					return tx.UpdateIncident(ctx, inc)
 				}
-				return nil
+				return tx.UpdateIncident(ctx, inc)
 			}
 			p.log.Info("escalated", "incident", inc.Ref(), "step", inc.Escalation.StepName, "paged", inc.Escalation.Paged)
 			paged = true
 			if err := tx.UpdateIncident(ctx, inc); err != nil {
 				return err
 			}
-			return tx.Enqueue(ctx, pageMessages(pages, now))
+			return tx.Enqueue(ctx, notify.Pages(pages))
 		})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("escalate incident %d: %w", id, err))

@@ -38,8 +38,10 @@ import (
 type Receiver struct {
 	Name string
 	// Policy, when set, opens an incident for a firing group and escalates
-	// it through the named policy.
-	Policy string
+	// it through the named policy; Severity, when set, is the incident's
+	// (otherwise the alert's severity label decides).
+	Policy   string
+	Severity incidents.Severity
 	// Console writes the receiver's notifications to the console file.
 	Console bool
 }
@@ -55,7 +57,8 @@ type Evaluator interface {
 type Options struct {
 	Routing   *routing.Config
 	Receivers []Receiver
-	Directory incidents.Directory
+	// Incidents are the people, policies and severities incidents use.
+	Incidents incidents.Settings
 	Store     store.Store
 	// Route returns where outbox messages are delivered.
 	Route notify.Router
@@ -113,7 +116,7 @@ type Pipeline struct {
 	epoch   int
 	nflog   map[nflog.Key]nflog.Entry
 	lastErr error
-	next    schedule
+	next    dueTimes
 	seen    seen
 	// failingSince is when each failing readiness check began to fail.
 	failingSince map[string]time.Time
@@ -130,8 +133,8 @@ type seen struct {
 	storeErr, evalErr error
 }
 
-// schedule holds when periodic work is due.
-type schedule struct {
+// dueTimes holds when periodic work is due.
+type dueTimes struct {
 	lease, write, maintain, silences time.Time
 }
 
@@ -146,7 +149,7 @@ func New(opts Options) (*Pipeline, error) {
 	if opts.EvaluationInterval <= 0 {
 		opts.EvaluationInterval = 15 * time.Second
 	}
-	ints, err := integrationsOf(opts.Routing, opts.Receivers, opts.Directory)
+	ints, err := integrationsOf(opts.Routing, opts.Receivers, opts.Incidents)
 	if err != nil {
 		return nil, err
 	}
@@ -226,6 +229,13 @@ func (p *Pipeline) SilencesChanged() {
 	p.next.silences = time.Time{}
 	p.mu.Unlock()
 	p.kick(p.wake)
+}
+
+// IncidentsChanged makes the pipeline look at incidents' escalation
+// timers and the outbox now: something acted on an incident.
+func (p *Pipeline) IncidentsChanged() {
+	p.kick(p.wake)
+	p.kick(p.relayWake)
 }
 
 // Put receives alerts (already validated) at now. It returns how many the

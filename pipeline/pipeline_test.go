@@ -19,7 +19,7 @@ import (
 	"github.com/oncallhq/oncall/alerts"
 	"github.com/oncallhq/oncall/health"
 	"github.com/oncallhq/oncall/incidents"
-	"github.com/oncallhq/oncall/incidents/oncall"
+	"github.com/oncallhq/oncall/incidents/schedule"
 	"github.com/oncallhq/oncall/notify"
 	"github.com/oncallhq/oncall/routing"
 	"github.com/oncallhq/oncall/routing/silence"
@@ -119,16 +119,17 @@ func (s *source) Instant(context.Context, string, time.Time) (metrics.Vector, er
 	return s.vec, nil
 }
 
-func directory() incidents.Directory {
-	sched := oncall.Schedule{Name: "platform", Users: []string{"alice", "bob"}, Start: time.Date(2026, 11, 9, 9, 0, 0, 0, time.UTC)}
-	return incidents.Directory{
-		Schedules: map[string]oncall.Schedule{"platform": sched},
-		Policies: map[string]oncall.Policy{"default": {Name: "default", Steps: []oncall.Step{
-			{Name: "primary on-call", Targets: []oncall.Target{{Schedule: "platform"}}, AckTimeout: time.Minute},
-			{Name: "secondary", Targets: []oncall.Target{{Schedule: "platform", Offset: 1}}, AckTimeout: time.Minute},
-			{Name: "incident commander", Targets: []oncall.Target{{User: "riley"}}, AckTimeout: time.Minute},
+func directory() incidents.Settings {
+	sched := schedule.Schedule{Name: "platform", Users: []string{"alice", "bob"}, Start: schedule.At(time.Date(2026, 11, 9, 9, 0, 0, 0, time.UTC))}
+	return incidents.Settings{People: schedule.Directory{
+		Users:     map[string]schedule.User{"alice": {Name: "alice"}, "bob": {Name: "bob"}, "riley": {Name: "riley"}},
+		Schedules: map[string]schedule.Schedule{"platform": sched},
+		Policies: map[string]schedule.Policy{"default": {Name: "default", Steps: []schedule.Step{
+			{Name: "primary on-call", Targets: []schedule.Target{{Schedule: "platform"}}, Delay: time.Minute},
+			{Name: "secondary", Targets: []schedule.Target{{Schedule: "platform", Offset: 1}}, Delay: time.Minute},
+			{Name: "incident commander", Targets: []schedule.Target{{User: "riley"}}, Delay: time.Minute},
 		}}},
-	}
+	}}
 }
 
 type harness struct {
@@ -162,7 +163,7 @@ func newHarness(t *testing.T, path string, mod func(*Options)) *harness {
 		{Name: "ErrorsUp", Expr: "ratio > 0.1", For: 20 * time.Second, Labels: map[string]string{"severity": "page"}},
 	}
 	opts := Options{
-		Routing: cfg, Store: st, Directory: directory(), Route: h.out.route,
+		Routing: cfg, Store: st, Incidents: directory(), Route: h.out.route,
 		Receivers: []Receiver{{Name: "pager", Policy: "default"}, {Name: "default", Console: true}},
 		Rules:     alerts.NewEvaluator(rules, h.src), EvaluationInterval: 10 * time.Second,
 	}
@@ -221,7 +222,7 @@ func TestPagesOncePerGroupAndEscalates(t *testing.T) {
 		t.Fatalf("pages %v, want alice then bob", got)
 	}
 	// Acknowledged through the store (as the API does): no more pages.
-	if _, err := incidents.Acknowledge(context.Background(), store.Incidents(h.st), open[0].ID, "bob", t0.Add(100*time.Second)); err != nil {
+	if _, err := incidents.Acknowledge(context.Background(), store.Incidents(h.st), directory(), open[0].ID, incidents.Actor{Name: "bob"}, t0.Add(100*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	for d := 110 * time.Second; d < 5*time.Minute; d += 10 * time.Second {

@@ -24,9 +24,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/oncallhq/oncall/alerts"
+	"github.com/oncallhq/oncall/catalog"
 	"github.com/oncallhq/oncall/health"
 	"github.com/oncallhq/oncall/incidents"
-	"github.com/oncallhq/oncall/incidents/oncall"
 	"github.com/oncallhq/oncall/notify"
 	"github.com/oncallhq/oncall/routing"
 	"github.com/oncallhq/oncall/secret"
@@ -43,6 +43,9 @@ type Pipeline interface {
 	Groups(ctx context.Context, now time.Time) ([]alerts.Group, error)
 	// SilencesChanged says a silence was made or expired.
 	SilencesChanged()
+	// IncidentsChanged says an incident changed through the API: pages
+	// may be queued and its escalation timer moved.
+	IncidentsChanged()
 	// Role is "leader" or "standby"; Checks say whether it works.
 	Role() string
 	Checks(ctx context.Context, now time.Time) []health.Check
@@ -60,11 +63,17 @@ type Options struct {
 	Pipeline Pipeline
 	Store    store.Store
 	Routing  *routing.Config
-	// OnCall resolves the main escalation policy to people at an instant.
-	OnCall func(now time.Time) []oncall.Assignment
-	Source metrics.Source
-	Logs   LogReader // optional
-	Rules  []alerts.Rule
+	// Incidents are the people, policies and severities of incidents.
+	Incidents incidents.Settings
+	// OnCallPolicy is the policy shown as who is on call.
+	OnCallPolicy string
+	// Catalog is the service catalogue.
+	Catalog catalog.Catalog
+	// StatusPage configures the public status page.
+	StatusPage StatusPage
+	Source     metrics.Source
+	Logs       LogReader // optional
+	Rules      []alerts.Rule
 	// Token, when set, is required as "Authorization: Bearer <token>" on /api/.
 	Token    string
 	Gatherer prometheus.Gatherer // for /metrics; optional
@@ -108,11 +117,8 @@ func Handler(o Options) http.Handler {
 	api := http.NewServeMux()
 	api.HandleFunc("GET /api/v1/alerts", a.alerts)
 	api.HandleFunc("GET /api/v1/rules", a.rules)
-	api.HandleFunc("GET /api/v1/incidents", a.incidents)
-	api.HandleFunc("GET /api/v1/incidents/{id}", a.incident)
-	api.HandleFunc("POST /api/v1/incidents/{id}/ack", a.ack)
-	api.HandleFunc("POST /api/v1/incidents/{id}/resolve", a.resolve)
-	api.HandleFunc("GET /api/v1/oncall", a.oncall)
+	a.incidentRoutes(api)
+	a.oncallRoutes(api)
 	api.HandleFunc("GET /api/v1/pages", a.pages)
 	api.HandleFunc("GET /api/v1/logs", a.logs)
 	api.HandleFunc("GET /api/v1/stream", a.streamHandler())
@@ -123,6 +129,7 @@ func Handler(o Options) http.Handler {
 	api.HandleFunc("POST /api/v1/webhook/alertmanager", a.alertmanagerWebhook)
 	a.alertmanagerRoutes(api)
 	mux.Handle("/api/", a.auth(api))
+	a.statusRoutes(mux)
 	return mux
 }
 
@@ -201,107 +208,6 @@ func (a *api) rules(w http.ResponseWriter, _ *http.Request) { writeJSON(w, a.rul
 
 // ruleList is what /api/v1/rules (and the stream's "rules") lists.
 func (a *api) ruleList() []alerts.Rule { return nonNil(a.o.Rules) }
-
-func (a *api) incidents(w http.ResponseWriter, r *http.Request) {
-	f := store.IncidentFilter{OpenOnly: r.URL.Query().Get("all") == "", Limit: intParam(r, "limit", 100)}
-	out, err := a.listIncidents(r.Context(), f)
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, err)
-		return
-	}
-	writeJSON(w, out)
-}
-
-// listIncidents lists incidents as /api/v1/incidents does: the open ones
-// all and oldest first, else the newest f.Limit.
-func (a *api) listIncidents(ctx context.Context, f store.IncidentFilter) ([]incidents.Incident, error) {
-	if f.OpenOnly {
-		f.Limit = 0
-	}
-	out, err := a.o.Store.Incidents(ctx, f)
-	if err != nil {
-		return nil, err
-	}
-	if f.OpenOnly {
-		// Oldest first: the one that has waited longest on top.
-		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-			out[i], out[j] = out[j], out[i]
-		}
-	}
-	return nonNil(out), nil
-}
-
-func (a *api) incident(w http.ResponseWriter, r *http.Request) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, fmt.Errorf("bad incident id %q", r.PathValue("id")))
-		return
-	}
-	inc, err := a.o.Store.Incident(r.Context(), id)
-	if errors.Is(err, incidents.ErrNotFound) {
-		writeError(w, http.StatusNotFound, err)
-		return
-	}
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, err)
-		return
-	}
-	writeJSON(w, inc)
-}
-
-// ActRequest is the body of an acknowledge or resolve request.
-type ActRequest struct {
-	By  string `json:"by"`
-	Why string `json:"why,omitempty"`
-}
-
-func (a *api) ack(w http.ResponseWriter, r *http.Request) {
-	a.act(w, r, func(id int64, req ActRequest) (incidents.Incident, error) {
-		return incidents.Acknowledge(r.Context(), store.Incidents(a.o.Store), id, req.By, a.o.Now())
-	})
-}
-
-func (a *api) resolve(w http.ResponseWriter, r *http.Request) {
-	a.act(w, r, func(id int64, req ActRequest) (incidents.Incident, error) {
-		return incidents.Resolve(r.Context(), store.Incidents(a.o.Store), id, req.By, req.Why, a.o.Now())
-	})
-}
-
-func (a *api) act(w http.ResponseWriter, r *http.Request, f func(int64, ActRequest) (incidents.Incident, error)) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, fmt.Errorf("bad incident id %q", r.PathValue("id")))
-		return
-	}
-	var req ActRequest
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&req); err != nil {
-		writeError(w, http.StatusBadRequest, fmt.Errorf("bad request body: %w", err))
-		return
-	}
-	if strings.TrimSpace(req.By) == "" {
-		writeError(w, http.StatusBadRequest, errors.New(`"by" must name who acts`))
-		return
-	}
-	inc, err := f(id, req)
-	switch {
-	case errors.Is(err, incidents.ErrNotFound):
-		writeError(w, http.StatusNotFound, err)
-	case errors.Is(err, incidents.ErrAcked), errors.Is(err, incidents.ErrResolved):
-		writeError(w, http.StatusConflict, err)
-	case err != nil:
-		writeError(w, http.StatusInternalServerError, err)
-	default:
-		a.o.Logger.Info("incident updated", "incident", inc.Ref(), "status", inc.Status.String(), "by", req.By)
-		writeJSON(w, inc)
-	}
-}
-
-func (a *api) oncall(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, a.onCallAt(a.o.Now()))
-}
-
-// onCallAt is the escalation chain of /api/v1/oncall at now.
-func (a *api) onCallAt(now time.Time) []oncall.Assignment { return nonNil(a.o.OnCall(now)) }
 
 // pages lists the newest pages with their delivery state.
 func (a *api) pages(w http.ResponseWriter, r *http.Request) {

@@ -16,9 +16,10 @@ import (
 	amlabels "github.com/prometheus/alertmanager/pkg/labels"
 	"github.com/prometheus/prometheus/model/labels"
 
+	"github.com/oncallhq/oncall/catalog"
 	"github.com/oncallhq/oncall/client"
 	"github.com/oncallhq/oncall/incidents"
-	"github.com/oncallhq/oncall/incidents/oncall"
+	"github.com/oncallhq/oncall/incidents/schedule"
 	"github.com/oncallhq/oncall/notify"
 	"github.com/oncallhq/oncall/pipeline"
 	"github.com/oncallhq/oncall/routing"
@@ -81,6 +82,22 @@ type fixture struct {
 	step    func(at time.Time)
 }
 
+// fixtureSettings are the people of the fixture: alice on call, bob
+// after her, riley the incident commander.
+func fixtureSettings() incidents.Settings {
+	return incidents.Settings{People: schedule.Directory{
+		Users:     map[string]schedule.User{"alice": {Name: "alice"}, "bob": {Name: "bob"}, "riley": {Name: "riley"}},
+		Schedules: map[string]schedule.Schedule{"p": {Name: "p", Users: []string{"alice", "bob"}, Start: schedule.At(t0), Shift: schedule.Days(7)}},
+		Policies:  map[string]schedule.Policy{"default": {Name: "default", Steps: []schedule.Step{{Name: "primary on-call", Targets: []schedule.Target{{Schedule: "p"}}, Delay: time.Minute}}}},
+		Commander: &schedule.Step{Targets: []schedule.Target{{User: "riley"}}, Delay: 5 * time.Minute},
+	}}
+}
+
+var fixtureCatalog = catalog.Catalog{Services: []catalog.Service{
+	{Name: "mm", Policy: "default", PublicName: "Matchmaking", Runbook: "https://runbooks.example.com/mm"},
+	{Name: "profile-db", Policy: "default"},
+}}
+
 func setup(t testing.TB, token string) *fixture {
 	t.Helper()
 	st, err := sqlite.Open(filepath.Join(t.TempDir(), "oncall.db"))
@@ -92,14 +109,11 @@ func setup(t testing.TB, token string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := incidents.Directory{
-		Schedules: map[string]oncall.Schedule{"p": {Name: "p", Users: []string{"alice"}, Start: t0}},
-		Policies:  map[string]oncall.Policy{"default": {Name: "default", Steps: []oncall.Step{{Name: "primary on-call", Targets: []oncall.Target{{Schedule: "p"}}, AckTimeout: time.Minute}}}},
-	}
+	dir := fixtureSettings()
 	out := &sink{}
 	route := func(notify.Message) (notify.Deliverer, string, error) { return out, "sink", nil }
 	f := &fixture{st: st, now: t0}
-	f.p, err = pipeline.New(pipeline.Options{Routing: rc, Store: st, Directory: dir, Route: route,
+	f.p, err = pipeline.New(pipeline.Options{Routing: rc, Store: st, Incidents: dir, Route: route,
 		Receivers: []pipeline.Receiver{{Name: "pager", Policy: "default"}}, Now: func() time.Time { return f.now }})
 	if err != nil {
 		t.Fatal(err)
@@ -118,7 +132,7 @@ func setup(t testing.TB, token string) *fixture {
 	src := &source{vec: metrics.Vector{{Labels: labels.FromStrings("service", "mm"), Value: 1}}}
 	f.handler = server.Handler(server.Options{
 		Pipeline: f.p, Store: st, Routing: rc, Source: src, Token: token, Now: func() time.Time { return f.now },
-		OnCall: func(now time.Time) []oncall.Assignment { return dir.Chain("default", now) }, MaxBody: 1 << 16,
+		Incidents: dir, OnCallPolicy: "default", Catalog: fixtureCatalog, MaxBody: 1 << 16,
 	})
 	srv := httptest.NewServer(f.handler)
 	t.Cleanup(srv.Close)
@@ -169,7 +183,7 @@ func TestAPIRoundTrip(t *testing.T) {
 		t.Fatalf("incidents = %+v, %v", incs, err)
 	}
 	chain, err := f.c.OnCall(ctx)
-	if err != nil || len(chain) != 1 || chain[0].Users[0] != "alice" {
+	if err != nil || len(chain) != 2 || chain[0].Users[0] != "alice" || chain[0].Next[0] != "bob" || !chain[0].Until.Equal(t0.Add(7*24*time.Hour)) || chain[1].Users[0] != "riley" {
 		t.Fatalf("oncall = %+v, %v", chain, err)
 	}
 	pages, err := f.c.Pages(ctx, 10)

@@ -20,9 +20,10 @@ import (
 	"github.com/oncallhq/oncall/alerts"
 	"github.com/oncallhq/oncall/client"
 	"github.com/oncallhq/oncall/health"
-	"github.com/oncallhq/oncall/incidents/oncall"
+	"github.com/oncallhq/oncall/notify"
 	"github.com/oncallhq/oncall/routing"
 	"github.com/oncallhq/oncall/server"
+	"github.com/oncallhq/oncall/store"
 	"github.com/oncallhq/oncall/telemetry/logs"
 )
 
@@ -71,9 +72,7 @@ func setupStreamDone(t *testing.T, done chan struct{}) *streamFixture {
 	sf.h = server.Handler(server.Options{
 		Pipeline: countingPipeline{sf.p, &sf.calls}, Store: sf.st, Routing: rc, Source: &source{}, Token: "s3cret",
 		Logs: sf.ring, Rules: streamRules, Now: sf.now, Done: sf.done,
-		OnCall: func(time.Time) []oncall.Assignment {
-			return []oncall.Assignment{{Policy: "default", StepName: "primary on-call", Users: []string{"alice"}, AckTimeout: time.Minute}}
-		},
+		Incidents: fixtureSettings(), OnCallPolicy: "default",
 	})
 	return sf
 }
@@ -512,12 +511,19 @@ func TestStreamLogs(t *testing.T) {
 	})
 }
 
-// A key that cannot be built (here a handler without OnCall, whose
-// endpoint panics) is left out; the rest of the state still flows.
+// failingPages is a store whose outbox cannot be read.
+type failingPages struct{ store.Store }
+
+func (failingPages) Messages(context.Context, store.MessageFilter) ([]notify.Message, error) {
+	return nil, errors.New("disk on fire")
+}
+
+// A key that cannot be built (here the pages, from a store that cannot
+// read its outbox) is left out; the rest of the state still flows.
 func TestStreamKeyFailing(t *testing.T) {
 	sf := setupStream(t)
 	rc, _ := routing.Parse("am.yml", []byte(amYAML))
-	sf.h = server.Handler(server.Options{Pipeline: sf.p, Store: sf.st, Routing: rc, Source: &source{}, Token: "s3cret", Now: sf.now})
+	sf.h = server.Handler(server.Options{Pipeline: sf.p, Store: failingPages{sf.st}, Routing: rc, Source: &source{}, Token: "s3cret", Now: sf.now})
 	synctest.Test(t, func(t *testing.T) {
 		rec, closeStream := sf.open(t, "")
 		synctest.Wait()
@@ -525,7 +531,7 @@ func TestStreamKeyFailing(t *testing.T) {
 		if len(evs) != 1 {
 			t.Fatalf("events %v", evs)
 		}
-		if _, keys := stateKeys(t, evs[0]); !slices.Equal(keys, []string{"alerts", "at", "groups", "incidents", "pages", "ready", "rules"}) {
+		if _, keys := stateKeys(t, evs[0]); !slices.Equal(keys, []string{"alerts", "at", "groups", "incidents", "oncall", "ready", "rules"}) {
 			t.Fatalf("keys %v", keys)
 		}
 		if code, body := sf.call(t, "POST", "/api/v2/alerts", "["+postable("Down", "service", "mm")+"]"); code != 200 {

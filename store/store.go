@@ -41,7 +41,10 @@ type Tx interface {
 // IncidentFilter selects incidents, newest first.
 type IncidentFilter struct {
 	OpenOnly bool
-	Limit    int
+	// Since, when set, keeps incidents opened at or after it, and open
+	// ones opened before.
+	Since time.Time
+	Limit int
 }
 
 // MessageFilter selects outbox messages, newest first.
@@ -59,11 +62,13 @@ type Reader interface {
 	Silence(ctx context.Context, id string) (silence.Silence, error)
 	Silences(ctx context.Context) ([]silence.Silence, error)
 	Incident(ctx context.Context, id int64) (incidents.Incident, error)
-	// OpenIncident returns the unresolved incident with key, if any.
+	// OpenIncident returns the unresolved incident the key (an alert
+	// group) attaches to, by its Key or one of its Links, if any.
 	OpenIncident(ctx context.Context, key string) (incidents.Incident, bool, error)
 	Incidents(ctx context.Context, f IncidentFilter) ([]incidents.Incident, error)
-	// DueEscalations lists triggered incidents whose next escalation is at
-	// or before now; NextEscalation is the earliest one (zero if none).
+	// DueEscalations lists open incidents whose next escalation (or, when
+	// acknowledged, whose acknowledgement's expiry) is at or before now;
+	// NextEscalation is the earliest one (zero if none).
 	DueEscalations(ctx context.Context, now time.Time) ([]int64, error)
 	NextEscalation(ctx context.Context) (time.Time, error)
 	// PendingMessages returns up to limit undelivered messages due at now,
@@ -114,6 +119,12 @@ func Incidents(s Store) incidents.Store { return incidentStore{s} }
 
 type incidentStore struct{ Store }
 
-func (s incidentStore) UpdateIncidents(ctx context.Context, f func(incidents.Tx) error) error {
-	return s.Update(ctx, func(tx Tx) error { return f(tx) })
+func (s incidentStore) UpdateIncidents(ctx context.Context, f func(incidents.Tx) ([]incidents.Page, error)) error {
+	return s.Update(ctx, func(tx Tx) error {
+		pages, err := f(tx)
+		if err != nil || len(pages) == 0 {
+			return err
+		}
+		return tx.Enqueue(ctx, notify.Pages(pages))
+	})
 }

@@ -45,6 +45,9 @@ type Backend interface {
 	Stream(ctx context.Context, logsAfter uint64, logsBacklog int, emit func(state.Update) error) error
 	Ack(ctx context.Context, id int64, by string) error
 	Resolve(ctx context.Context, id int64, by string) error
+	// Act runs another action on an incident as by (escalate, mitigate,
+	// note, assign a role to by).
+	Act(ctx context.Context, by string, a msg.Act) error
 	// AddSilence creates a silence and returns its ID.
 	AddSilence(ctx context.Context, s silence.Silence) (string, error)
 	Query(ctx context.Context, expr string, at time.Time) (metrics.Result, error)
@@ -234,7 +237,7 @@ func (m *Model) Update(ev tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Quit
 	case palette.Help:
 		return m, m.help.open()
-	case msg.Ack, msg.Resolve, msg.Silence:
+	case msg.Ack, msg.Resolve, msg.Act, msg.Silence:
 		return m, m.act(ev)
 	case msg.RangeQuery:
 		return m, m.rangeQuery(ev)
@@ -362,6 +365,12 @@ func (m *Model) act(ev tea.Msg) tea.Cmd {
 		return run(fmt.Sprintf("INC-%d acknowledged", ev.Incident), func(ctx context.Context) error { return b.Ack(ctx, ev.Incident, user) })
 	case msg.Resolve:
 		return run(fmt.Sprintf("INC-%d resolved", ev.Incident), func(ctx context.Context) error { return b.Resolve(ctx, ev.Incident, user) })
+	case msg.Act:
+		done := map[string]string{"escalate": "escalated", "mitigate": "mitigated", "note": "noted", "assign": "has you as incident commander"}[ev.Action]
+		if done == "" {
+			done = ev.Action
+		}
+		return run(fmt.Sprintf("INC-%d %s", ev.Incident, done), func(ctx context.Context) error { return b.Act(ctx, user, ev) })
 	case msg.Silence:
 		name := termtext.Clean(ev.Alert.Name())
 		var ms amlabels.Matchers

@@ -19,11 +19,12 @@ import (
 	"github.com/oncallhq/oncall/alerts"
 	"github.com/oncallhq/oncall/health"
 	"github.com/oncallhq/oncall/incidents"
-	"github.com/oncallhq/oncall/incidents/oncall"
+	"github.com/oncallhq/oncall/incidents/schedule"
 	"github.com/oncallhq/oncall/routing/silence"
 	"github.com/oncallhq/oncall/telemetry/logs"
 	"github.com/oncallhq/oncall/telemetry/metrics"
 	"github.com/oncallhq/oncall/tui/internal/tuitest"
+	"github.com/oncallhq/oncall/tui/msg"
 	"github.com/oncallhq/oncall/tui/state"
 	"github.com/oncallhq/oncall/tui/theme"
 )
@@ -44,6 +45,7 @@ type server struct {
 	streams  []string // "after=N backlog=M" per connection
 	acks     []string
 	resolves []string
+	acts     []string
 	silences []silence.Silence
 	queries  []string
 }
@@ -81,6 +83,13 @@ func (s *server) Resolve(_ context.Context, id int64, by string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.resolves = append(s.resolves, fmt.Sprintf("INC-%d by %s", id, by))
+	return nil
+}
+
+func (s *server) Act(_ context.Context, by string, a msg.Act) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.acts = append(s.acts, fmt.Sprintf("INC-%d %s %q by %s", a.Incident, a.Action, a.Text+a.Role, by))
 	return nil
 }
 
@@ -123,12 +132,12 @@ func platform() state.Update {
 	a.Status.State, a.Status.Receivers = alerts.StateFiring, []string{"pager"}
 	as := []alerts.Alert{a}
 	groups := []state.Group{{Receiver: "pager", Key: "k", Labels: labels.FromStrings("service", "matchmaking"), Fingerprints: []uint64{a.Fingerprint()}}}
-	incs := []incidents.Incident{{ID: 7, Title: "Matches per active user down more than 50% on matchmaking", Service: "matchmaking", Severity: "page",
+	incs := []incidents.Incident{{ID: 7, Title: "Matches per active user down more than 50% on matchmaking", Service: "matchmaking", Severity: incidents.SEV2, AlertSeverity: "page",
 		Status: incidents.StatusTriggered, OpenedAt: opened,
 		Escalation: incidents.Escalation{Policy: "matchmaking", Step: 1, StepName: "secondary", Paged: []string{"bob"}, StepStartedAt: now.Add(-30 * time.Second), NextAt: now.Add(83 * time.Second)},
 		Timeline:   []incidents.Event{{At: opened, Kind: "opened", Text: "opened"}}}}
-	oc := []oncall.Assignment{{Policy: "matchmaking", StepName: "primary on-call", Users: []string{"alice"}, AckTimeout: 45 * time.Second},
-		{Policy: "matchmaking", Step: 1, StepName: "secondary", Users: []string{"bob"}, AckTimeout: 45 * time.Second}}
+	oc := []schedule.Assignment{{Policy: "matchmaking", StepName: "primary on-call", Users: []string{"alice"}, Delay: 45 * time.Second},
+		{Policy: "matchmaking", Step: 1, StepName: "secondary", Users: []string{"bob"}, Delay: 45 * time.Second}}
 	rules := []alerts.Rule{{Name: "MatchesPerActiveUserDown", Expr: "matches_per_user < 0.5", Labels: map[string]string{"severity": "page", "service": "matchmaking"}}}
 	ready := health.Report{Ready: true, Role: "leader"}
 	pages := []incidents.Page{}
@@ -258,8 +267,27 @@ func TestActionsReachTheServer(t *testing.T) {
 	screen(t, tm, m, "INC-7")
 	press(tm, "3", "a")
 	screen(t, tm, m, "INC-7 acknowledged")
+	press(tm, "e", "y")
+	screen(t, tm, m, "INC-7 escalated")
+	press(tm, "i")
+	screen(t, tm, m, "INC-7 has you as incident commander")
+	press(tm, "n")
+	screen(t, tm, m, "note on INC-7:")
+	tm.Type("rolled back 4.2")
+	press(tm, "enter")
+	screen(t, tm, m, "INC-7 noted")
+	press(tm, "m")
+	screen(t, tm, m, "INC-7 mitigated")
+	press(tm, "e", "n")
+	screen(t, tm, m, "escalate cancelled")
 	press(tm, "r", "y")
 	screen(t, tm, m, "INC-7 resolved")
+	srv.mu.Lock()
+	acts := slices.Clone(srv.acts)
+	srv.mu.Unlock()
+	if want := []string{`INC-7 escalate "" by tester`, `INC-7 assign "commander" by tester`, `INC-7 note "rolled back 4.2" by tester`, `INC-7 mitigate "" by tester`}; !slices.Equal(acts, want) {
+		t.Errorf("acts %q, want %q", acts, want)
+	}
 	press(tm, "2", "j", "s", "enter")
 	screen(t, tm, m, "MatchesPerActiveUserDown silenced for 2h00m")
 	_, acks, resolves, silences := srv.calls()

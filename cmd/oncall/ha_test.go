@@ -38,11 +38,12 @@ alerts:
     route: {receiver: pager, group_wait: 0s, group_interval: 1s}
     receivers: [{name: pager}]
 receivers: [{name: pager, incident: {policy: default}}]
+users: [{name: ana}, {name: ben}]
 policies:
   - name: default
     steps:
-      - {name: primary, targets: [{user: ana}], ack_timeout: 4s}
-      - {name: secondary, targets: [{user: ben}], ack_timeout: 1h}
+      - {name: primary, targets: [{user: ana}], delay: 4s}
+      - {name: secondary, targets: [{user: ben}], delay: 1h}
 `, state, addr, promAddr)
 		path := filepath.Join(dir, name+".yaml")
 		os.WriteFile(path, []byte(cfg), 0o600)

@@ -49,8 +49,9 @@ alerts:
         webhook_configs: [{url: %q, send_resolved: true}]
       - name: pager
 receivers: [{name: pager, incident: {policy: default}}]
+users: [{name: alice}]
 schedules: [{name: p, users: [alice], start: 2026-01-05T09:00:00Z}]
-policies: [{name: default, steps: [{name: primary on-call, targets: [{schedule: p}], ack_timeout: 1h}]}]
+policies: [{name: default, steps: [{name: primary on-call, targets: [{schedule: p}], delay: 1h}]}]
 `, hooks.URL+"/hook"), nil)
 
 	dir := t.TempDir()
@@ -130,7 +131,8 @@ alerts:
     route: {receiver: pager, group_by: [service], group_wait: 0s, group_interval: 1s}
     receivers: [{name: pager}]
 receivers: [{name: pager, incident: {policy: default}}]
-policies: [{name: default, steps: [{name: manager, targets: [{user: dana}], ack_timeout: 1h}]}]
+users: [{name: dana}]
+policies: [{name: default, steps: [{name: manager, targets: [{user: dana}], delay: 1h}]}]
 `, nil)
 	am := startAlertmanager(t, fmt.Sprintf(`
 route: {receiver: oncall, group_wait: 0s, group_interval: 1s, repeat_interval: 1h}

@@ -51,8 +51,9 @@ alerts:
     route: {receiver: pager, group_by: [service], group_wait: 0s}
     receivers: [{name: pager}]
 receivers: [{name: pager, incident: {policy: default}}]
+users: [{name: alice}]
 schedules: [{name: p, users: [alice], start: 2026-01-05T09:00:00Z}]
-policies: [{name: default, steps: [{name: primary on-call, targets: [{schedule: p}], ack_timeout: 1h}]}]
+policies: [{name: default, steps: [{name: primary on-call, targets: [{schedule: p}], delay: 1h}]}]
 logs: {files: [%q]}
 `, filepath.Join(dir, "state"), addr, target.URL+"/metrics", logFile)), 0o600)
 	pagesLog := filepath.Join(dir, "state", "pages.log")

@@ -88,7 +88,8 @@ Try it with nothing configured:  oncall demo`,
 	a.v.SetEnvPrefix("ONCALL")
 	a.v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
 	a.v.AutomaticEnv()
-	root.AddCommand(a.serveCmd(), a.demoCmd(), a.queryCmd(), group(a.alertsCmd()), group(a.rulesCmd()), a.logsCmd(), a.initCmd(), group(a.configCmd()), group(a.silenceCmd()))
+	root.AddCommand(a.serveCmd(), a.demoCmd(), a.queryCmd(), group(a.alertsCmd()), group(a.rulesCmd()), a.logsCmd(), a.initCmd(), group(a.configCmd()), group(a.silenceCmd()),
+		group(a.incidentCmd()), a.whoCmd(), group(a.scheduleCmd()))
 	return root
 }
 

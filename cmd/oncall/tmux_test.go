@@ -93,7 +93,8 @@ func TestDemoInTmux(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	primary, _ := cfg.Schedules[0].At(time.Now(), 0)
+	who, _ := cfg.People().OnCall(cfg.Schedules[0].Name, time.Now(), 0)
+	primary := who[0]
 	tm := newTerminal(t, 140, 42, []string{"USER=tester", "ONCALL_CONSOLE_LOG_LINES=300"}, bin, "demo", "--state-dir", dir)
 
 	tm.wait(10*time.Second, "oncall demo", "Overview", "On call now")

@@ -15,6 +15,7 @@ import (
 	"github.com/oncallhq/oncall/config"
 	"github.com/oncallhq/oncall/secret"
 	"github.com/oncallhq/oncall/tui"
+	"github.com/oncallhq/oncall/tui/msg"
 	"github.com/oncallhq/oncall/tui/state"
 	"github.com/oncallhq/oncall/tui/theme"
 )
@@ -64,6 +65,16 @@ func (a *cli) consoleOptions(cfg config.Config, c *client.Client, title string) 
 
 // consoleBackend is the API client as the console sees it.
 type consoleBackend struct{ *client.Client }
+
+// Act runs an incident action from the console.
+func (b consoleBackend) Act(ctx context.Context, by string, a msg.Act) error {
+	act := client.Action{By: by, Source: "console", Text: a.Text, Role: a.Role}
+	if a.Action == "assign" {
+		act.User = by
+	}
+	_, err := b.Client.Act(ctx, a.Incident, a.Action, act)
+	return err
+}
 
 // Stream turns the client's stream events into the console's updates.
 func (b consoleBackend) Stream(ctx context.Context, after uint64, backlog int, emit func(state.Update) error) error {

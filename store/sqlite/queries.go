@@ -222,7 +222,8 @@ func (q queries) Incident(ctx context.Context, id int64) (incidents.Incident, er
 
 func (q queries) OpenIncident(ctx context.Context, key string) (incidents.Incident, bool, error) {
 	var out []incidents.Incident
-	err := queryJSON(ctx, q.db, &out, `SELECT body FROM incidents WHERE key = ? AND status != 'resolved' ORDER BY id DESC LIMIT 1`, key)
+	err := queryJSON(ctx, q.db, &out, `SELECT i.body FROM incident_keys k JOIN incidents i ON i.id = k.incident_id
+		WHERE k.key = ? AND i.status != 'resolved' ORDER BY i.id DESC LIMIT 1`, key)
 	if err != nil || len(out) == 0 {
 		return incidents.Incident{}, false, err
 	}
@@ -230,9 +231,14 @@ func (q queries) OpenIncident(ctx context.Context, key string) (incidents.Incide
 }
 
 func (q queries) Incidents(ctx context.Context, f store.IncidentFilter) ([]incidents.Incident, error) {
-	qs := `SELECT body FROM incidents`
+	qs := `SELECT body FROM incidents WHERE 1`
+	var args []any
 	if f.OpenOnly {
-		qs += ` WHERE status != 'resolved'`
+		qs += ` AND status != 'resolved'`
+	}
+	if !f.Since.IsZero() {
+		qs += ` AND (opened_at >= ? OR status != 'resolved')`
+		args = append(args, f.Since.UnixMilli())
 	}
 	qs += ` ORDER BY id DESC LIMIT ?`
 	limit := f.Limit
@@ -240,11 +246,11 @@ func (q queries) Incidents(ctx context.Context, f store.IncidentFilter) ([]incid
 		limit = -1
 	}
 	var out []incidents.Incident
-	return out, queryJSON(ctx, q.db, &out, qs, limit)
+	return out, queryJSON(ctx, q.db, &out, qs, append(args, limit)...)
 }
 
 func (q queries) DueEscalations(ctx context.Context, now time.Time) ([]int64, error) {
-	rows, err := q.db.QueryContext(ctx, `SELECT id FROM incidents WHERE status = 'triggered' AND next_at IS NOT NULL AND next_at <= ? ORDER BY next_at, id`, now.UnixMilli())
+	rows, err := q.db.QueryContext(ctx, `SELECT id FROM incidents WHERE next_at IS NOT NULL AND next_at <= ? ORDER BY next_at, id`, now.UnixMilli())
 	if err != nil {
 		return nil, wrap(err)
 	}
@@ -262,7 +268,7 @@ func (q queries) DueEscalations(ctx context.Context, now time.Time) ([]int64, er
 
 func (q queries) NextEscalation(ctx context.Context) (time.Time, error) {
 	var v sql.NullInt64
-	err := q.db.QueryRowContext(ctx, `SELECT min(next_at) FROM incidents WHERE status = 'triggered' AND next_at IS NOT NULL`).Scan(&v)
+	err := q.db.QueryRowContext(ctx, `SELECT min(next_at) FROM incidents WHERE next_at IS NOT NULL`).Scan(&v)
 	return fromMS(v), wrap(err)
 }
 
@@ -277,19 +283,36 @@ func (q queries) CreateIncident(ctx context.Context, inc *incidents.Incident) er
 	if err != nil {
 		return err
 	}
-	_, err = q.db.ExecContext(ctx, `INSERT INTO incidents(id, key, status, opened_at, next_at, body) VALUES (?, ?, ?, ?, ?, ?)`,
-		inc.ID, inc.Key, inc.Status.String(), inc.OpenedAt.UnixMilli(), nextAt(*inc), string(b))
-	return wrap(err)
+	if _, err = q.db.ExecContext(ctx, `INSERT INTO incidents(id, key, status, opened_at, next_at, body) VALUES (?, ?, ?, ?, ?, ?)`,
+		inc.ID, inc.Key, inc.Status.String(), inc.OpenedAt.UnixMilli(), nextAt(*inc), string(b)); err != nil {
+		return wrap(err)
+	}
+	return q.linkKeys(ctx, *inc)
 }
 
+// linkKeys records the alert groups that attach to the incident.
+func (q queries) linkKeys(ctx context.Context, inc incidents.Incident) error {
+	for _, k := range inc.Keys() {
+		if _, err := q.db.ExecContext(ctx, `INSERT OR IGNORE INTO incident_keys(key, incident_id) VALUES (?, ?)`, k, inc.ID); err != nil {
+			return wrap(err)
+		}
+	}
+	return nil
+}
+
+// nextAt is when the incident's escalation is next due, for the index:
+// an open incident's next step or acknowledgement expiry.
 func nextAt(inc incidents.Incident) any {
-	if inc.Status != incidents.StatusTriggered {
+	if inc.Status != incidents.StatusTriggered && inc.Status != incidents.StatusAcknowledged {
 		return nil
 	}
 	return ms(inc.Escalation.NextAt)
 }
 
 func (q queries) UpdateIncident(ctx context.Context, inc incidents.Incident) error {
+	if _, ok := q.db.(*sql.DB); ok {
+		return q.atomic(ctx, func(q queries) error { return q.UpdateIncident(ctx, inc) })
+	}
 	b, err := json.Marshal(inc)
 	if err != nil {
 		return err
@@ -302,7 +325,7 @@ func (q queries) UpdateIncident(ctx context.Context, inc incidents.Incident) err
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("incident %d: %w", inc.ID, incidents.ErrNotFound)
 	}
-	return nil
+	return q.linkKeys(ctx, inc)
 }
 
 // attemptMS is when a message is due, in ms; 0 for at once.

@@ -194,6 +194,18 @@ var migrations = []string{
 	   FROM pages ORDER BY id;
 	 DROP TABLE pages;
 	 CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, until INTEGER NOT NULL);`,
+	// 3: incidents have severities SEV1–SEV4 (the alert's severity label
+	// moves to alert_severity), several alert groups each (incident_keys),
+	// and timers while acknowledged (the ack timeout), so next_at no
+	// longer depends on the status.
+	`CREATE TABLE incident_keys (key TEXT NOT NULL, incident_id INTEGER NOT NULL, PRIMARY KEY (key, incident_id));
+	 INSERT INTO incident_keys(key, incident_id) SELECT key, id FROM incidents WHERE key != '';
+	 UPDATE incidents SET body = json_set(body, '$.alert_severity', json_extract(body, '$.severity'), '$.severity',
+	   CASE json_extract(body, '$.severity') WHEN 'critical' THEN 'SEV1' WHEN 'page' THEN 'SEV2' WHEN 'ticket' THEN 'SEV4' WHEN 'info' THEN 'SEV4' ELSE 'SEV3' END)
+	   WHERE json_extract(body, '$.severity') IS NULL OR json_extract(body, '$.severity') NOT LIKE 'SEV_';
+	 DROP INDEX incidents_due;
+	 CREATE INDEX incidents_due ON incidents(next_at) WHERE next_at IS NOT NULL;
+	 CREATE INDEX incidents_opened ON incidents(opened_at);`,
 }
 
 func (s *Store) migrate() error {

@@ -209,14 +209,31 @@ func testIncidents(t *testing.T, open Opener) {
 	if due, _ := s.DueEscalations(ctx, t0.Add(90*time.Second)); len(due) != 1 || due[0] != a.ID {
 		t.Errorf("due %v, want [%d]", due, a.ID)
 	}
-	a.Acknowledge("ana", t0.Add(30*time.Second))
+	a.Acknowledge(incidents.Settings{}, incidents.Actor{Name: "ana"}, t0.Add(30*time.Second))
 	if err := s.UpdateIncident(ctx, a); err != nil {
 		t.Fatal(err)
 	}
 	if due, _ := s.DueEscalations(ctx, t0.Add(time.Hour)); len(due) != 1 || due[0] != b.ID {
 		t.Errorf("an acknowledged incident does not escalate: due %v", due)
 	}
-	b.Resolve("ana", "", t0.Add(time.Minute))
+	// An acknowledgement that expires (the policy's ack timeout) is due.
+	a.Escalation.NextAt = t0.Add(30 * time.Minute)
+	if err := s.UpdateIncident(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if due, _ := s.DueEscalations(ctx, t0.Add(time.Hour)); len(due) != 2 || due[0] != b.ID || due[1] != a.ID {
+		t.Errorf("an expiring acknowledgement is due: %v", due)
+	}
+	a.Escalation.NextAt = time.Time{}
+	// Further alert groups linked to an incident find it too.
+	a.Links = []string{"k9"}
+	if err := s.UpdateIncident(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok, err := s.OpenIncident(ctx, "k9"); err != nil || !ok || got.ID != a.ID {
+		t.Errorf("linked group k9: %+v %v %v", got.ID, ok, err)
+	}
+	b.Resolve(incidents.Actor{Name: "ana"}, "", t0.Add(time.Minute))
 	if err := s.UpdateIncident(ctx, b); err != nil {
 		t.Fatal(err)
 	}
@@ -232,6 +249,13 @@ func testIncidents(t *testing.T, open Opener) {
 	}
 	if all, _ := s.Incidents(ctx, store.IncidentFilter{Limit: 1}); len(all) != 1 || all[0].ID != b.ID {
 		t.Errorf("newest incident: %+v", all)
+	}
+	// Since keeps the incidents opened since, and those still open.
+	if got, _ := s.Incidents(ctx, store.IncidentFilter{Since: t0.Add(time.Second)}); len(got) != 1 || got[0].ID != a.ID {
+		t.Errorf("since: %+v", got)
+	}
+	if got, _ := s.Incidents(ctx, store.IncidentFilter{Since: t0}); len(got) != 2 {
+		t.Errorf("since the start: %d incidents", len(got))
 	}
 	if _, err := s.Incident(ctx, 999); !errors.Is(err, incidents.ErrNotFound) {
 		t.Errorf("unknown incident: %v", err)

@@ -1,8 +1,10 @@
 // Package incidentspane is the console's incident pane: the open
 // incidents with where each stands in its escalation (who was paged, the
-// countdown to the next step, who acknowledged), acknowledging and
-// resolving them, and the detail of one with its whole timeline, the
-// pages it sent and the alerts of its service.
+// countdown to the next step, who acknowledged) and whether it still
+// needs an incident commander; acknowledging, escalating, mitigating and
+// resolving them, taking the commander's role, adding a note; and the
+// detail of one with its roles, updates, tasks, whole timeline, the pages
+// it sent and the alerts of its service.
 package incidentspane
 
 import (
@@ -13,6 +15,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/table"
+	"charm.land/bubbles/v2/textinput"
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -27,15 +30,19 @@ import (
 )
 
 var keys = struct {
-	Up, Down, Open, Ack, Resolve, Filter, Back key.Binding
+	Up, Down, Open, Ack, Escalate, Mitigate, Resolve, Commander, Note, Filter, Back key.Binding
 }{
-	Up:      key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("k/↑", "previous")),
-	Down:    key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("j/↓", "next")),
-	Open:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "the incident's detail and timeline")),
-	Ack:     key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "acknowledge: you own it, escalation stops")),
-	Resolve: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "resolve (asks to confirm)")),
-	Filter:  key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter: text, service=, severity=, status=")),
-	Back:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back to the list")),
+	Up:        key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("k/↑", "previous")),
+	Down:      key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("j/↓", "next")),
+	Open:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "the incident's detail and timeline")),
+	Ack:       key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "acknowledge: you own it, escalation stops")),
+	Escalate:  key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "escalate: page the next step now (asks to confirm)")),
+	Mitigate:  key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "mitigated: the impact has stopped")),
+	Resolve:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "resolve (asks to confirm)")),
+	Commander: key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "take the incident commander's role")),
+	Note:      key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "add a note to the timeline")),
+	Filter:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter: text, service=, severity=, status=")),
+	Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back to the list")),
 }
 
 // Pane is the incident pane.
@@ -48,7 +55,10 @@ type Pane struct {
 	selID   int64
 	open    int64 // the incident whose detail is open (0: none)
 	vp      viewport.Model
-	confirm int64 // the incident awaiting y/n to resolve
+	confirm int64  // the incident awaiting y/n
+	verb    string // what y confirms: "resolve" or "escalate"
+	note    textinput.Model
+	noteFor int64 // the incident the note being typed is for (0: none)
 	tblW    int
 }
 
@@ -65,7 +75,13 @@ func New(env *state.Env) *Pane {
 	t.KeyMap.PageUp.SetKeys("pgup", "ctrl+u")
 	t.KeyMap.HalfPageDown.SetEnabled(false)
 	t.KeyMap.HalfPageUp.SetEnabled(false)
-	return &Pane{env: env, box: filterbox.New(th), tbl: t, vp: viewport.New()}
+	note := textinput.New()
+	ist := textinput.DefaultStyles(th.Dark)
+	ist.Cursor.Blink = false
+	ist.Focused.Prompt = th.Key.Style
+	note.SetStyles(ist)
+	note.CharLimit = 2000
+	return &Pane{env: env, box: filterbox.New(th), tbl: t, vp: viewport.New(), note: note}
 }
 
 // Name is the pane's name.
@@ -73,14 +89,15 @@ func (p *Pane) Name() string { return "incidents" }
 
 // Keys are the pane's bindings.
 func (p *Pane) Keys() []key.Binding {
+	acts := []key.Binding{keys.Ack, keys.Escalate, keys.Mitigate, keys.Resolve, keys.Commander, keys.Note}
 	if p.open != 0 {
-		return []key.Binding{keys.Ack, keys.Resolve, keys.Back}
+		return append(acts, keys.Back)
 	}
-	return []key.Binding{keys.Up, keys.Down, keys.Open, keys.Ack, keys.Resolve, keys.Filter}
+	return append(append([]key.Binding{keys.Up, keys.Down, keys.Open}, acts...), keys.Filter)
 }
 
 // Capturing reports whether an input takes every key.
-func (p *Pane) Capturing() bool { return p.box.Editing() || p.confirm != 0 }
+func (p *Pane) Capturing() bool { return p.box.Editing() || p.confirm != 0 || p.noteFor != 0 }
 
 // Crumbs names the open incident.
 func (p *Pane) Crumbs() []string {
@@ -122,12 +139,34 @@ func (p *Pane) Update(m tea.Msg) tea.Cmd {
 
 func (p *Pane) key(k tea.KeyPressMsg) tea.Cmd {
 	if p.confirm != 0 {
-		id := p.confirm
+		id, verb := p.confirm, p.verb
 		p.confirm = 0
-		if k.String() == "y" || k.String() == "Y" {
-			return func() tea.Msg { return msg.Resolve{Incident: id} }
+		if k.String() != "y" && k.String() != "Y" {
+			return status(verb+" cancelled", false)
 		}
-		return status("resolve cancelled", false)
+		if verb == "escalate" {
+			return func() tea.Msg { return msg.Act{Incident: id, Action: "escalate"} }
+		}
+		return func() tea.Msg { return msg.Resolve{Incident: id} }
+	}
+	if p.noteFor != 0 {
+		switch k.String() {
+		case "esc":
+			p.noteFor = 0
+			p.note.Blur()
+			return status("note cancelled", false)
+		case "enter":
+			id, text := p.noteFor, strings.TrimSpace(p.note.Value())
+			p.noteFor = 0
+			p.note.Blur()
+			if text == "" {
+				return status("an empty note is not added", false)
+			}
+			return func() tea.Msg { return msg.Act{Incident: id, Action: "note", Text: text} }
+		}
+		var cmd tea.Cmd
+		p.note, cmd = p.note.Update(k)
+		return cmd
 	}
 	if p.box.Editing() {
 		if changed, cmd := p.box.Update(k); changed {
@@ -147,8 +186,36 @@ func (p *Pane) key(k tea.KeyPressMsg) tea.Cmd {
 		})
 	case key.Matches(k, keys.Resolve):
 		return p.act(func(inc *incidents.Incident) tea.Cmd {
-			p.confirm = inc.ID
+			p.confirm, p.verb = inc.ID, "resolve"
 			return nil
+		})
+	case key.Matches(k, keys.Escalate):
+		return p.act(func(inc *incidents.Incident) tea.Cmd {
+			if inc.Status == incidents.StatusMitigated {
+				return status(fmt.Sprintf("%s is mitigated: reopen it to page again (oncall incident reopen %d)", inc.Ref(), inc.ID), true)
+			}
+			p.confirm, p.verb = inc.ID, "escalate"
+			return nil
+		})
+	case key.Matches(k, keys.Mitigate):
+		return p.act(func(inc *incidents.Incident) tea.Cmd {
+			if inc.Status == incidents.StatusMitigated {
+				return status(inc.Ref()+" is already mitigated", false)
+			}
+			id := inc.ID
+			return func() tea.Msg { return msg.Act{Incident: id, Action: "mitigate"} }
+		})
+	case key.Matches(k, keys.Commander):
+		return p.act(func(inc *incidents.Incident) tea.Cmd {
+			id := inc.ID
+			return func() tea.Msg { return msg.Act{Incident: id, Action: "assign", Role: string(incidents.RoleCommander)} }
+		})
+	case key.Matches(k, keys.Note):
+		return p.act(func(inc *incidents.Incident) tea.Cmd {
+			p.noteFor = inc.ID
+			p.note.Prompt = "note on " + inc.Ref() + ": "
+			p.note.SetValue("")
+			return p.note.Focus()
 		})
 	case p.open != 0:
 		p.vp, _ = p.vp.Update(k)
@@ -174,7 +241,7 @@ func (p *Pane) key(k tea.KeyPressMsg) tea.Cmd {
 // selected one.
 func (p *Pane) act(f func(*incidents.Incident) tea.Cmd) tea.Cmd {
 	if p.env.ReadOnly {
-		return status("read-only console: acknowledging and resolving are off", true)
+		return status("read-only console: acting on incidents is off", true)
 	}
 	id := p.open
 	if id == 0 {
@@ -210,7 +277,7 @@ func (p *Pane) applyFilter() {
 // view is an incident as the filter sees it.
 func view(inc *incidents.Incident) *logs.Entry {
 	return &logs.Entry{Message: inc.Title + " " + inc.Summary, Service: inc.Service, Fields: map[string]string{
-		"severity": inc.Severity, "sev": inc.Severity, "status": inc.Status.String(), "acked_by": inc.AckedBy,
+		"severity": inc.Severity.String(), "sev": inc.Severity.String(), "alert_severity": inc.AlertSeverity, "status": inc.Status.String(), "acked_by": inc.AckedBy,
 		"policy": inc.Escalation.Policy, "step": inc.Escalation.StepName, "paged": strings.Join(inc.Escalation.Paged, ","), "id": inc.Ref()}}
 }
 
@@ -259,7 +326,7 @@ func (p *Pane) rebuild(w int) {
 			cursor = len(rows)
 		}
 		p.shown = append(p.shown, inc.ID)
-		rows = append(rows, table.Row{inc.Ref(), p.statusCell(inc), termtext.Clean(inc.Severity), termtext.Clean(inc.Title),
+		rows = append(rows, table.Row{inc.Ref(), p.statusCell(inc), inc.Severity.String(), termtext.Clean(inc.Title),
 			termtext.Clean(inc.Service), layout.Short(now.Sub(inc.OpenedAt)), ansi.Strip(p.escalation(inc, now))})
 	}
 	_ = th
@@ -276,6 +343,8 @@ func (p *Pane) statusCell(inc *incidents.Incident) string {
 		return th.Triggered.Render("TRIGGERED")
 	case incidents.StatusAcknowledged:
 		return th.Acked.Render("acknowledged")
+	case incidents.StatusMitigated:
+		return th.OK.Render("mitigated")
 	}
 	return th.Resolved.Render(inc.Status.String())
 }
@@ -289,7 +358,23 @@ func (p *Pane) escalation(inc *incidents.Incident, now time.Time) string {
 		who = "nobody"
 	}
 	s := fmt.Sprintf("step %d %s: %s", e.Step+1, termtext.Clean(e.StepName), who)
+	if inc.CommanderNeeded {
+		s = th.Error.Render("no IC! ") + s
+	}
+	if inc.Drill {
+		s = th.Dim.Render("drill · ") + s
+	}
 	switch {
+	case e.Policy == "":
+		s = th.Dim.Render("declared by " + termtext.Clean(inc.DeclaredBy) + ", nobody paged")
+		if inc.CommanderNeeded {
+			s = th.Error.Render("no IC! ") + s
+		}
+		return s
+	case inc.Status == incidents.StatusMitigated:
+		return s + th.OK.Render(fmt.Sprintf(" · mitigated by %s %s ago", termtext.Clean(inc.MitigatedBy), layout.Short(now.Sub(inc.MitigatedAt))))
+	case inc.Status == incidents.StatusAcknowledged && !e.NextAt.IsZero():
+		return s + th.Acked.Render(fmt.Sprintf(" · acked by %s, pages again in %s", termtext.Clean(inc.AckedBy), layout.Short(e.NextAt.Sub(now))))
 	case inc.Status == incidents.StatusAcknowledged:
 		return s + th.Acked.Render(fmt.Sprintf(" · acked by %s %s ago", termtext.Clean(inc.AckedBy), layout.Short(now.Sub(inc.AckedAt))))
 	case !e.NextAt.IsZero() && e.NextAt.After(now):
@@ -302,14 +387,20 @@ func (p *Pane) escalation(inc *incidents.Incident, now time.Time) string {
 
 // Title heads the pane.
 func (p *Pane) Title() string {
-	n, trig := 0, 0
+	n, trig, noIC := 0, 0, 0
 	for _, inc := range p.env.State.Incidents {
 		n++
 		if inc.Status == incidents.StatusTriggered {
 			trig++
 		}
+		if inc.CommanderNeeded {
+			noIC++
+		}
 	}
 	t := fmt.Sprintf("Incidents · %d open · %d unacknowledged", n, trig)
+	if noIC > 0 {
+		t += fmt.Sprintf(" · %d need an incident commander", noIC)
+	}
 	if !p.filter.Empty() {
 		t += fmt.Sprintf(" · %d match the filter", len(p.shown))
 	}
@@ -327,9 +418,7 @@ func (p *Pane) View(w, h int) string {
 	if p.box.Shown() {
 		out = append(out, p.box.View(w))
 	}
-	if p.confirm != 0 {
-		out = append(out, p.confirmLine())
-	}
+	out = append(out, p.inputLines()...)
 	st := p.env.State
 	if len(p.shown) == 0 {
 		switch {
@@ -347,13 +436,24 @@ func (p *Pane) View(w, h int) string {
 	return layout.Lines(out, w, h)
 }
 
-func (p *Pane) confirmLine() string {
+// inputLines are the question or the note being typed, if any.
+func (p *Pane) inputLines() []string {
 	th := p.env.Theme
+	if p.noteFor != 0 {
+		return []string{p.note.View()}
+	}
+	if p.confirm == 0 {
+		return nil
+	}
 	inc, ok := p.env.State.Incident(p.confirm)
 	if !ok {
-		return ""
+		return nil
 	}
-	return th.Warn.Render(fmt.Sprintf("resolve %s %q? y/n", inc.Ref(), termtext.Clean(inc.Title)))
+	q := fmt.Sprintf("resolve %s %q? y/n", inc.Ref(), termtext.Clean(inc.Title))
+	if p.verb == "escalate" {
+		q = fmt.Sprintf("escalate %s: page the next step now? y/n", inc.Ref())
+	}
+	return []string{th.Warn.Render(q)}
 }
 
 // detail draws one incident in full.
@@ -361,9 +461,7 @@ func (p *Pane) detail(w, h int) string {
 	th := p.env.Theme
 	inc, ok := p.env.State.Incident(p.open)
 	head := layout.Box(*th, fmt.Sprintf("Incident INC-%d", p.open), nil, w, 1, true)
-	if p.confirm != 0 {
-		head = append(head, p.confirmLine())
-	}
+	head = append(head, p.inputLines()...)
 	if !ok {
 		return layout.Lines(append(head, th.OK.Render(fmt.Sprintf("INC-%d is no longer open (resolved).", p.open)), th.Dim.Render("esc back to the list")), w, h)
 	}
@@ -378,14 +476,33 @@ func (p *Pane) detail(w, h int) string {
 		}
 	}
 	out = append(out, "")
-	row("status", p.statusCell(inc))
-	row("severity", termtext.Clean(inc.Severity))
+	st := p.statusCell(inc)
+	if inc.Drill {
+		st += th.Dim.Render(" · drill")
+	}
+	row("status", st)
+	row("severity", orDash(inc.Severity.String()))
 	row("service", termtext.Clean(inc.Service))
+	if inc.DeclaredBy != "" {
+		row("declared by", termtext.Clean(inc.DeclaredBy)+th.Dim.Render(" (no alert caught it)"))
+	}
 	row("opened", inc.OpenedAt.Local().Format("2006-01-02 15:04:05")+th.Dim.Render(" ("+layout.Short(now.Sub(inc.OpenedAt))+" ago)"))
 	if inc.RunbookURL != "" {
 		row("runbook", termtext.Clean(inc.RunbookURL))
 	}
 	row("alerts firing", fmt.Sprint(inc.AlertsFiring))
+
+	section("Roles")
+	if inc.CommanderNeeded {
+		out = append(out, "  "+th.Error.Render(inc.Severity.String()+" needs an incident commander: press i to take the role"))
+	}
+	for _, r := range incidents.Roles {
+		who := th.Dim.Render("—")
+		if w := inc.Role(r); w != "" {
+			who = termtext.Clean(w)
+		}
+		out = append(out, "  "+th.Dim.Render(fmt.Sprintf("%-21s", r.Title()))+who)
+	}
 
 	section("Escalation")
 	row("policy", termtext.Clean(inc.Escalation.Policy))
@@ -397,9 +514,41 @@ func (p *Pane) detail(w, h int) string {
 		row("next step", inc.Escalation.NextAt.Local().Format("15:04:05")+th.Warn.Render(" unless acknowledged"))
 	}
 
+	if len(inc.Updates) > 0 {
+		section("Status updates")
+		for _, u := range inc.Updates {
+			tag := th.Dim.Render("internal")
+			if u.Public {
+				tag = th.Warn.Render("public  ")
+			}
+			out = append(out, "  "+th.Dim.Render(u.At.Local().Format("15:04:05")+" ")+tag+" "+termtext.Clean(u.Text)+th.Dim.Render(" — "+termtext.Clean(u.Actor)))
+		}
+	}
+	if len(inc.Tasks) > 0 {
+		section("Tasks")
+		for _, t := range inc.Tasks {
+			box := "[ ]"
+			if t.Done {
+				box = th.OK.Render("[x]")
+			}
+			owner := th.Dim.Render(" (nobody yet)")
+			if t.Owner != "" {
+				owner = th.Dim.Render(" (" + termtext.Clean(t.Owner) + ")")
+			}
+			out = append(out, fmt.Sprintf("  %s %d. %s", box, t.ID, termtext.Clean(t.Text))+owner)
+		}
+	}
+
 	section("Timeline")
 	for _, ev := range inc.Timeline {
-		out = append(out, "  "+th.Dim.Render(ev.At.Local().Format("15:04:05")+" ")+fmt.Sprintf("%-11s ", termtext.Clean(ev.Kind))+termtext.Clean(ev.Text))
+		who := ""
+		if ev.Actor != "" {
+			who = th.Dim.Render(" — " + termtext.Clean(ev.Actor))
+			if ev.Source != "" {
+				who = th.Dim.Render(" — " + termtext.Clean(ev.Actor) + " via " + termtext.Clean(ev.Source))
+			}
+		}
+		out = append(out, "  "+th.Dim.Render(ev.At.Local().Format("15:04:05")+" ")+fmt.Sprintf("%-12s ", termtext.Clean(ev.Kind))+termtext.Clean(ev.Text)+who)
 	}
 
 	if pages := p.pagesOf(inc.ID); len(pages) > 0 {
@@ -428,7 +577,7 @@ func (p *Pane) detail(w, h int) string {
 		section("Alerts of " + termtext.Clean(inc.Service))
 		out = append(out, firing...)
 	}
-	out = append(out, "", th.Dim.Render("a acknowledge · r resolve · esc back"))
+	out = append(out, "", th.Dim.Render("a acknowledge · e escalate · m mitigated · r resolve · i take IC · n note · esc back"))
 	p.vp.SetWidth(w)
 	p.vp.SetHeight(h - len(head))
 	off := p.vp.YOffset()
@@ -449,6 +598,13 @@ func (p *Pane) pagesOf(id int64) []incidents.Page {
 		out[i], out[j] = out[j], out[i]
 	}
 	return out
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
 }
 
 func status(text string, isErr bool) tea.Cmd {

@@ -21,15 +21,21 @@ func fixture() *state.Env {
 	env := tuitest.Env()
 	opened := now.Add(-2 * time.Minute)
 	incs := []incidents.Incident{
-		{ID: 7, Title: "Matches per active user down more than 50% on matchmaking", Service: "matchmaking", Severity: "page",
+		{ID: 7, Title: "Matches per active user down more than 50% on matchmaking", Service: "matchmaking", Severity: incidents.SEV2, AlertSeverity: "page",
 			RunbookURL: "https://runbooks.example.com/matches", Status: incidents.StatusTriggered, OpenedAt: opened, AlertsFiring: 2,
-			Escalation: incidents.Escalation{Policy: "matchmaking", Step: 1, StepName: "secondary", Paged: []string{"bob"}, StepStartedAt: now.Add(-30 * time.Second), NextAt: now.Add(83 * time.Second)},
-			Timeline: []incidents.Event{{At: opened, Kind: "opened", Text: "opened for pager/{service=\"matchmaking\"}"},
-				{At: opened, Kind: "escalation", Text: "step 1/4 primary on-call: paged alice"},
-				{At: now.Add(-30 * time.Second), Kind: "escalation", Text: "step 2/4 secondary: paged bob"}}},
-		{ID: 8, Title: "Error ratio above 5% on checkout", Service: "checkout", Severity: "page", Status: incidents.StatusAcknowledged,
+			Escalation:      incidents.Escalation{Policy: "matchmaking", Step: 1, StepName: "secondary", Paged: []string{"bob"}, StepStartedAt: now.Add(-30 * time.Second), NextAt: now.Add(83 * time.Second)},
+			CommanderNeeded: true, Assigned: map[incidents.Role]string{incidents.RoleScribe: "dana"},
+			Updates: []incidents.Update{{At: now.Add(-time.Minute), Text: "Matching is slow for some players; we are on it.", Public: true, Actor: "dana"}},
+			Tasks:   []incidents.Task{{ID: 1, Text: "check profile-db replication lag", Owner: "bob"}, {ID: 2, Text: "roll back matcher 4.2", Done: true}},
+			Timeline: []incidents.Event{{At: opened, Kind: "opened", Text: "opened for pager/{service=\"matchmaking\"}", Source: "alerts"},
+				{At: opened, Kind: "escalation", Text: "step 1/4 primary on-call: paged alice", Source: "escalation"},
+				{At: now.Add(-time.Minute), Kind: "role", Text: "dana is scribe", Actor: "dana", Source: "cli"},
+				{At: now.Add(-30 * time.Second), Kind: "escalation", Text: "step 2/4 secondary: paged bob", Source: "escalation"}}},
+		{ID: 8, Title: "Error ratio above 5% on checkout", Service: "checkout", Severity: incidents.SEV2, AlertSeverity: "page", Status: incidents.StatusAcknowledged,
 			OpenedAt: now.Add(-40 * time.Minute), AckedBy: "carol", AckedAt: now.Add(-35 * time.Minute),
 			Escalation: incidents.Escalation{Policy: "checkout", StepName: "primary on-call", Paged: []string{"carol"}}},
+		{ID: 9, Title: "Players report lost matches", Service: "matchmaking", Severity: incidents.SEV3, Status: incidents.StatusMitigated, DeclaredBy: "erin",
+			OpenedAt: now.Add(-3 * time.Hour), MitigatedBy: "erin", MitigatedAt: now.Add(-time.Hour)},
 	}
 	pages := []incidents.Page{
 		{IncidentID: 7, Kind: "escalate", Target: "bob", StepName: "secondary", CreatedAt: now.Add(-30 * time.Second), Attempts: 3, LastError: "connection refused"},
@@ -65,7 +71,8 @@ func TestGoldenScreens(t *testing.T) {
 func TestEscalationShown(t *testing.T) {
 	p := New(fixture())
 	v := ansi.Strip(p.View(200, 10))
-	for _, want := range []string{"INC-7", "TRIGGERED", "step 2 secondary: bob · escalates in 1m23s", "INC-8", "acknowledged", "acked by carol 35m00s ago", "2 open · 1 unacknowledged"} {
+	for _, want := range []string{"INC-7", "TRIGGERED", "step 2 secondary: bob · escalates in 1m23s", "INC-8", "acknowledged", "acked by carol 35m00s ago", "3 open · 1 unacknowledged · 1 need an incident commander",
+		"no IC! step 2", "INC-9", "mitigated", "declared by erin, nobody paged"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("%q missing:\n%s", want, v)
 		}
@@ -146,10 +153,10 @@ func TestEmptyAndUnknown(t *testing.T) {
 
 func TestOutsideTextIsClean(t *testing.T) {
 	env := tuitest.Env()
-	inc := incidents.Incident{ID: 1, Title: tuitest.Poison, Summary: tuitest.Poison, Service: tuitest.Poison, Severity: tuitest.Poison, RunbookURL: tuitest.Poison,
+	inc := incidents.Incident{ID: 1, Title: tuitest.Poison, Summary: tuitest.Poison, Service: tuitest.Poison, AlertSeverity: tuitest.Poison, DeclaredBy: tuitest.Poison, Assigned: map[incidents.Role]string{incidents.RoleCommander: tuitest.Poison}, RunbookURL: tuitest.Poison,
 		Status: incidents.StatusAcknowledged, AckedBy: tuitest.Poison, OpenedAt: now,
 		Escalation: incidents.Escalation{Policy: tuitest.Poison, StepName: tuitest.Poison, Paged: []string{tuitest.Poison}},
-		Timeline:   []incidents.Event{{At: now, Kind: tuitest.Poison, Text: tuitest.Poison}}}
+		Timeline:   []incidents.Event{{At: now, Kind: tuitest.Poison, Text: tuitest.Poison, Actor: tuitest.Poison, Source: tuitest.Poison}}, Updates: []incidents.Update{{At: now, Text: tuitest.Poison, Actor: tuitest.Poison}}, Tasks: []incidents.Task{{ID: 1, Text: tuitest.Poison, Owner: tuitest.Poison}}}
 	incs := []incidents.Incident{inc}
 	pages := []incidents.Page{{IncidentID: 1, Kind: tuitest.Poison, Target: tuitest.Poison, StepName: tuitest.Poison, LastError: tuitest.Poison}}
 	env.State.Apply(state.Update{Incidents: &incs, Pages: &pages, At: now})

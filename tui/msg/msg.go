@@ -40,6 +40,15 @@ type Ack struct{ Incident int64 }
 // user).
 type Resolve struct{ Incident int64 }
 
+// Act asks for an action on an incident: escalate, mitigate, note (Text),
+// assign (Role, to the console's user).
+type Act struct {
+	Incident int64
+	Action   string
+	Text     string
+	Role     string
+}
+
 // Silence asks to silence exactly this alert for a while.
 type Silence struct {
 	Alert alerts.Alert

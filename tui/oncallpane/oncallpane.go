@@ -97,7 +97,7 @@ func (p *Pane) View(w, h int) string {
 			until = a.Until.Local().Format("Mon 15:04") + " (" + layout.Short(a.Until.Sub(now)) + ")"
 			next = termtext.Clean(strings.Join(a.Next, ", "))
 		}
-		rows = append(rows, table.Row{fmt.Sprint(a.Step + 1), termtext.Clean(a.StepName), who, until, next, layout.Short(a.AckTimeout)})
+		rows = append(rows, table.Row{fmt.Sprint(a.Step + 1), termtext.Clean(a.StepName), who, until, next, layout.Short(a.Delay)})
 	}
 	p.tbl.SetColumns(cols)
 	p.tbl.SetWidth(w)

@@ -9,7 +9,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/oncallhq/oncall/incidents"
-	"github.com/oncallhq/oncall/incidents/oncall"
+	"github.com/oncallhq/oncall/incidents/schedule"
 	"github.com/oncallhq/oncall/tui/internal/tuitest"
 	"github.com/oncallhq/oncall/tui/state"
 )
@@ -19,11 +19,11 @@ var now = tuitest.Now
 func fixture() *state.Env {
 	env := tuitest.Env()
 	handoff := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
-	oc := []oncall.Assignment{
-		{Policy: "matchmaking", Step: 0, StepName: "primary on-call", Users: []string{"alice"}, Until: handoff, Next: []string{"bob"}, AckTimeout: 45 * time.Second},
-		{Policy: "matchmaking", Step: 1, StepName: "secondary", Users: []string{"bob"}, Until: handoff, Next: []string{"carol"}, AckTimeout: 45 * time.Second},
-		{Policy: "matchmaking", Step: 2, StepName: "team manager", Users: []string{"mo"}, AckTimeout: 5 * time.Minute},
-		{Policy: "matchmaking", Step: 3, StepName: "incident commander", AckTimeout: 15 * time.Minute},
+	oc := []schedule.Assignment{
+		{Policy: "matchmaking", Step: 0, StepName: "primary on-call", Users: []string{"alice"}, Until: handoff, Next: []string{"bob"}, Delay: 45 * time.Second},
+		{Policy: "matchmaking", Step: 1, StepName: "secondary", Users: []string{"bob"}, Until: handoff, Next: []string{"carol"}, Delay: 45 * time.Second},
+		{Policy: "matchmaking", Step: 2, StepName: "team manager", Users: []string{"mo"}, Delay: 5 * time.Minute},
+		{Policy: "matchmaking", Step: 3, StepName: "incident commander", Delay: 15 * time.Minute},
 	}
 	pages := []incidents.Page{
 		{IncidentID: 7, Kind: "escalate", Target: "bob", StepName: "secondary", CreatedAt: now.Add(-30 * time.Second), Attempts: 2, LastError: "timeout"},
@@ -66,7 +66,7 @@ func TestEmptyAndUnknown(t *testing.T) {
 
 func TestOutsideTextIsClean(t *testing.T) {
 	env := tuitest.Env()
-	oc := []oncall.Assignment{{Policy: tuitest.Poison, StepName: tuitest.Poison, Users: []string{tuitest.Poison}, Until: now.Add(time.Hour), Next: []string{tuitest.Poison}}}
+	oc := []schedule.Assignment{{Policy: tuitest.Poison, StepName: tuitest.Poison, Users: []string{tuitest.Poison}, Until: now.Add(time.Hour), Next: []string{tuitest.Poison}}}
 	pages := []incidents.Page{{Kind: tuitest.Poison, Target: tuitest.Poison, StepName: tuitest.Poison, LastError: tuitest.Poison}}
 	env.State.Apply(state.Update{OnCall: &oc, Pages: &pages, At: now})
 	if v := New(env).View(200, 10); !tuitest.Clean(v) || !strings.Contains(v, "PWNED") {

@@ -14,7 +14,7 @@ import (
 	"github.com/oncallhq/oncall/alerts"
 	"github.com/oncallhq/oncall/health"
 	"github.com/oncallhq/oncall/incidents"
-	"github.com/oncallhq/oncall/incidents/oncall"
+	"github.com/oncallhq/oncall/incidents/schedule"
 	"github.com/oncallhq/oncall/telemetry/metrics"
 	"github.com/oncallhq/oncall/tui/internal/tuitest"
 	"github.com/oncallhq/oncall/tui/msg"
@@ -37,7 +37,7 @@ func fixture() *state.Env {
 	}
 	incs := []incidents.Incident{{ID: 7, Service: "matchmaking", Status: incidents.StatusTriggered, OpenedAt: now.Add(-3 * time.Minute),
 		Escalation: incidents.Escalation{Paged: []string{"bob"}, NextAt: now.Add(83 * time.Second)}}}
-	oc := []oncall.Assignment{{Policy: "matchmaking", StepName: "primary on-call", Users: []string{"alice"}, Until: time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC), Next: []string{"bob"}},
+	oc := []schedule.Assignment{{Policy: "matchmaking", StepName: "primary on-call", Users: []string{"alice"}, Until: time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC), Next: []string{"bob"}},
 		{Policy: "matchmaking", Step: 1, StepName: "secondary", Users: []string{"bob"}}}
 	ready := health.Report{Ready: true, Role: "leader"}
 	env.State.Apply(state.Update{Alerts: &as, Rules: &rules, Incidents: &incs, OnCall: &oc, Ready: &ready, At: now})
@@ -131,7 +131,7 @@ func TestOutsideTextIsClean(t *testing.T) {
 	a.Status.State = alerts.StateFiring
 	as := []alerts.Alert{a}
 	incs := []incidents.Incident{{ID: 1, Service: tuitest.Poison, AckedBy: tuitest.Poison, Status: incidents.StatusAcknowledged}}
-	oc := []oncall.Assignment{{StepName: tuitest.Poison, Users: []string{tuitest.Poison}, Until: now.Add(time.Hour), Next: []string{tuitest.Poison}}}
+	oc := []schedule.Assignment{{StepName: tuitest.Poison, Users: []string{tuitest.Poison}, Until: now.Add(time.Hour), Next: []string{tuitest.Poison}}}
 	ready := health.Report{Checks: []health.Check{{Name: tuitest.Poison, Reason: tuitest.Poison}}}
 	env.State.Apply(state.Update{Alerts: &as, Incidents: &incs, OnCall: &oc, Ready: &ready, At: now})
 	if v := New(env).View(200, 20); !tuitest.Clean(v) || !strings.Contains(v, "PWNED") {

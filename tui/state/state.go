@@ -15,7 +15,7 @@ import (
 	"github.com/oncallhq/oncall/alerts"
 	"github.com/oncallhq/oncall/health"
 	"github.com/oncallhq/oncall/incidents"
-	"github.com/oncallhq/oncall/incidents/oncall"
+	"github.com/oncallhq/oncall/incidents/schedule"
 	"github.com/oncallhq/oncall/telemetry/logs"
 	"github.com/oncallhq/oncall/tui/theme"
 )
@@ -26,7 +26,7 @@ type Update struct {
 	Alerts    *[]alerts.Alert
 	Groups    *[]Group
 	Incidents *[]incidents.Incident
-	OnCall    *[]oncall.Assignment
+	OnCall    *[]schedule.Assignment
 	Pages     *[]incidents.Page
 	Ready     *health.Report
 	Rules     *[]alerts.Rule
@@ -70,7 +70,7 @@ type State struct {
 	Fingerprints []uint64
 	Groups       []Group
 	Incidents    []incidents.Incident
-	OnCall       []oncall.Assignment
+	OnCall       []schedule.Assignment
 	Pages        []incidents.Page
 	Rules        []alerts.Rule
 	// Ready is the server's readiness (nil until it said).
