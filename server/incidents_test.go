@@ -55,9 +55,13 @@ func TestIncidentLifecycleThroughTheAPI(t *testing.T) {
 		code   int // 0: accepted
 		check  func(incidents.Incident) bool
 	}{
-		{"assign", client.Action{Role: "ic", User: "@riley"}, 0, func(i incidents.Incident) bool { return i.Role(incidents.RoleCommander) == "riley" && !i.CommanderNeeded }},
+		{"assign", client.Action{Role: "ic", User: "@riley"}, 0, func(i incidents.Incident) bool {
+			return i.Role(incidents.RoleCommander) == "riley" && !i.CommanderNeeded
+		}},
 		{"assign", client.Action{Role: "boss", User: "x"}, http.StatusBadRequest, nil},
-		{"ack", client.Action{}, 0, func(i incidents.Incident) bool { return i.Status == incidents.StatusAcknowledged && i.AckedBy == "alice" }},
+		{"ack", client.Action{}, 0, func(i incidents.Incident) bool {
+			return i.Status == incidents.StatusAcknowledged && i.AckedBy == "alice"
+		}},
 		{"ack", client.Action{By: "bob"}, http.StatusConflict, nil},
 		{"update", client.Action{Text: "Login fails for EU players; rolling back.", Public: true, Title: "Login problems"}, 0, func(i incidents.Incident) bool {
 			return len(i.Updates) == 1 && i.Updates[0].Public && i.PublicTitle == "Login problems"
@@ -73,7 +77,9 @@ func TestIncidentLifecycleThroughTheAPI(t *testing.T) {
 		{"escalate", client.Action{}, 0, func(i incidents.Incident) bool {
 			return i.Status == incidents.StatusTriggered && slices.Equal(i.Escalation.Paged, []string{"riley"})
 		}},
-		{"mitigate", client.Action{Why: "rolled back"}, 0, func(i incidents.Incident) bool { return i.Status == incidents.StatusMitigated && i.MitigatedBy == "alice" }},
+		{"mitigate", client.Action{Why: "rolled back"}, 0, func(i incidents.Incident) bool {
+			return i.Status == incidents.StatusMitigated && i.MitigatedBy == "alice"
+		}},
 		{"ack", client.Action{}, http.StatusConflict, nil},
 		{"escalate", client.Action{}, http.StatusConflict, nil},
 		{"resolve", client.Action{}, 0, func(i incidents.Incident) bool { return i.Status == incidents.StatusResolved }},

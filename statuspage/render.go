@@ -5,12 +5,15 @@ import (
 	"encoding/xml"
 	"html/template"
 	"io"
+	"slices"
 	"strings"
 	"time"
 )
 
-// WriteJSON writes the page as JSON.
+// WriteJSON writes the page as JSON; lists without items are [], not
+// null.
 func WriteJSON(w io.Writer, p Page) error {
+	p.Components, p.Active, p.Past = nonNil(p.Components), nonNil(p.Active), nonNil(p.Past)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(p)
@@ -79,6 +82,13 @@ h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem}
 </html>
 `))
 
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
 // WriteHTML writes the page as HTML that needs no JavaScript.
 func WriteHTML(w io.Writer, p Page) error { return page.Execute(w, p) }
 
@@ -87,8 +97,15 @@ type atomFeed struct {
 	Title   string      `xml:"title"`
 	ID      string      `xml:"id"`
 	Updated string      `xml:"updated"`
+	Author  atomAuthor  `xml:"author"`
 	Links   []atomLink  `xml:"link"`
 	Entries []atomEntry `xml:"entry"`
+}
+
+// atomAuthor is the feed's author, which RFC 4287 requires of a feed
+// whose entries name none.
+type atomAuthor struct {
+	Name string `xml:"name"`
 }
 
 type atomLink struct {
@@ -113,9 +130,11 @@ type atomContent struct {
 // update first; base is the page's public URL.
 func WriteAtom(w io.Writer, p Page, base string) error {
 	base = strings.TrimSuffix(base, "/")
-	f := atomFeed{Title: p.Title, ID: base + "/status", Updated: p.Updated.Format(time.RFC3339),
+	f := atomFeed{Title: p.Title, ID: base + "/status", Updated: p.Updated.Format(time.RFC3339), Author: atomAuthor{Name: p.Title},
 		Links: []atomLink{{Rel: "self", Href: base + "/status/feed.atom"}, {Rel: "alternate", Href: base + "/status"}}}
-	for _, inc := range append(append([]Incident{}, p.Active...), p.Past...) {
+	incs := append(append([]Incident{}, p.Active...), p.Past...)
+	slices.SortStableFunc(incs, func(a, b Incident) int { return b.Updated.Compare(a.Updated) })
+	for _, inc := range incs {
 		var b strings.Builder
 		for _, u := range inc.Updates {
 			b.WriteString(u.At.UTC().Format("Jan 2, 15:04 UTC") + " — " + u.Status + ": " + u.Text + "\n")

@@ -239,11 +239,17 @@ func publish(inc incidents.Incident, public map[string]string, now time.Time) (I
 			pi.Title = "Service disruption"
 		}
 	}
-	end := float64(now.Add(24 * time.Hour).Unix())
+	// The impact lasts until the incident is mitigated (from then on it
+	// no longer degrades its component) or resolved; an open one's lasts
+	// past today.
+	end := now.Add(24 * time.Hour)
 	if !inc.Open() {
 		pi.Resolved = inc.ResolvedAt.UTC()
-		end = float64(pi.Resolved.Unix())
+		end = pi.Resolved
 	}
-	pi.span = [2]float64{float64(inc.OpenedAt.Unix()), end}
+	if !inc.MitigatedAt.IsZero() && inc.MitigatedAt.Before(end) {
+		end = inc.MitigatedAt
+	}
+	pi.span = [2]float64{float64(inc.OpenedAt.Unix()), float64(end.Unix())}
 	return pi, true
 }
