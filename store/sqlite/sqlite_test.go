@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -125,5 +126,58 @@ func TestMigratesFirstSchema(t *testing.T) {
 	inc := incidents.Incident{Key: "new", OpenedAt: time.Now()}
 	if err := s.CreateIncident(ctx, &inc); err != nil || inc.ID != 4 {
 		t.Errorf("next incident id %d (%v), want 4", inc.ID, err)
+	}
+}
+
+// A store of the second schema gains severities and linked alert groups:
+// an alert's severity label becomes the alert_severity and maps to SEV1–4,
+// and open incidents are found by their alert group as before.
+func TestMigratesSeveritiesAndKeys(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "oncall.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range migrations[:2] {
+		for _, stmt := range strings.Split(m, ";") {
+			if strings.TrimSpace(stmt) != "" {
+				if _, err := db.Exec(stmt); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	if _, err := db.Exec(`CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (2)`); err != nil {
+		t.Fatal(err)
+	}
+	for i, sev := range []string{"critical", "page", "ticket", "warning"} {
+		status := "triggered"
+		if i == 3 {
+			status = "resolved"
+		}
+		body := fmt.Sprintf(`{"id":%d,"key":"pager k%d","title":"t","severity":%q,"status":%q,"opened_at":"2026-11-23T10:00:00Z","escalation":{"policy":"p"}}`, i+1, i+1, sev, status)
+		if _, err := db.Exec(`INSERT INTO incidents(id, key, status, opened_at, body) VALUES (?, ?, ?, 0, ?)`, i+1, fmt.Sprintf("pager k%d", i+1), status, body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	want := []incidents.Severity{incidents.SEV1, incidents.SEV2, incidents.SEV4, incidents.SEV3}
+	for i, sev := range want {
+		inc, err := s.Incident(ctx, int64(i+1))
+		if err != nil || inc.Severity != sev || inc.AlertSeverity == "" {
+			t.Errorf("incident %d: %v %q, %v; want %v", i+1, inc.Severity, inc.AlertSeverity, err, sev)
+		}
+	}
+	if inc, ok, err := s.OpenIncident(ctx, "pager k2"); err != nil || !ok || inc.ID != 2 {
+		t.Errorf("open incident by its group after migration: %d %v %v", inc.ID, ok, err)
+	}
+	if _, ok, _ := s.OpenIncident(ctx, "pager k4"); ok {
+		t.Error("a resolved incident is not open")
 	}
 }
