@@ -25,9 +25,14 @@ func TestQueriesAreBounded(t *testing.T) {
 	tests := []struct{ name, expr, want string }{
 		{"100,000 nested parentheses", strings.Repeat("(", 100_000) + "up" + strings.Repeat(")", 100_000), "query: 200002 bytes, the limit is 8192"},
 		{"20,000 + terms", "up" + strings.Repeat("+up", 20_000), "query: 60002 bytes"},
-		{"too many terms in 8 KiB", "1" + strings.Repeat("+1", 2500), "query: more than 2000 terms"},
+		{"too many terms in 8 KiB", "1" + strings.Repeat("+1", 2500), "query: more than 5000 parts"},
 		{"too deep", strings.Repeat("-(", 150) + "up" + strings.Repeat(")", 150), "query: nested"},
 		{"does not parse", "sum(", "query: "},
+		// 8.6 billion steps set aside up front: the process died of it.
+		{"a subquery of billions of steps", "count_over_time(up[100d:1ms])", "takes 8640000000 steps, the limit is 250000"},
+		{"nested subqueries multiply", "max_over_time(rate(up[5m:1s])[1d:1m])", "takes 432000 steps"},
+		{"default step", "max_over_time(up[365d:])", "takes 525600 steps"},
+		{"@ beyond the TSDB", "up @ 9000000000000", "query: @ time"},
 	}
 	for _, tc := range tests {
 		var before, after runtime.MemStats
@@ -46,9 +51,45 @@ func TestQueriesAreBounded(t *testing.T) {
 			t.Errorf("%s: allocated %d MiB (unbounded, hundreds)", tc.name, grew>>20)
 		}
 	}
+	// A long sum is terms, not depth; an SLO window at one-minute steps is fine.
+	for _, ok := range []string{"1" + strings.Repeat("+1", 500), "max_over_time(up[30d:1m])"} {
+		if code, body := f.do(t, "GET", "/api/v1/query?expr="+url.QueryEscape(ok), ""); code != 200 {
+			t.Errorf("%.40s: %d %s", ok, code, body)
+		}
+	}
 	for _, at := range []string{"0001-01-01T00:00:00Z", "2262-04-12T00:00:00Z", "1969-12-31T23:59:59Z"} {
 		if code, body := f.do(t, "GET", "/api/v1/query?expr=up&time="+url.QueryEscape(at), ""); code != 400 || !strings.Contains(body, "outside") {
 			t.Errorf("time %s: %d %s, want 400", at, code, body)
+		}
+	}
+}
+
+// The refused subquery against the real engine: refused at once, and the
+// largest allowed one answers without a crash.
+func TestSubqueriesAgainstTheRealEngine(t *testing.T) {
+	e, err := metrics.NewEmbedded(metrics.EmbeddedOptions{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	f := setup(t, "s3cret")
+	h := server.Handler(server.Options{Pipeline: f.p, Store: f.st, Source: e, Token: "s3cret", Now: time.Now})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	for _, tc := range []struct {
+		expr string
+		code int
+	}{{"count_over_time(up[100d:1ms])", 400}, {"count_over_time(vector(1)[173d:1m])", 200}} {
+		req, _ := http.NewRequest("GET", srv.URL+"/api/v1/query?query="+url.QueryEscape(tc.expr), nil)
+		req.Header.Set("Authorization", "Bearer s3cret")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.code {
+			t.Errorf("%s: %d %s", tc.expr, resp.StatusCode, b)
 		}
 	}
 }

@@ -32,9 +32,14 @@ func NewHTTPServer(h http.Handler, t Timeouts) *http.Server {
 // grows with the square of the length, and evaluation with the nodes.
 const (
 	maxQueryLength = 8 << 10
-	maxQueryNodes  = 2000
+	maxQueryNodes  = 5000
 	maxQueryDepth  = 100
-	queryTimeout   = 30 * time.Second
+	// maxSubqueryPoints bounds the steps of a subquery, times those of
+	// the subqueries around it: the engine sets every step aside up front
+	// (count_over_time(up[100d:1ms]) would take 138 GB before the first
+	// sample). A 30-day SLO window at 1m steps is 43,200.
+	maxSubqueryPoints = 250_000
+	queryTimeout      = 30 * time.Second
 	// queriesPerClient bounds the queries one client runs at once.
 	queriesPerClient = 4
 )
@@ -50,19 +55,63 @@ func checkQuery(expr string) error {
 		return fmt.Errorf("query: %w", err)
 	}
 	nodes, deepest := 0, 0
-	parser.Inspect(e, func(_ parser.Node, path []parser.Node) error {
+	var tooMany error
+	parser.Inspect(e, func(n parser.Node, path []parser.Node) error {
 		nodes++
-		deepest = max(deepest, len(path))
+		// A chain of a + b + c nests one level a term: count it as terms,
+		// not depth.
+		depth := 0
+		for _, p := range path {
+			if _, ok := p.(*parser.BinaryExpr); !ok {
+				depth++
+			}
+		}
+		deepest = max(deepest, depth)
 		if nodes > maxQueryNodes {
 			return errors.New("too many")
+		}
+		switch n := n.(type) {
+		case *parser.SubqueryExpr:
+			points := 1.0
+			for _, p := range append(path, n) {
+				if sq, ok := p.(*parser.SubqueryExpr); ok {
+					step := sq.Step
+					if step <= 0 {
+						step = time.Minute // the embedded engine's default subquery step
+					}
+					points *= float64(sq.Range) / float64(step)
+				}
+			}
+			if points > maxSubqueryPoints {
+				tooMany = fmt.Errorf("query: subquery %s takes %.0f steps, the limit is %d: use a longer step", n.String(), points, maxSubqueryPoints)
+				return tooMany
+			}
+		case *parser.VectorSelector:
+			if err := checkAt(n.Timestamp); err != nil {
+				tooMany = err
+				return err
+			}
 		}
 		return nil
 	})
 	switch {
+	case tooMany != nil:
+		return tooMany
 	case nodes > maxQueryNodes:
-		return fmt.Errorf("query: more than %d terms", maxQueryNodes)
+		return fmt.Errorf("query: more than %d parts (terms, operators, selectors)", maxQueryNodes)
 	case deepest > maxQueryDepth:
 		return fmt.Errorf("query: nested %d deep, the limit is %d", deepest, maxQueryDepth)
+	}
+	return nil
+}
+
+// checkAt refuses an @ modifier outside the times a query may ask for.
+func checkAt(ms *int64) error {
+	if ms == nil {
+		return nil
+	}
+	if err := checkTime(time.UnixMilli(*ms)); err != nil {
+		return fmt.Errorf("query: @ %w", err)
 	}
 	return nil
 }
