@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -79,6 +80,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	}
 	rc, err := cfg.Routing()
 	if err != nil {
+		return nil, err
+	}
+	if err := privateDir(cfg.StatePath()); err != nil {
 		return nil, err
 	}
 	if err := s.openSource(ctx); err != nil {
@@ -188,6 +192,9 @@ func (s *Stack) openSource(ctx context.Context) error {
 		targets[i] = metrics.Target{Job: t.Job, URL: t.URL}
 	}
 	dir := filepath.Join(s.cfg.StatePath(), "tsdb")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("state directory: %w", err)
+	}
 	if err := checkTSDBFree(s.cfg.StatePath(), dir); err != nil {
 		return err
 	}
@@ -200,6 +207,19 @@ func (s *Stack) openSource(ctx context.Context) error {
 	}
 	s.embedded, s.source = e, e
 	s.closers = append(s.closers, e.Close)
+	return nil
+}
+
+// privateDir makes the state directory readable by its owner only, before
+// the TSDB or the store creates anything in it, and tightens one that
+// exists: it holds incidents, silences and the outbox.
+func privateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("state directory: %w", err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return fmt.Errorf("state directory: %w", err)
+	}
 	return nil
 }
 

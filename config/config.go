@@ -17,6 +17,7 @@ import (
 	"github.com/oncallhq/oncall/incidents"
 	"github.com/oncallhq/oncall/incidents/schedule"
 	"github.com/oncallhq/oncall/routing"
+	"github.com/oncallhq/oncall/secret"
 )
 
 // Config is the whole configuration file.
@@ -331,6 +332,13 @@ func (c Config) Masked() Config {
 	}
 	mask(&c.Server.Token)
 	mask(&c.Metrics.Prometheus.BearerToken)
+	// A password in a URL is a secret too.
+	c.Metrics.Prometheus.URL = secret.Redact(c.Metrics.Prometheus.URL)
+	c.Server.URL = secret.Redact(c.Server.URL)
+	c.Server.ExternalURL = secret.Redact(c.Server.ExternalURL)
+	for i := range c.Metrics.Scrape.Targets {
+		c.Metrics.Scrape.Targets[i].URL = secret.Redact(c.Metrics.Scrape.Targets[i].URL)
+	}
 	return c
 }
 

@@ -83,8 +83,8 @@ func TestConfigValidateReportsEverything(t *testing.T) {
 }
 
 func TestConfigShowMasksSecrets(t *testing.T) {
-	code, out, stderr := run(t, []string{"ONCALL_SERVER_TOKEN=hunter2-token"}, "config", "show", "--server", "http://oncall.example:7767")
-	if code != 0 || strings.Contains(out, "hunter2") || !strings.Contains(out, "token: <secret>") || !strings.Contains(out, "url: http://oncall.example:7767") || !strings.Contains(out, "evaluation_interval: 15s") {
+	code, out, stderr := run(t, []string{"ONCALL_SERVER_TOKEN=hunter2-token", "ONCALL_METRICS_PROMETHEUS_URL=http://admin:swordfish@prom.example:9090"}, "config", "show", "--server", "http://oncall.example:7767")
+	if code != 0 || strings.Contains(out, "hunter2") || strings.Contains(out, "swordfish") || !strings.Contains(out, "url: http://admin:xxxxx@prom.example:9090") || !strings.Contains(out, "token: <secret>") || !strings.Contains(out, "url: http://oncall.example:7767") || !strings.Contains(out, "evaluation_interval: 15s") {
 		t.Errorf("exit %d:\n%s%s", code, out, stderr)
 	}
 }

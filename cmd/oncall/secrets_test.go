@@ -107,3 +107,27 @@ alerts:
 		}
 	}
 }
+
+// The state directory and the TSDB in it are private to their owner,
+// even when the directory existed with looser modes.
+func TestStateIsPrivate(t *testing.T) {
+	_, dir := startOncall(t, "", nil)
+	for path, want := range map[string]os.FileMode{filepath.Join(dir, "state"): 0o700, filepath.Join(dir, "state", "tsdb"): 0o700, filepath.Join(dir, "state", "oncall.db"): 0o600} {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fi.Mode().Perm(); got != want {
+			t.Errorf("%s: mode %o, want %o", path, got, want)
+		}
+	}
+	loose := filepath.Join(t.TempDir(), "state")
+	os.MkdirAll(loose, 0o755)
+	cfg := filepath.Join(t.TempDir(), "oncall.yaml")
+	os.WriteFile(cfg, []byte("state_dir: "+loose+"\nserver: {listen: \""+freeAddr(t)+"\"}\n"), 0o600)
+	startProcess(t, filepath.Dir(cfg), binary(t), "serve", "--config", cfg)
+	eventually(t, 20*time.Second, "the state directory tightened", func() bool {
+		fi, err := os.Stat(loose)
+		return err == nil && fi.Mode().Perm() == 0o700
+	})
+}
