@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -18,8 +19,16 @@ func FuzzHandlers(f *testing.F) {
 	f.Add(uint8(4), "expr=sum(rate(x%5B5m%5D))&time=2026-11-23T10:00:00Z", "")
 	f.Add(uint8(5), "after=10&limit=-1&tail=1", "")
 	f.Add(uint8(6), "filter=%7B", "")
+	f.Add(uint8(12), "", `{"title":"x","by":"a","severity":"2","service":"mm"}`)
+	f.Add(uint8(13), "", `{"by":"a","role":"ic","user":"bob"}`)
+	f.Add(uint8(15), "at=2026-11-23T10:00:00Z&service=mm&schedule=p", "")
+	f.Add(uint8(16), "from=1700000000&to=1800000000&offset=1", "")
+	f.Add(uint8(18), "", `[{"labels":{"alertname":"A","service":"mm"},"startsAt":"2026-11-23T10:00:00Z"}]`)
+	// One fixture for every input: a fresh store per input made each one
+	// slow and looked new to the fuzzer, which then spent its time
+	// shrinking instead of exploring.
+	fx := setup(f, "")
 	f.Fuzz(func(t *testing.T, which uint8, query, body string) {
-		fx := setup(t, "")
 		routes := []struct{ method, path string }{
 			{"POST", "/api/v2/silences"},
 			{"GET", "/api/v2/alerts"},
@@ -33,6 +42,19 @@ func FuzzHandlers(f *testing.F) {
 			{"GET", "/api/v2/silences"},
 			{"POST", "/api/v1/incidents/1/resolve"},
 			{"DELETE", "/api/v2/silence/x"},
+			{"POST", "/api/v1/incidents"},
+			{"POST", "/api/v1/incidents/1/assign"},
+			{"POST", "/api/v1/incidents/1/update"},
+			{"GET", "/api/v1/who"},
+			{"GET", "/api/v1/schedules/p/shifts"},
+			{"GET", "/api/v1/schedules/p/ical"},
+			{"POST", "/api/v2/alerts"},
+			{"GET", "/api/v1/incidents"},
+			{"POST", "/api/v1/incidents/INC-1/tasks/1/done"},
+			{"POST", "/api/v1/incidents/2/merge"},
+			{"GET", "/api/v2/silence/" + url.PathEscape(query)},
+			{"GET", "/status.json"},
+			{"GET", "/api/v1/incidents/" + url.PathEscape(query)},
 		}
 		rt := routes[int(which)%len(routes)]
 		before, _ := fx.st.Silences(context.Background())
