@@ -163,12 +163,24 @@ func (p *Pipeline) flushSome(ctx context.Context, now time.Time) (int, error) {
 			return 0, err
 		}
 	}
-	p.mu.Unlock()
 	if len(flushes) == 0 {
+		p.mu.Unlock()
 		return 0, nil
 	}
+	// The groups (new ones above all) and the alerts notified about are
+	// durable before anything is sent, in the same transaction as the
+	// log: a restart finds every group it notified for.
+	groups, gone := p.disp.TakeChanges()
+	var notified []alerts.Alert
+	for _, f := range flushes {
+		notified = append(notified, f.Alerts...)
+	}
+	p.mu.Unlock()
 	start := time.Now()
 	err := p.opts.Store.Update(ctx, func(tx store.Tx) error {
+		if err := errors.Join(tx.PutGroups(ctx, groups), tx.DeleteGroups(ctx, gone), tx.PutAlerts(ctx, p.holder, notified)); err != nil {
+			return err
+		}
 		msgs := pl.messages
 		for _, a := range pl.alarms {
 			inc, pages, err := incidents.Receive(ctx, tx, p.opts.Incidents, a.policy, a.Alarm, now)
@@ -194,6 +206,7 @@ func (p *Pipeline) flushSome(ctx context.Context, now time.Time) (int, error) {
 		for _, f := range flushes {
 			p.disp.Retry(f.Group, now.Add(retryFlush))
 		}
+		p.disp.Reschedule(groups, gone)
 		return 0, fmt.Errorf("flush: %w", err)
 	}
 	for _, e := range pl.entries {

@@ -94,6 +94,9 @@ func (p *Pipeline) becomeLeader(ctx context.Context, now time.Time) error {
 	p.silencer = silence.NewSilencer(sils, now)
 	p.next.silences = now.Add(silencesEvery)
 	p.next.maintain = now.Add(maintainEvery)
+	// Every alert in the store is loaded; from here on, pull what standbys
+	// write. The store stamps writes with the wall clock.
+	p.pulled, p.next.pull = time.Now(), now.Add(pullEvery)
 	p.leader = true
 	p.epoch++
 	p.m.setLeader(true)

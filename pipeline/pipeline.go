@@ -117,6 +117,9 @@ type Pipeline struct {
 	nflog   map[nflog.Key]nflog.Entry
 	lastErr error
 	next    dueTimes
+	// pulled is when the newest alert a standby wrote was written, as the
+	// store stamps it.
+	pulled time.Time
 	seen    seen
 	// failingSince is when each failing readiness check began to fail.
 	failingSince map[string]time.Time
@@ -135,7 +138,7 @@ type seen struct {
 
 // dueTimes holds when periodic work is due.
 type dueTimes struct {
-	lease, write, maintain, silences time.Time
+	lease, write, maintain, silences, pull time.Time
 }
 
 // New builds a pipeline; it runs when Run is called.
@@ -240,7 +243,11 @@ func (p *Pipeline) IncidentsChanged() {
 
 // Put receives alerts (already validated) at now. It returns how many the
 // alert limit refused.
-func (p *Pipeline) Put(now time.Time, as []alerts.Alert) int {
+func (p *Pipeline) Put(now time.Time, as []alerts.Alert) int { return p.put(now, as, true) }
+
+// put receives alerts; received says they came from outside (counted),
+// not from the store.
+func (p *Pipeline) put(now time.Time, as []alerts.Alert, received bool) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	refused := 0
@@ -262,7 +269,9 @@ func (p *Pipeline) Put(now time.Time, as []alerts.Alert) int {
 			p.disp.Insert(fp, e.alert, e.routes, now)
 		}
 	}
-	p.m.receivedAlerts(len(as), refused)
+	if received {
+		p.m.receivedAlerts(len(as), refused)
+	}
 	if p.leader && (next.IsZero() || p.disp.Next().Before(next)) {
 		p.kick(p.wake)
 	}
@@ -317,6 +326,7 @@ func (p *Pipeline) nextWake(ctx context.Context) time.Time {
 		consider(p.disp.Next())
 		consider(p.next.maintain)
 		consider(p.next.silences)
+		consider(p.next.pull)
 		if t, err := p.opts.Store.NextEscalation(ctx); err == nil {
 			consider(t)
 		}
@@ -344,6 +354,9 @@ func (p *Pipeline) Step(ctx context.Context, now time.Time) error {
 		p.updateLimitAlert(now)
 		p.watchdog(ctx, now)
 		if err := p.refreshSilences(ctx, now); err != nil {
+			errs = append(errs, err)
+		}
+		if err := p.pullAlerts(ctx, now); err != nil {
 			errs = append(errs, err)
 		}
 		if err := p.flush(ctx, now); err != nil {

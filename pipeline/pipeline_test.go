@@ -363,15 +363,23 @@ func TestLeaseFailover(t *testing.T) {
 	if !a.p.Leader() || b.p.Leader() {
 		t.Fatalf("leaders: a %v, b %v", a.p.Leader(), b.p.Leader())
 	}
-	// Alerts posted to the standby reach the store and the leader's view.
+	// Alerts posted to the standby only reach the store, and the leader
+	// takes them from there and pages for them.
 	now := t0.Add(2 * time.Second)
 	b.p.Put(now, []alerts.Alert{alert(now, "alertname", "Down", "severity", "page", "service", "api")})
 	b.at(3*time.Second, false)
 	if as, _ := b.p.Alerts(ctx, now); len(as) != 1 {
 		t.Fatalf("standby lists %d alerts from the store", len(as))
 	}
-	a.p.Put(now, []alerts.Alert{alert(now, "alertname", "Down", "severity", "page", "service", "api")})
 	a.at(4*time.Second, false)
+	if as, _ := a.p.Alerts(ctx, t0.Add(4*time.Second)); len(as) != 0 {
+		t.Fatalf("the leader has the alert before its pull is due: %d", len(as))
+	}
+	a.at(5*time.Second, false)
+	if as, _ := a.p.Alerts(ctx, t0.Add(5*time.Second)); len(as) != 1 {
+		t.Fatalf("the leader lists %d of the standby's alerts", len(as))
+	}
+	a.at(5*time.Second, false)
 	if got := a.out.pages(); len(got) != 1 {
 		t.Fatalf("leader pages %v", got)
 	}
@@ -578,5 +586,28 @@ func TestWatchdogAlertsWhenBlind(t *testing.T) {
 	h.at(3*time.Minute, false)
 	if got := h.out.notes(); len(got) != 2 || got[1] != "default resolved "+NotReadyAlertName+"(resolved)" {
 		t.Errorf("after recovery: %v", got)
+	}
+}
+
+// A group and the alerts it notified about are in the store before its
+// notification can be sent: the flush writes them with the notification
+// log, not a write-behind later.
+func TestGroupsAreDurableBeforeSending(t *testing.T) {
+	h := newHarness(t, "", func(o *Options) { o.Rules = nil })
+	ctx := context.Background()
+	h.at(0, false) // leader; the next write-behind is a second away
+	now := t0.Add(300 * time.Millisecond)
+	h.p.Put(now, []alerts.Alert{alert(now, "alertname", "Down", "severity", "page", "service", "api")})
+	if err := h.p.Step(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	queued, _ := h.st.PendingMessages(ctx, now, 10)
+	groups, _ := h.st.Groups(ctx)
+	stored, _ := h.st.Alerts(ctx)
+	if len(queued) == 0 {
+		t.Fatal("nothing queued: the group did not flush")
+	}
+	if len(groups) == 0 || len(stored) != 1 {
+		t.Fatalf("%d messages queued while the store holds %d groups and %d alerts", len(queued), len(groups), len(stored))
 	}
 }

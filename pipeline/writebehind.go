@@ -39,13 +39,13 @@ func (p *Pipeline) writeAlerts(ctx context.Context, now time.Time) error {
 			break
 		}
 		err := p.opts.Store.Update(ctx, func(tx store.Tx) error {
-			return errors.Join(tx.PutAlerts(ctx, as), tx.DeleteAlerts(ctx, deleted), tx.PutGroups(ctx, groups), tx.DeleteGroups(ctx, gone))
+			return errors.Join(tx.PutAlerts(ctx, p.holder, as), tx.DeleteAlerts(ctx, deleted), tx.PutGroups(ctx, groups), tx.DeleteGroups(ctx, gone))
 		})
 		p.storeResult(now, err)
 		if err != nil {
 			p.mu.Lock()
 			p.ix.undoTake(as, deleted)
-			p.disp.Reschedule(groups)
+			p.disp.Reschedule(groups, gone)
 			p.mu.Unlock()
 			return fmt.Errorf("write alerts: %w", err)
 		}
@@ -59,3 +59,38 @@ func (p *Pipeline) writeAlerts(ctx context.Context, now time.Time) error {
 
 // writeChunk is the most alerts one write-behind transaction carries.
 const writeChunk = 10_000
+
+// pullEvery is how often the leader picks up the alerts a standby wrote;
+// pullOverlap re-reads a little of the last span, for a write that
+// committed late with an earlier stamp (re-merging is harmless).
+const (
+	pullEvery   = 5 * time.Second
+	pullOverlap = 2 * time.Second
+)
+
+// pullAlerts takes into the leader's state the alerts other processes on
+// the store (standbys) received and wrote since the last pull.
+func (p *Pipeline) pullAlerts(ctx context.Context, now time.Time) error {
+	p.mu.Lock()
+	due, since := !now.Before(p.next.pull), p.pulled
+	if due {
+		p.next.pull = now.Add(pullEvery)
+	}
+	p.mu.Unlock()
+	if !due {
+		return nil
+	}
+	as, newest, err := p.opts.Store.AlertsWrittenSince(ctx, since.Add(-pullOverlap), p.holder)
+	if err != nil {
+		return fmt.Errorf("alerts from standbys: %w", err)
+	}
+	p.mu.Lock()
+	if newest.After(p.pulled) {
+		p.pulled = newest
+	}
+	p.mu.Unlock()
+	if len(as) > 0 {
+		p.put(now, as, false)
+	}
+	return nil
+}

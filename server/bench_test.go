@@ -136,7 +136,7 @@ func BenchmarkWriteBehind(b *testing.B) {
 		}
 		b.StartTimer()
 		start := time.Now()
-		if err := st.PutAlerts(context.Background(), as); err != nil {
+		if err := st.PutAlerts(context.Background(), "bench", as); err != nil {
 			b.Fatal(err)
 		}
 		elapsed += time.Since(start)

@@ -56,6 +56,10 @@ type MessageFilter struct {
 // Reader reads state.
 type Reader interface {
 	Alerts(ctx context.Context) ([]alerts.Alert, error)
+	// AlertsWrittenSince returns the alerts written after since by any
+	// writer but notBy (a standby's alerts, for the leader), and when the
+	// newest of them was written.
+	AlertsWrittenSince(ctx context.Context, since time.Time, notBy string) ([]alerts.Alert, time.Time, error)
 	RuleAlerts(ctx context.Context) ([]alerts.RuleAlert, error)
 	Groups(ctx context.Context) ([]dispatch.GroupState, error)
 	NotificationLog(ctx context.Context) ([]nflog.Entry, error)
@@ -86,8 +90,9 @@ type Reader interface {
 
 // Writer writes state.
 type Writer interface {
-	// PutAlerts inserts or replaces alerts by fingerprint.
-	PutAlerts(ctx context.Context, as []alerts.Alert) error
+	// PutAlerts inserts or replaces alerts by fingerprint, recording who
+	// wrote them and when.
+	PutAlerts(ctx context.Context, writer string, as []alerts.Alert) error
 	DeleteAlerts(ctx context.Context, fps []uint64) error
 	// ReplaceRuleAlerts replaces the whole rule-alert state.
 	ReplaceRuleAlerts(ctx context.Context, as []alerts.RuleAlert) error

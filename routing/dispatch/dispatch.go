@@ -256,12 +256,17 @@ func (d *Dispatcher) TakeChanges() (changed []GroupState, removed []string) {
 	return changed, removed
 }
 
-// Reschedule marks groups as changed again (their state could not be
-// written): the next TakeChanges returns them.
-func (d *Dispatcher) Reschedule(gs []GroupState) {
+// Reschedule marks groups as changed, and removed ones as removed, again
+// (their state could not be written): the next TakeChanges returns them.
+func (d *Dispatcher) Reschedule(gs []GroupState, removed []string) {
 	for _, g := range gs {
 		if d.groups[g.ID] != nil {
 			d.dirty[g.ID] = true
+		}
+	}
+	for _, id := range removed {
+		if d.groups[id] == nil {
+			d.removed = append(d.removed, id)
 		}
 	}
 }

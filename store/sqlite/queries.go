@@ -67,10 +67,39 @@ func (q queries) Alerts(ctx context.Context) ([]alerts.Alert, error) {
 // less per-row overhead.
 const alertRows = 100
 
-func (q queries) PutAlerts(ctx context.Context, as []alerts.Alert) error {
-	if _, ok := q.db.(*sql.DB); ok && len(as) > 0 {
-		return q.atomic(ctx, func(q queries) error { return q.PutAlerts(ctx, as) })
+func (q queries) AlertsWrittenSince(ctx context.Context, since time.Time, notBy string) ([]alerts.Alert, time.Time, error) {
+	rows, err := q.db.QueryContext(ctx, `SELECT body, written_at FROM alerts WHERE written_at > ? AND writer != ? ORDER BY written_at`, since.UnixMilli(), notBy)
+	if err != nil {
+		return nil, time.Time{}, wrap(err)
 	}
+	defer rows.Close()
+	var out []alerts.Alert
+	var newest int64
+	for rows.Next() {
+		var body string
+		var at int64
+		if err := rows.Scan(&body, &at); err != nil {
+			return nil, time.Time{}, wrap(err)
+		}
+		var a alerts.Alert
+		if err := json.Unmarshal([]byte(body), &a); err != nil {
+			return nil, time.Time{}, fmt.Errorf("stored alert: %w", err)
+		}
+		a.Status = alerts.Status{}
+		out = append(out, a)
+		newest = max(newest, at)
+	}
+	if newest == 0 {
+		return out, time.Time{}, wrap(rows.Err())
+	}
+	return out, time.UnixMilli(newest).UTC(), wrap(rows.Err())
+}
+
+func (q queries) PutAlerts(ctx context.Context, writer string, as []alerts.Alert) error {
+	if _, ok := q.db.(*sql.DB); ok && len(as) > 0 {
+		return q.atomic(ctx, func(q queries) error { return q.PutAlerts(ctx, writer, as) })
+	}
+	now := time.Now().UnixMilli()
 	// In fingerprint order, consecutive rows land on the same pages.
 	type row struct {
 		fp int64
@@ -88,14 +117,14 @@ func (q queries) PutAlerts(ctx context.Context, as []alerts.Alert) error {
 			st.Close()
 		}
 	}()
-	args := make([]any, 0, 2*alertRows)
+	args := make([]any, 0, 4*alertRows)
 	for len(rows) > 0 {
 		n := min(len(rows), alertRows)
 		st := stmts[n]
 		if st == nil {
 			var err error
-			st, err = q.db.PrepareContext(ctx, `INSERT INTO alerts(fp, body) VALUES (?, ?)`+strings.Repeat(`, (?, ?)`, n-1)+
-				` ON CONFLICT(fp) DO UPDATE SET body = excluded.body`)
+			st, err = q.db.PrepareContext(ctx, `INSERT INTO alerts(fp, body, written_at, writer) VALUES (?, ?, ?, ?)`+strings.Repeat(`, (?, ?, ?, ?)`, n-1)+
+				` ON CONFLICT(fp) DO UPDATE SET body = excluded.body, written_at = excluded.written_at, writer = excluded.writer`)
 			if err != nil {
 				return wrap(err)
 			}
@@ -106,7 +135,7 @@ func (q queries) PutAlerts(ctx context.Context, as []alerts.Alert) error {
 			a := *r.a
 			a.Status = alerts.Status{}
 			buf = a.AppendJSON(buf[:0])
-			args = append(args, r.fp, string(buf))
+			args = append(args, r.fp, string(buf), now, writer)
 		}
 		if _, err := st.ExecContext(ctx, args...); err != nil {
 			return wrap(err)

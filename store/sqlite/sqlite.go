@@ -206,6 +206,11 @@ var migrations = []string{
 	 DROP INDEX incidents_due;
 	 CREATE INDEX incidents_due ON incidents(next_at) WHERE next_at IS NOT NULL;
 	 CREATE INDEX incidents_opened ON incidents(opened_at);`,
+	// 4: alerts say who wrote them and when, so that the leader picks up
+	// what a standby received.
+	`ALTER TABLE alerts ADD COLUMN written_at INTEGER NOT NULL DEFAULT 0;
+	 ALTER TABLE alerts ADD COLUMN writer TEXT NOT NULL DEFAULT '';
+	 CREATE INDEX alerts_written ON alerts(written_at);`,
 }
 
 func (s *Store) migrate() error {

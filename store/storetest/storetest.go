@@ -87,12 +87,27 @@ func testAlerts(t *testing.T, open Opener) {
 		StartsAt: t0, EndsAt: t0.Add(time.Hour), UpdatedAt: t0.Add(time.Second), GeneratorURL: "http://prom/graph", Timeout: true,
 		Status: alerts.Status{State: alerts.StateFiring, SilencedBy: []string{"x"}}}
 	b := alerts.Alert{Labels: labels.FromStrings("alertname", "B"), StartsAt: t0}
-	if err := s.PutAlerts(ctx, []alerts.Alert{a, b}); err != nil {
+	before := time.Now().Add(-time.Second)
+	if err := s.PutAlerts(ctx, "standby", []alerts.Alert{a, b}); err != nil {
 		t.Fatal(err)
 	}
+	// What another writer wrote is there for the leader to pick up; its own
+	// writes are not.
+	if got, newest, err := s.AlertsWrittenSince(ctx, before, "leader"); err != nil || len(got) != 2 || newest.Before(before) {
+		t.Fatalf("written by the standby: %d alerts, newest %v, %v", len(got), newest, err)
+	}
+	if got, _, _ := s.AlertsWrittenSince(ctx, before, "standby"); len(got) != 0 {
+		t.Errorf("a writer's own alerts: %d", len(got))
+	}
 	a.EndsAt = t0.Add(2 * time.Hour)
-	if err := s.PutAlerts(ctx, []alerts.Alert{a}); err != nil {
+	if err := s.PutAlerts(ctx, "leader", []alerts.Alert{a}); err != nil {
 		t.Fatal(err)
+	}
+	if got, _, _ := s.AlertsWrittenSince(ctx, before, "leader"); len(got) != 1 || got[0].Name() != "B" {
+		t.Errorf("after the leader rewrote A: %v", got)
+	}
+	if _, newest, _ := s.AlertsWrittenSince(ctx, time.Now().Add(time.Hour), ""); !newest.IsZero() {
+		t.Errorf("nothing newer: newest %v", newest)
 	}
 	s = reopen(t, s, open)
 	got, err := s.Alerts(ctx)
