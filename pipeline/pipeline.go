@@ -120,7 +120,7 @@ type Pipeline struct {
 	// pulled is when the newest alert a standby wrote was written, as the
 	// store stamps it.
 	pulled time.Time
-	seen    seen
+	seen   seen
 	// failingSince is when each failing readiness check began to fail.
 	failingSince map[string]time.Time
 
