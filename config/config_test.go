@@ -205,3 +205,27 @@ func TestBadPeopleNameFileLineField(t *testing.T) {
 	}
 	golden(t, "testdata/bad-people.golden", err.Error()+"\n")
 }
+
+// The configuration the README shows is valid, but for the files it
+// names that are not here.
+func TestReadmeConfigurationIsValid(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "## Configuration")
+	_, rest, ok2 := strings.Cut(rest, "```yaml\n")
+	block, _, ok3 := strings.Cut(rest, "```")
+	if !ok || !ok2 || !ok3 {
+		t.Fatal("no yaml block under ## Configuration in README.md")
+	}
+	_, err = Parse("README.md", []byte(block))
+	if err == nil {
+		return
+	}
+	for _, line := range strings.Split(err.Error(), "\n") {
+		if !strings.Contains(line, "matches no file") {
+			t.Errorf("README configuration: %s", line)
+		}
+	}
+}
