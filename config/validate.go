@@ -177,10 +177,15 @@ func (c Config) validate(decoded []Problem) error {
 			add(f+".description", "say what the severity means: responders pick it by this")
 		}
 	}
+	publicNames := map[string]string{}
 	for i, s := range c.Services {
 		f := fmt.Sprintf("services[%d]", i)
 		nested(f, s.Validate(func(p string) bool { return policies[p] }))
 		dupService(f, s.Name)
+		if other, dup := publicNames[s.PublicName]; dup && s.PublicName != "" {
+			add(f+".public_name", "%q is also service %q's public name: the status page would show one component twice", s.PublicName, other)
+		}
+		publicNames[s.PublicName] = s.Name
 	}
 	if c.StatusPage.HistoryDays < 0 {
 		add("status_page.history_days", "must not be negative")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -280,5 +281,33 @@ func TestWhoAndSchedules(t *testing.T) {
 	}
 	if code, body := f.do(t, "GET", "/api/v1/schedules/p/shifts?to="+t0.Add(800*24*time.Hour).Format(time.RFC3339), ""); code != 400 || !strings.Contains(body, "more than a year") {
 		t.Errorf("a span of two years: %d %s", code, body)
+	}
+}
+
+// The status page needs no token, shows only what was published, and
+// its feed never takes a host name from the request.
+func TestStatusPageRoutes(t *testing.T) {
+	f := setup(t, "s3cret")
+	ctx := context.Background()
+	inc, err := f.c.Declare(ctx, client.Declaration{Title: "db-7 disk full", Severity: "1", Service: "mm", By: "alice", NoPage: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.c.Act(ctx, inc.ID, "update", client.Action{By: "alice", Text: "Matches are slow; we are on it.", Public: true, Title: "Slow matches"}); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{"/status": "Slow matches", "/status.json": `"state": "major_outage"`, "/status/feed.atom": "urn:oncall:status:incident:"} {
+		req, _ := http.NewRequest("GET", f.url+path, nil)
+		req.Host = "evil.example"
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		body := string(b)
+		if resp.StatusCode != 200 || !strings.Contains(body, want) || strings.Contains(body, "db-7") || strings.Contains(body, "evil.example") || strings.Contains(body, "alice") {
+			t.Errorf("%s: %d\n%s", path, resp.StatusCode, body)
+		}
 	}
 }

@@ -31,12 +31,16 @@ func (a *api) statusPage(r *http.Request) (statuspage.Page, error) {
 	if days <= 0 {
 		days = 90
 	}
+	// Every incident active at some time in the window: open, or
+	// resolved since it began.
 	since := now.AddDate(0, 0, -days-1)
-	incs, err := a.o.Store.Incidents(r.Context(), store.IncidentFilter{Since: since, Limit: 5000})
+	incs, err := a.o.Store.Incidents(r.Context(), store.IncidentFilter{Since: since})
 	if err != nil {
 		return statuspage.Page{}, err
 	}
-	return statuspage.Build(a.o.Catalog, incs, now, a.o.StatusPage.Options), nil
+	opts := a.o.StatusPage.Options
+	opts.Key = a.o.Store.Identity()
+	return statuspage.Build(a.o.Catalog, incs, now, opts), nil
 }
 
 // serveStatus renders the page into a buffer first, so that a failure is
@@ -70,8 +74,5 @@ func (a *api) statusJSON(w http.ResponseWriter, r *http.Request) {
 
 func (a *api) statusAtom(w http.ResponseWriter, r *http.Request) {
 	base := a.o.StatusPage.URL
-	if base == "" {
-		base = "http://" + r.Host
-	}
 	a.serveStatus(w, r, "application/atom+xml; charset=utf-8", func(b *bytes.Buffer, p statuspage.Page) error { return statuspage.WriteAtom(b, p, base) })
 }

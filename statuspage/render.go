@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -30,6 +31,12 @@ var page = template.Must(template.New("status").Funcs(template.FuncMap{
 		return strings.ToUpper(s[:1]) + s[1:]
 	},
 	"join": func(s []string) string { return strings.Join(s, ", ") },
+	"ago": func(days []Day) string {
+		if len(days) <= 1 {
+			return "today"
+		}
+		return strconv.Itoa(len(days)-1) + " days ago"
+	},
 }).Parse(`<!doctype html>
 <html lang="en">
 <head>
@@ -68,7 +75,7 @@ h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem}
 {{if .Components}}<ul class="components">
 {{range .Components}}<li><span class="name">{{.Name}}</span> <span class="state {{.State}}">{{words .State}}</span>
 <div class="days" aria-label="last {{len .Days}} days">{{range .Days}}<span class="{{.State}}" title="{{.Date}}: {{words .State}}"></span>{{end}}</div>
-<div class="legend"><span>{{len .Days}} days ago</span><span>today</span></div></li>
+<div class="legend"><span>{{ago .Days}}</span><span>today</span></div></li>
 {{end}}</ul>{{else}}<p class="meta">No components are published.</p>{{end}}
 <h2>Past incidents</h2>
 {{if .Past}}{{range .Past}}<article class="incident" id="incident-{{.ID}}">
@@ -127,10 +134,18 @@ type atomContent struct {
 }
 
 // WriteAtom writes the published incidents as an Atom feed, newest
-// update first; base is the page's public URL.
+// update first; base is the page's public URL. Without one the links are
+// relative to the feed and the ids do not depend on a host name (never
+// the Host a request claims).
 func WriteAtom(w io.Writer, p Page, base string) error {
 	base = strings.TrimSuffix(base, "/")
-	f := atomFeed{Title: p.Title, ID: base + "/status", Updated: p.Updated.Format(time.RFC3339), Author: atomAuthor{Name: p.Title},
+	id := func(frag string) string {
+		if base == "" {
+			return "urn:oncall:status" + strings.ReplaceAll(frag, "#incident-", ":incident:")
+		}
+		return base + "/status" + frag
+	}
+	f := atomFeed{Title: p.Title, ID: id(""), Updated: p.Updated.Format(time.RFC3339), Author: atomAuthor{Name: p.Title},
 		Links: []atomLink{{Rel: "self", Href: base + "/status/feed.atom"}, {Rel: "alternate", Href: base + "/status"}}}
 	incs := append(append([]Incident{}, p.Active...), p.Past...)
 	slices.SortStableFunc(incs, func(a, b Incident) int { return b.Updated.Compare(a.Updated) })
@@ -140,7 +155,7 @@ func WriteAtom(w io.Writer, p Page, base string) error {
 			b.WriteString(u.At.UTC().Format("Jan 2, 15:04 UTC") + " — " + u.Status + ": " + u.Text + "\n")
 		}
 		f.Entries = append(f.Entries, atomEntry{
-			Title: inc.Title, ID: base + "/status#incident-" + inc.ID, Updated: inc.Updated.Format(time.RFC3339),
+			Title: inc.Title, ID: id("#incident-" + inc.ID), Updated: inc.Updated.Format(time.RFC3339),
 			Link: atomLink{Href: base + "/status#incident-" + inc.ID}, Content: atomContent{Type: "text", Body: b.String()},
 		})
 	}

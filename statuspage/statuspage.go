@@ -7,6 +7,7 @@
 package statuspage
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -70,6 +71,10 @@ type Options struct {
 	HistoryDays int
 	// URL is where the page is published, for the feed's links.
 	URL string
+	// Key keys the public identifiers of incidents, so that they reveal
+	// neither the internal id nor how many incidents there were (the
+	// store's identity serves).
+	Key string
 }
 
 // Page is what a visitor sees.
@@ -132,10 +137,12 @@ func publicStatus(s incidents.Status) string {
 	return "investigating"
 }
 
-// publicID is a stable identifier that does not reveal the internal one.
-func publicID(id int64) string {
-	h := sha256.Sum256([]byte("oncall-status-" + strconv.FormatInt(id, 10)))
-	return hex.EncodeToString(h[:6])
+// publicID is a stable identifier that does not reveal the internal one:
+// an HMAC of it under key.
+func publicID(key string, id int64) string {
+	m := hmac.New(sha256.New, []byte("oncall-status\x00"+key))
+	m.Write([]byte(strconv.FormatInt(id, 10)))
+	return hex.EncodeToString(m.Sum(nil)[:8])
 }
 
 // Build makes the page from the catalogue and the incidents of the
@@ -157,7 +164,7 @@ func Build(cat catalog.Catalog, incs []incidents.Incident, now time.Time, o Opti
 	from := today.AddDate(0, 0, -(o.HistoryDays - 1))
 	byComponent := map[string][]Incident{}
 	for _, inc := range incs {
-		pi, ok := publish(inc, public, now)
+		pi, ok := publish(inc, public, now, o.Key)
 		if !ok || (!pi.Resolved.IsZero() && pi.Resolved.Before(from)) {
 			continue
 		}
@@ -212,7 +219,7 @@ func Build(cat catalog.Catalog, incs []incidents.Incident, now time.Time, o Opti
 // publish is what the page shows of inc, if anything: only incidents
 // with a public update, never drills, and of them only the public title,
 // public updates, times and public component names.
-func publish(inc incidents.Incident, public map[string]string, now time.Time) (Incident, bool) {
+func publish(inc incidents.Incident, public map[string]string, now time.Time, key string) (Incident, bool) {
 	if inc.Drill || inc.MergedInto != 0 {
 		return Incident{}, false
 	}
@@ -226,7 +233,7 @@ func publish(inc incidents.Incident, public map[string]string, now time.Time) (I
 		return Incident{}, false
 	}
 	slices.SortStableFunc(ups, func(a, b Update) int { return b.At.Compare(a.At) })
-	pi := Incident{ID: publicID(inc.ID), Status: publicStatus(inc.Status), Impact: impact(inc.Severity),
+	pi := Incident{ID: publicID(key, inc.ID), Status: publicStatus(inc.Status), Impact: impact(inc.Severity),
 		Started: inc.OpenedAt.UTC(), Updated: ups[0].At, Updates: ups}
 	if name, ok := public[inc.Service]; ok {
 		pi.Components = []string{name}

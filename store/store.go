@@ -41,8 +41,8 @@ type Tx interface {
 // IncidentFilter selects incidents, newest first.
 type IncidentFilter struct {
 	OpenOnly bool
-	// Since, when set, keeps incidents opened at or after it, and open
-	// ones opened before.
+	// Since, when set, keeps the incidents active at some time since it:
+	// open ones, and those resolved at or after it.
 	Since time.Time
 	Limit int
 }

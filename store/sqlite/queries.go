@@ -266,7 +266,7 @@ func (q queries) Incidents(ctx context.Context, f store.IncidentFilter) ([]incid
 		qs += ` AND status != 'resolved'`
 	}
 	if !f.Since.IsZero() {
-		qs += ` AND (opened_at >= ? OR status != 'resolved')`
+		qs += ` AND (status != 'resolved' OR resolved_at >= ? OR resolved_at IS NULL)`
 		args = append(args, f.Since.UnixMilli())
 	}
 	qs += ` ORDER BY id DESC LIMIT ?`
@@ -312,8 +312,8 @@ func (q queries) CreateIncident(ctx context.Context, inc *incidents.Incident) er
 	if err != nil {
 		return err
 	}
-	if _, err = q.db.ExecContext(ctx, `INSERT INTO incidents(id, key, status, opened_at, next_at, body) VALUES (?, ?, ?, ?, ?, ?)`,
-		inc.ID, inc.Key, inc.Status.String(), inc.OpenedAt.UnixMilli(), nextAt(*inc), string(b)); err != nil {
+	if _, err = q.db.ExecContext(ctx, `INSERT INTO incidents(id, key, status, opened_at, next_at, resolved_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		inc.ID, inc.Key, inc.Status.String(), inc.OpenedAt.UnixMilli(), nextAt(*inc), resolvedAt(*inc), string(b)); err != nil {
 		return wrap(err)
 	}
 	return q.linkKeys(ctx, *inc)
@@ -327,6 +327,14 @@ func (q queries) linkKeys(ctx context.Context, inc incidents.Incident) error {
 		}
 	}
 	return nil
+}
+
+// resolvedAt is when a resolved incident was resolved, for the index.
+func resolvedAt(inc incidents.Incident) any {
+	if inc.Status != incidents.StatusResolved {
+		return nil
+	}
+	return ms(inc.ResolvedAt)
 }
 
 // nextAt is when the incident's escalation is next due, for the index:
@@ -346,8 +354,8 @@ func (q queries) UpdateIncident(ctx context.Context, inc incidents.Incident) err
 	if err != nil {
 		return err
 	}
-	res, err := q.db.ExecContext(ctx, `UPDATE incidents SET key = ?, status = ?, next_at = ?, body = ? WHERE id = ?`,
-		inc.Key, inc.Status.String(), nextAt(inc), string(b), inc.ID)
+	res, err := q.db.ExecContext(ctx, `UPDATE incidents SET key = ?, status = ?, next_at = ?, resolved_at = ?, body = ? WHERE id = ?`,
+		inc.Key, inc.Status.String(), nextAt(inc), resolvedAt(inc), string(b), inc.ID)
 	if err != nil {
 		return wrap(err)
 	}

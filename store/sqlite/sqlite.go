@@ -196,8 +196,8 @@ var migrations = []string{
 	 CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, until INTEGER NOT NULL);`,
 	// 3: incidents have severities SEV1–SEV4 (the alert's severity label
 	// moves to alert_severity), several alert groups each (incident_keys),
-	// and timers while acknowledged (the ack timeout), so next_at no
-	// longer depends on the status.
+	// timers while acknowledged (the ack timeout), so next_at no longer
+	// depends on the status, and a resolved_at to select by.
 	`CREATE TABLE incident_keys (key TEXT NOT NULL, incident_id INTEGER NOT NULL, PRIMARY KEY (key, incident_id));
 	 INSERT INTO incident_keys(key, incident_id) SELECT key, id FROM incidents WHERE key != '';
 	 UPDATE incidents SET body = json_set(body, '$.alert_severity', json_extract(body, '$.severity'), '$.severity',
@@ -205,7 +205,10 @@ var migrations = []string{
 	   WHERE json_extract(body, '$.severity') IS NULL OR json_extract(body, '$.severity') NOT LIKE 'SEV_';
 	 DROP INDEX incidents_due;
 	 CREATE INDEX incidents_due ON incidents(next_at) WHERE next_at IS NOT NULL;
-	 CREATE INDEX incidents_opened ON incidents(opened_at);`,
+	 ALTER TABLE incidents ADD COLUMN resolved_at INTEGER;
+	 UPDATE incidents SET resolved_at = CAST(unixepoch(json_extract(body, '$.resolved_at'), 'subsec') * 1000 AS INTEGER)
+	   WHERE status = 'resolved' AND json_extract(body, '$.resolved_at') IS NOT NULL;
+	 CREATE INDEX incidents_resolved ON incidents(resolved_at);`,
 	// 4: alerts say who wrote them and when, so that the leader picks up
 	// what a standby received.
 	`ALTER TABLE alerts ADD COLUMN written_at INTEGER NOT NULL DEFAULT 0;

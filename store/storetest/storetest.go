@@ -265,12 +265,13 @@ func testIncidents(t *testing.T, open Opener) {
 	if all, _ := s.Incidents(ctx, store.IncidentFilter{Limit: 1}); len(all) != 1 || all[0].ID != b.ID {
 		t.Errorf("newest incident: %+v", all)
 	}
-	// Since keeps the incidents opened since, and those still open.
-	if got, _ := s.Incidents(ctx, store.IncidentFilter{Since: t0.Add(time.Second)}); len(got) != 1 || got[0].ID != a.ID {
+	// Since keeps the incidents active since: those still open, and
+	// those resolved since (b was resolved a minute in).
+	if got, _ := s.Incidents(ctx, store.IncidentFilter{Since: t0.Add(2 * time.Minute)}); len(got) != 1 || got[0].ID != a.ID {
 		t.Errorf("since: %+v", got)
 	}
-	if got, _ := s.Incidents(ctx, store.IncidentFilter{Since: t0}); len(got) != 2 {
-		t.Errorf("since the start: %d incidents", len(got))
+	if got, _ := s.Incidents(ctx, store.IncidentFilter{Since: t0.Add(time.Minute)}); len(got) != 2 {
+		t.Errorf("since b was resolved: %d incidents", len(got))
 	}
 	if _, err := s.Incident(ctx, 999); !errors.Is(err, incidents.ErrNotFound) {
 		t.Errorf("unknown incident: %v", err)
