@@ -101,7 +101,8 @@ func (i *Incident) pageFrom(s Settings, step int, now time.Time, kind string) []
 		return nil
 	}
 	e := &i.Escalation
-	for tries := 0; tries < len(p.Steps); tries++ {
+	tried := map[int]bool{}
+	for {
 		a := p.Resolve(step, now, s.People)
 		e.Step, e.StepName, e.Paged, e.StepStartedAt = step, a.StepName, a.Users, now
 		e.NextAt = now.Add(a.Delay)
@@ -116,17 +117,24 @@ func (i *Incident) pageFrom(s Settings, step int, now time.Time, kind string) []
 		}
 		i.event(now, "escalation", fmt.Sprintf("step %d/%d %s: nobody on call (%s)", step+1, len(p.Steps), a.StepName, strings.Join(a.Targets, ", ")), Actor{Source: "escalation"})
 		if e.NextAt.IsZero() {
+			i.Note(now, "error", "the last step of the last round reaches nobody: escalation ended")
 			return nil
 		}
-		step, ok = i.nextStep(p)
+		tried[step] = true
+		next, ok := i.nextStep(p)
 		if !ok {
 			e.NextAt = time.Time{}
 			return nil
 		}
+		if tried[next] {
+			// Every step from here on reaches nobody right now (a gap in
+			// a schedule): try again when this step's delay is up, by
+			// which time someone may be on call.
+			i.Note(now, "error", fmt.Sprintf("nobody to page at this time; trying again at %s", e.NextAt.UTC().Format("15:04:05Z")))
+			return nil
+		}
+		step = next
 	}
-	i.Note(now, "error", "no step of the escalation policy reaches anybody: nobody paged")
-	e.NextAt = time.Time{}
-	return nil
 }
 
 // nextStep is the step after the current one, counting rounds.

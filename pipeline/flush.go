@@ -302,7 +302,11 @@ func (p *Pipeline) escalate(ctx context.Context, now time.Time) error {
 			if err != nil {
 				return err
 			}
+			before, status, events := inc.Escalation.NextAt, inc.Status, len(inc.Timeline)
 			pages := inc.Escalate(p.opts.Incidents, now)
+			if len(pages) == 0 && inc.Escalation.NextAt.Equal(before) && inc.Status == status && len(inc.Timeline) == events && before.After(now) {
+				return nil // not due after all: nothing to write
+			}
 			if len(pages) == 0 {
 				if !inc.Escalation.NextAt.IsZero() && !inc.Escalation.NextAt.After(now) {
 					// Nothing can escalate it (its policy is gone): stop, or it is due forever.

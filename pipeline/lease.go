@@ -106,12 +106,19 @@ func (p *Pipeline) becomeLeader(ctx context.Context, now time.Time) error {
 	return nil
 }
 
-// stepDown writes what is unsaved and drops the in-memory state.
+// stepDown writes what is unsaved, drops the in-memory state and releases
+// the lease. It does so even when ctx is done (a shutdown that came in the
+// middle of a renewal): else the alerts of the last second were lost and a
+// standby waited the lease out.
 func (p *Pipeline) stepDown(ctx context.Context) {
 	if !p.Leader() {
 		return
 	}
-	p.writeAlerts(ctx, p.opts.Now())
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := p.writeAlerts(ctx, p.opts.Now()); err != nil {
+		p.log.Warn("standing down: alerts not written", "err", err)
+	}
 	p.mu.Lock()
 	p.leader = false
 	p.epoch++

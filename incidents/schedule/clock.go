@@ -120,6 +120,19 @@ func (w Wall) In(loc *time.Location) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, loc)
 }
 
+// exists reports an error for a wall-clock reading that loc skips (the
+// hour the spring change jumps over): every hand-off would move.
+func (w Wall) exists(loc *time.Location) error {
+	if !w.Local {
+		return nil
+	}
+	at := w.In(loc)
+	if at.Hour() != w.t.Hour() || at.Minute() != w.t.Minute() {
+		return fmt.Errorf("%s does not exist in %s (the clocks skip it): pick a time outside the change", w.t.Format("2006-01-02T15:04"), loc)
+	}
+	return nil
+}
+
 var wallLayouts = []string{"2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02"}
 
 // UnmarshalText reads RFC 3339 (an instant) or a date and time without an

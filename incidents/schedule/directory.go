@@ -80,7 +80,7 @@ func (d Directory) OnCall(name string, t time.Time, offset int) (users []string,
 	if !inTemp {
 		loc := mustLocation(s.TimeZone)
 		for _, r := range s.rules() {
-			w := window{r.intervals(), loc}
+			w := newWindow(r, loc)
 			earliest(w.next(t))
 			if !w.covers(t) {
 				continue
@@ -128,9 +128,9 @@ func (d Directory) Spans(name string, from, to time.Time, offset int) []Span {
 			end = until
 		}
 		if n := len(out); n > 0 && slices.Equal(out[n-1].Users, users) {
-			out[n-1].End = end
+			out[n-1].End = end.UTC()
 		} else {
-			out = append(out, Span{Users: users, Start: t, End: end})
+			out = append(out, Span{Users: users, Start: t.UTC(), End: end.UTC()})
 		}
 		t = end
 	}

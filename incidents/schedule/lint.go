@@ -78,7 +78,7 @@ func (d Directory) Lint(name string, from, to time.Time) []Finding {
 // human writes a duration in days and hours: "3d 4h", "45m".
 func human(d time.Duration) string {
 	if d < time.Hour {
-		return d.Round(time.Minute).String()
+		return fmt.Sprintf("%dm", int(d.Round(time.Minute)/time.Minute))
 	}
 	days, hours := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour)
 	var parts []string

@@ -44,8 +44,10 @@ func (r Rotation) Validate(users map[string]User) error {
 	if r.Start.IsZero() {
 		errs = append(errs, fmt.Errorf("start: rotation %q needs its first hand-off, like 2026-01-05T09:00", r.Name))
 	}
-	if _, err := location(r.TimeZone); err != nil {
+	if loc, err := location(r.TimeZone); err != nil {
 		errs = append(errs, fmt.Errorf("time_zone: %w", err))
+	} else if err := r.Start.exists(loc); err != nil {
+		errs = append(errs, fmt.Errorf("start: %w", err))
 	}
 	return errors.Join(errs...)
 }

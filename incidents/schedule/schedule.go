@@ -134,6 +134,10 @@ func (s Schedule) Validate(users map[string]User, rotations map[string]Rotation)
 		errs = append(errs, checkUsers("users", s.Users, users)...)
 		if s.Start.IsZero() {
 			errs = append(errs, fmt.Errorf("start: schedule %q needs its first hand-off, like 2026-01-05T09:00", s.Name))
+		} else if loc, err := location(s.TimeZone); err == nil {
+			if err := s.Start.exists(loc); err != nil {
+				errs = append(errs, fmt.Errorf("start: %w", err))
+			}
 		}
 	case len(s.Rules) == 0 && len(s.Temporary) == 0:
 		errs = append(errs, fmt.Errorf("rules: schedule %q needs rules, or users and a start", s.Name))

@@ -316,4 +316,8 @@ func TestScheduleValidation(t *testing.T) {
 	if err := (Rotation{Name: "r", Users: []string{"alice"}, Start: WallClock(2026, 1, 1, 0, 0), TimeZone: "Europe/Nowhere"}).Validate(us); err == nil || !strings.Contains(err.Error(), "time_zone") {
 		t.Errorf("rotation zone: %v", err)
 	}
+	// A hand-off in the hour the spring change skips would move every week.
+	if err := (Rotation{Name: "r", Users: []string{"alice"}, Start: WallClock(2026, 3, 29, 2, 30), TimeZone: "Europe/Berlin"}).Validate(us); err == nil || !strings.Contains(err.Error(), "start: 2026-03-29T02:30 does not exist in Europe/Berlin") {
+		t.Errorf("a start in the gap: %v", err)
+	}
 }

@@ -58,14 +58,34 @@ func secondOfWeek(lt time.Time) int {
 	return int(lt.Weekday())*day + lt.Hour()*3600 + lt.Minute()*60 + lt.Second()
 }
 
-// window is a rule's intervals read in a time zone.
+// window is a rule's intervals read in a time zone, with their edges
+// (starts and ends) by weekday as seconds after midnight.
 type window struct {
-	ivs []interval
-	loc *time.Location
+	ivs   []interval
+	edges [7][]int
+	whole bool
+	loc   *time.Location
+}
+
+func newWindow(r Rule, loc *time.Location) window {
+	w := window{ivs: r.intervals(), loc: loc}
+	if len(w.ivs) == 1 && w.ivs[0] == (interval{0, week}) {
+		w.whole = true
+		return w
+	}
+	for _, iv := range w.ivs {
+		for _, e := range []int{iv.a % week, iv.b % week} {
+			w.edges[e/day] = append(w.edges[e/day], e%day)
+		}
+	}
+	return w
 }
 
 // covers reports whether the window holds t.
 func (w window) covers(t time.Time) bool {
+	if w.whole {
+		return true
+	}
 	sow := secondOfWeek(t.In(w.loc))
 	for _, iv := range w.ivs {
 		if (iv.a <= sow && sow < iv.b) || (iv.a <= sow+week && sow+week < iv.b) {
@@ -75,33 +95,50 @@ func (w window) covers(t time.Time) bool {
 	return false
 }
 
-// next returns the first edge of the window (a start or an end) after t;
-// zero when the window is the whole week.
+// next returns the first instant after t at which the window may begin
+// or end; zero when the window is the whole week. Edges are wall-clock
+// times: one the spring change skips takes effect when the clocks jump
+// (the zone transition is a candidate), one the autumn change repeats
+// takes effect at both occurrences.
 func (w window) next(t time.Time) time.Time {
-	if len(w.ivs) == 1 && w.ivs[0] == (interval{0, week}) {
+	if w.whole {
 		return time.Time{}
 	}
 	lt := t.In(w.loc)
-	sow := secondOfWeek(lt)
-	midnight := time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, w.loc)
-	dayStart := int(lt.Weekday()) * day
 	best := time.Time{}
-	for _, iv := range w.ivs {
-		for _, e := range []int{iv.a, iv.b} {
-			for _, shift := range []int{-week, 0, week, 2 * week} {
-				e := e + shift
-				if e < sow-day {
-					continue
+	consider := func(c time.Time) {
+		if c.After(t) && (best.IsZero() || c.Before(best)) {
+			best = c
+		}
+	}
+	if _, end := lt.ZoneBounds(); !end.IsZero() && end.Sub(t) < 8*24*time.Hour {
+		consider(end)
+	}
+	y, m, d := lt.Date()
+	wd := int(lt.Weekday())
+	// Days in order; an edge found on one day can be beaten only by one
+	// on the next (a repeated hour), so look one day further and stop.
+	found := -2
+	for k := -1; k <= 8 && (found == -2 || k <= found+1); k++ {
+		for _, sec := range w.edges[((wd+k)%7+7)%7] {
+			c := time.Date(y, m, d+k, 0, 0, sec, 0, w.loc)
+			cands := [5]time.Time{c}
+			// The same wall clock an hour (or half) earlier or later: the
+			// hour the autumn change repeats.
+			_, cs := c.Zone()
+			for i, dlt := range []time.Duration{-time.Hour, time.Hour, -30 * time.Minute, 30 * time.Minute} {
+				if o := c.Add(dlt); o.Hour() == c.Hour() && o.Minute() == c.Minute() && o.Day() == c.Day() {
+					if _, os := o.Zone(); os != cs {
+						cands[i+1] = o
+					}
 				}
-				rel := e - dayStart
-				days := rel / day
-				if rel < 0 && rel%day != 0 {
-					days--
-				}
-				secs := rel - days*day
-				at := time.Date(midnight.Year(), midnight.Month(), midnight.Day()+days, 0, 0, secs, 0, w.loc)
-				if at.After(t) && (best.IsZero() || at.Before(best)) {
-					best = at
+			}
+			for _, x := range cands {
+				if !x.IsZero() && x.After(t) {
+					consider(x)
+					if found == -2 {
+						found = k
+					}
 				}
 			}
 		}

@@ -340,10 +340,13 @@ func resolvedAt(inc incidents.Incident) any {
 // nextAt is when the incident's escalation is next due, for the index:
 // an open incident's next step or acknowledgement expiry.
 func nextAt(inc incidents.Incident) any {
-	if inc.Status != incidents.StatusTriggered && inc.Status != incidents.StatusAcknowledged {
+	if inc.Status != incidents.StatusTriggered && inc.Status != incidents.StatusAcknowledged || inc.Escalation.NextAt.IsZero() {
 		return nil
 	}
-	return ms(inc.Escalation.NextAt)
+	// Rounded up to the millisecond: a timer read back as due must be due
+	// to the nanosecond, or the loop would wake, find nothing to do and
+	// wake again at once.
+	return (inc.Escalation.NextAt.UnixNano() + 999_999) / 1_000_000
 }
 
 func (q queries) UpdateIncident(ctx context.Context, inc incidents.Incident) error {
