@@ -290,8 +290,15 @@ func (s *Stack) Run(ctx context.Context) error {
 // backupEvery is how often the store is copied beside itself.
 const backupEvery = 6 * time.Hour
 
-// backups copies the store every backupEvery until ctx is done.
+// backups copies the store now if its backup is older than backupEvery
+// (a store that never closed cleanly has none), then every backupEvery,
+// until ctx is done.
 func (s *Stack) backups(ctx context.Context) {
+	if s.store.BackupAge(time.Now()) > backupEvery {
+		if err := s.store.Backup(ctx); err != nil {
+			s.log.Error("store backup", "err", err)
+		}
+	}
 	t := time.NewTicker(backupEvery)
 	defer t.Stop()
 	for {

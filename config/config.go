@@ -55,6 +55,18 @@ type Config struct {
 	// File is where the configuration was read from ("" for built-in).
 	File string `yaml:"-"`
 	root *yaml.Node
+	// from names where a field's value came from when not the file (an
+	// environment variable, a flag), for problems with it.
+	from map[string]string
+}
+
+// SetFrom records that field's value came from source (ONCALL_SERVER_TOKEN,
+// --server), so that a problem with it names that, not the file.
+func (c *Config) SetFrom(field, source string) {
+	if c.from == nil {
+		c.from = map[string]string{}
+	}
+	c.from[field] = source
 }
 
 // Server configures `oncall serve` and how clients reach it.

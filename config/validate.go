@@ -56,6 +56,10 @@ func (c Config) validate(decoded []Problem) error {
 		if reported[field] {
 			return
 		}
+		if src, ok := c.from[field]; ok {
+			ps = append(ps, Problem{File: src, Field: field, Msg: fmt.Sprintf(format, args...)})
+			return
+		}
 		ps = append(ps, Problem{File: c.File, Line: c.line(field), Field: field, Msg: fmt.Sprintf(format, args...)})
 	}
 	// nested turns "a: b" errors of a sub-validator into problems under prefix.

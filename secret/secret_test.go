@@ -59,9 +59,17 @@ func FuzzRedactNeverLeaves(f *testing.F) {
 		if len(pass) < 3 || bad(pass, "") || bad(user, ":") || bad(host, "") {
 			return
 		}
-		s := "http://" + user + ":" + pass + "@" + host + "/x"
-		if got := Redact(s); strings.Contains(got, ":"+pass+"@") {
+		if scheme = strings.TrimSuffix(scheme, "://"); scheme == "" || strings.Trim(scheme, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+			scheme = "http"
+		}
+		s := scheme + "://" + user + ":" + pass + "@" + host + "/x"
+		got := Redact(s)
+		if strings.Contains(got, ":"+pass+"@") {
 			t.Fatalf("Redact(%q) = %q", s, got)
+		}
+		// The password is nowhere, unless the rest of the URL holds it too.
+		if rest := scheme + "://" + user + ":" + Mask + "@" + host + "/x"; !strings.Contains(rest, pass) && strings.Contains(got, pass) {
+			t.Fatalf("Redact(%q) = %q shows the password", s, got)
 		}
 	})
 }

@@ -254,3 +254,45 @@ func TestReadinessTellsTheTruth(t *testing.T) {
 		t.Errorf("/healthz is readiness: %d", code)
 	}
 }
+
+// The listener holds at most MaxConnections: one more waits until one of
+// them closes, rather than taking another file descriptor.
+func TestConnectionsAreBounded(t *testing.T) {
+	f := setup(t, "")
+	l, err := server.Listen("127.0.0.1:0", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := server.NewHTTPServer(f.handler, server.Timeouts{ReadHeader: time.Minute, Read: time.Minute, Write: time.Minute, Idle: time.Minute, MaxHeaderBytes: 4 << 10})
+	go hs.Serve(l)
+	defer hs.Close()
+	var held []net.Conn
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	for range server.MaxConnections {
+		c, err := net.Dial("tcp", l.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+	}
+	get := func(timeout time.Duration) error {
+		cl := &http.Client{Timeout: timeout, Transport: &http.Transport{DisableKeepAlives: true}}
+		resp, err := cl.Get("http://" + l.Addr().String() + "/-/healthy")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err
+	}
+	if err := get(300 * time.Millisecond); err == nil {
+		t.Fatalf("a request beyond %d open connections was served at once", server.MaxConnections)
+	}
+	held[0].Close()
+	held = held[1:]
+	if err := get(5 * time.Second); err != nil {
+		t.Fatalf("once a connection closed: %v", err)
+	}
+}

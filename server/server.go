@@ -22,6 +22,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/net/netutil"
 
 	"github.com/oncallhq/oncall/alerts"
 	"github.com/oncallhq/oncall/catalog"
@@ -298,5 +299,10 @@ func Listen(addr, token string) (net.Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server.listen %q: %w", addr, err)
 	}
-	return l, nil
+	// A bound on open connections, so that slow clients cannot take
+	// every file descriptor; beyond it, new ones wait in the backlog.
+	return netutil.LimitListener(l, MaxConnections), nil
 }
+
+// MaxConnections bounds the connections the server holds open at once.
+const MaxConnections = 2048

@@ -88,3 +88,14 @@ func TestConfigShowMasksSecrets(t *testing.T) {
 		t.Errorf("exit %d:\n%s%s", code, out, stderr)
 	}
 }
+
+// A bad value from the environment is blamed on the variable, not on a
+// line of the file that never held it.
+func TestEnvironmentProblemsNameTheVariable(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "oncall.yaml")
+	os.WriteFile(cfg, []byte("user: ana\nserver:\n  listen: 127.0.0.1:7767\n"), 0o600)
+	code, out, stderr := run(t, []string{"ONCALL_SERVER_TOKEN=s3cret "}, "config", "validate", "--config", cfg)
+	if code == 0 || !strings.Contains(stderr, "$ONCALL_SERVER_TOKEN: server.token: leading or trailing whitespace") || strings.Contains(stderr, "oncall.yaml:") {
+		t.Errorf("exit %d:\n%s%s", code, out, stderr)
+	}
+}

@@ -168,6 +168,12 @@ func (a *cli) loadConfig() (config.Config, error) {
 			continue
 		}
 		val := a.v.GetString(key)
+		env := "ONCALL_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+		if v, ok := os.LookupEnv(env); ok && v == val {
+			cfg.SetFrom(key, "$"+env)
+		} else {
+			cfg.SetFrom(key, "a flag")
+		}
 		switch key {
 		case "user":
 			cfg.User = val

@@ -51,9 +51,9 @@ func Open(path string) (*Store, error) {
 	s := &Store{queries: queries{db: db}, db: db, path: path}
 	if err := s.check(); err != nil {
 		db.Close()
-		if fi, berr := os.Stat(path + ".backup"); berr == nil {
+		if b, at := newestBackup(path); b != "" {
 			return nil, fmt.Errorf("store: %s: %w. A backup taken %s is at %s: stop every oncall on this state directory, move %s aside and copy the backup in its place",
-				path, err, fi.ModTime().UTC().Format(time.RFC3339), path+".backup", filepath.Base(path))
+				path, err, at.UTC().Format(time.RFC3339), b, filepath.Base(path))
 		}
 		return nil, fmt.Errorf("store: %s: %w", path, err)
 	}
@@ -78,6 +78,32 @@ func (s *Store) BackupPath() string {
 		return p + "-" + s.identity
 	}
 	return p
+}
+
+// newestBackup is the newest backup beside the store at path (its own or
+// another identity's), and when it was taken; "" if there is none.
+func newestBackup(path string) (string, time.Time) {
+	found, _ := filepath.Glob(path + ".backup*")
+	best, at := "", time.Time{}
+	for _, f := range found {
+		if strings.HasSuffix(f, ".tmp") {
+			continue
+		}
+		if fi, err := os.Stat(f); err == nil && fi.ModTime().After(at) {
+			best, at = f, fi.ModTime()
+		}
+	}
+	return best, at
+}
+
+// BackupAge is how old the store's backup is (a very long time if it has
+// none).
+func (s *Store) BackupAge(now time.Time) time.Duration {
+	fi, err := os.Stat(s.BackupPath())
+	if err != nil {
+		return 1 << 62
+	}
+	return now.Sub(fi.ModTime())
 }
 
 // backupIdentity reads the identity of the store backed up at path ("" if
@@ -123,7 +149,12 @@ func (s *Store) check() error {
 		return fmt.Errorf("integrity check: %w", err)
 	}
 	if res != "ok" {
-		return fmt.Errorf("damaged database (integrity check: %s): restore it from a backup or move it away", res)
+		// quick_check lists every problem, a line each: the first says enough.
+		first, rest, more := strings.Cut(res, "\n")
+		if more {
+			first += fmt.Sprintf(" and %d more problems", strings.Count(rest, "\n")+1)
+		}
+		return fmt.Errorf("damaged database (integrity check: %s)", first)
 	}
 	return nil
 }

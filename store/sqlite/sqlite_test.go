@@ -66,6 +66,18 @@ func TestRefusesDamagedFile(t *testing.T) {
 	if !strings.Contains(err.Error(), "A backup taken") || !strings.Contains(err.Error(), path+".backup") {
 		t.Errorf("the error should offer the backup: %v", err)
 	}
+	if strings.Contains(err.Error(), "\n") {
+		t.Errorf("the error takes several lines: %q", err)
+	}
+	// A newer backup under another identity's name is the one offered.
+	later := path + ".backup-0123abcd"
+	b, _ := os.ReadFile(path + ".backup")
+	os.WriteFile(later, b, 0o600)
+	os.Chtimes(later, time.Now().Add(time.Hour), time.Now().Add(time.Hour))
+	if _, err := Open(path); err == nil || !strings.Contains(err.Error(), later) {
+		t.Errorf("the newest backup is not offered: %v", err)
+	}
+	os.Remove(later)
 	// The backup is a whole store: put in place, it opens with every incident.
 	if err := os.Rename(path+".backup", path); err != nil {
 		t.Fatal(err)
