@@ -351,7 +351,42 @@ func (c Config) Masked() Config {
 	for i := range c.Metrics.Scrape.Targets {
 		c.Metrics.Scrape.Targets[i].URL = secret.Redact(c.Metrics.Scrape.Targets[i].URL)
 	}
+	// The inline routing is Alertmanager's configuration: receivers carry
+	// credentials (webhook tokens, API keys, Slack URLs).
+	if c.Alerts.Routing.Kind != 0 {
+		c.Alerts.Routing = *maskNode(&c.Alerts.Routing)
+	}
 	return c
+}
+
+// secretKeys are the keys of Alertmanager's configuration whose whole
+// value is a credential.
+var secretKeys = map[string]bool{
+	"password": true, "credentials": true, "bearer_token": true, "token": true, "api_key": true, "api_url": true,
+	"routing_key": true, "service_key": true, "auth_password": true, "auth_secret": true, "client_secret": true,
+	"secret": true, "webhook_url": true, "bot_token": true, "user_key": true, "api_secret": true,
+}
+
+// maskNode returns a copy of n with every credential masked: the values
+// of secretKeys wholly, and passwords and credential parameters in any
+// other string.
+func maskNode(n *yaml.Node) *yaml.Node {
+	c := *n
+	c.Content = make([]*yaml.Node, len(n.Content))
+	for i, ch := range n.Content {
+		c.Content[i] = maskNode(ch)
+	}
+	switch c.Kind {
+	case yaml.ScalarNode:
+		c.Value = secret.Redact(c.Value)
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(c.Content); i += 2 {
+			if v := c.Content[i+1]; secretKeys[c.Content[i].Value] && v.Kind == yaml.ScalarNode && v.Value != "" {
+				v.Value = "<secret>"
+			}
+		}
+	}
+	return &c
 }
 
 // YAML renders the configuration as a file would write it.

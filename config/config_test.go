@@ -229,3 +229,37 @@ func TestReadmeConfigurationIsValid(t *testing.T) {
 		}
 	}
 }
+
+func TestMaskedHidesRoutingCredentials(t *testing.T) {
+	cfg, err := Parse("x.yaml", []byte(`alerts:
+  routing:
+    route: {receiver: r}
+    receivers:
+      - name: r
+        webhook_configs: [{url: "http://h/hook?token=tok-SECRET", http_config: {authorization: {credentials: cred-SECRET}}}]
+        slack_configs: [{api_url: "https://hooks.slack.com/services/T0/B0/slack-SECRET", channel: "#ops"}]
+        pagerduty_configs: [{routing_key: pd-SECRET}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := cfg.Masked().YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"tok-SECRET", "cred-SECRET", "slack-SECRET", "pd-SECRET"} {
+		if strings.Contains(string(b), s) {
+			t.Errorf("config show leaks %s:\n%s", s, b)
+		}
+	}
+	if !strings.Contains(string(b), "#ops") || !strings.Contains(string(b), "http://h/hook") {
+		t.Errorf("masked too much:\n%s", b)
+	}
+	// The configuration itself is untouched.
+	if r, _ := cfg.Routing(); r == nil {
+		t.Error("routing gone")
+	}
+	if b2, _ := yaml.Marshal(&cfg.Alerts.Routing); !strings.Contains(string(b2), "pd-SECRET") {
+		t.Error("Masked changed the configuration it copied")
+	}
+}

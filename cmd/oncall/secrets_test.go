@@ -49,6 +49,9 @@ alerts:
   routing:
     route: {receiver: hook, group_wait: 0s, group_interval: 1s}
     receivers: [{name: hook, webhook_configs: [{url: "http://127.0.0.1:1/hook?token=%s"}]}]
+receivers: [{name: hook, incident: {policy: p}, console: true}]
+users: [{name: ana}]
+policies: [{name: p, steps: [{name: primary, targets: [{user: ana}], delay: 1h}]}]
 `, filepath.Join(dir, "state"), addr, token, promURL, bearer, hookTok)
 	os.WriteFile(filepath.Join(dir, "oncall.yaml"), []byte(cfg), 0o600)
 	startProcess(t, dir, binary(t), "serve", "--config", filepath.Join(dir, "oncall.yaml"), "--log-level", "debug")
@@ -83,6 +86,14 @@ alerts:
 		"/api/v1/query (up)": authed("/api/v1/query?expr=up"),
 		"/api/v2/status":     authed("/api/v2/status"),
 		"/api/v1/pages":      authed("/api/v1/pages"),
+		"/api/v1/incidents":  authed("/api/v1/incidents"),
+		"/api/v1/rules":      authed("/api/v1/rules"),
+		"/api/v1/who":        authed("/api/v1/who"),
+		"/api/v1/stream":     authed("/api/v1/stream"),
+		"/api/v2/receivers":  authed("/api/v2/receivers"),
+		"/api/v2/alerts":     authed("/api/v2/alerts"),
+		"/api/v2/silences":   authed("/api/v2/silences"),
+		"/status.json":       get(base + "/status.json"),
 	}
 	env := []string{"ONCALL_SERVER_URL=" + base, "ONCALL_SERVER_TOKEN=" + token}
 	_, out, errOut := run(t, env, "query", "up")
@@ -91,9 +102,16 @@ alerts:
 	outputs["oncall alerts list"] = out + errOut
 	_, out, errOut = run(t, []string{"ONCALL_METRICS_PROMETHEUS_URL=" + promURL}, "query", "up")
 	outputs["oncall query against Prometheus"] = out + errOut
+	_, out, errOut = run(t, env, "config", "show", "--config", filepath.Join(dir, "oncall.yaml"))
+	outputs["oncall config show"] = out + errOut
+	_, out, errOut = run(t, env, "incident", "list", "--config", filepath.Join(dir, "oncall.yaml"))
+	outputs["oncall incident list"] = out + errOut
 	for name, path := range map[string]string{"serve's log": filepath.Join(dir, filepath.Base(binary(t))+".log"), "pages.log": filepath.Join(dir, "state", "pages.log")} {
 		b, _ := os.ReadFile(path)
 		outputs[name] = string(b)
+	}
+	if !strings.Contains(outputs["pages.log"], `"target":"ana"`) || !strings.Contains(outputs["/api/v1/stream"], "event: state") {
+		t.Errorf("the run paged nobody or streamed nothing: the check would prove nothing:\npages.log: %.300s\nstream: %.300s", outputs["pages.log"], outputs["/api/v1/stream"])
 	}
 	if !strings.Contains(outputs["serve's log"], "xxxxx") {
 		t.Errorf("the log should show where secrets were masked:\n%s", outputs["serve's log"])
