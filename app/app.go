@@ -1,7 +1,7 @@
 // Package app builds a running oncall from a configuration: the metrics
 // and log sources, the store, the routing configuration, the receivers,
 // the pipeline and the HTTP server. Nothing runs until Run, and any problem
-// (bad rules, a bad alertmanager.yml, an unreachable Prometheus, a port in
+// (bad rules, a bad alertmanager.yml, a port in
 // use, a store that is not the one this state directory had) is reported
 // before anything starts, so a bad configuration never half-runs.
 package app
@@ -179,10 +179,14 @@ func (s *Stack) openSource(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("metrics.prometheus.url: %w", err)
 		}
-		pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		// A Prometheus that does not answer is an outage, not a bad
+		// configuration: start anyway, so that who is on call, incidents and
+		// alerts posted from elsewhere keep working, and say so loudly —
+		// readiness fails and the OncallNotReady watchdog alert fires.
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
 		if err := p.Ping(pctx); err != nil {
-			return fmt.Errorf("metrics.prometheus.url: %w", err)
+			s.log.Error("the metrics source does not answer: starting blind (rules cannot be evaluated until it does)", "url", m.Prometheus.URL, "err", err)
 		}
 		s.source = p
 		return nil

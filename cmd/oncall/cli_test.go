@@ -99,3 +99,10 @@ func TestEnvironmentProblemsNameTheVariable(t *testing.T) {
 		t.Errorf("exit %d:\n%s%s", code, out, stderr)
 	}
 }
+
+func TestBadBooleansFromTheEnvironmentFail(t *testing.T) {
+	code, out, stderr := run(t, []string{"ONCALL_CONSOLE_READ_ONLY=maybe"}, "config", "validate")
+	if code == 0 || !strings.Contains(stderr, `ONCALL_CONSOLE_READ_ONLY "maybe": want true or false`) {
+		t.Errorf("exit %d:\n%s%s", code, out, stderr)
+	}
+}

@@ -18,6 +18,9 @@ import (
 	"github.com/oncallhq/oncall/demo/platform"
 )
 
+// demoLogLines is the log window of the demo's console and server.
+const demoLogLines = 20_000
+
 func (a *cli) demoCmd() *cobra.Command {
 	var (
 		faults   string
@@ -67,6 +70,12 @@ on-call, and escalates every 45 seconds until you acknowledge it (press a).`,
 				return err
 			}
 			cfg.User, cfg.Console = user.User, user.Console
+			if cfg.Console.LogLines == config.Default().Console.LogLines {
+				// The demo logs a few lines a second for as long as it runs:
+				// a smaller window keeps its memory level (it holds two, the
+				// server's and the console's).
+				cfg.Console.LogLines = demoLogLines
+			}
 			ctx, cancel := context.WithCancel(cmd.Context())
 			defer cancel()
 			// History first: twelve healthy minutes, so "the last 10

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/oncallhq/oncall/incidents"
 )
@@ -198,5 +199,27 @@ func TestIncidentCommands(t *testing.T) {
 	oc("incident", "resolve", "2")
 	if code, out, stderr := oc("incident", "reopen", "2", "--why", "again"); code != 0 || !strings.Contains(out, "INC-2 triggered") {
 		t.Errorf("reopen: %s%s", out, stderr)
+	}
+}
+
+// With Prometheus down when it starts, oncall serves anyway: who is on
+// call and incidents work, and readiness says it is blind.
+func TestServesTheRosterWhilePrometheusIsDown(t *testing.T) {
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	cfg := filepath.Join(dir, "oncall.yaml")
+	os.WriteFile(cfg, []byte("state_dir: "+filepath.Join(dir, "state")+"\nserver: {listen: \""+addr+"\"}\nmetrics: {prometheus: {url: \"http://127.0.0.1:1\"}}\n"+peopleYAML), 0o600)
+	startProcess(t, dir, binary(t), "serve", "--config", cfg)
+	base := "http://" + addr
+	eventually(t, 20*time.Second, "oncall serving", func() bool { return readiness(base).Role == "leader" })
+	if r := readiness(base); r.Ready {
+		t.Errorf("ready while Prometheus is down: %+v", r)
+	}
+	var who struct{ Steps []struct{ Users []string } }
+	if err := json.Unmarshal([]byte(get(base+"/api/v1/who")), &who); err != nil || len(who.Steps) != 3 {
+		t.Fatalf("who: %v %+v", err, who)
+	}
+	if code, out, stderr := run(t, nil, "incident", "declare", "Prometheus is down", "--sev", "2", "--config", cfg); code != 0 || !strings.Contains(out, "INC-1 declared") {
+		t.Errorf("declare: %s%s", out, stderr)
 	}
 }

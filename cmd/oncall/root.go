@@ -191,10 +191,16 @@ func (a *cli) loadConfig() (config.Config, error) {
 			cfg.Metrics.Prometheus.BearerToken = val
 		case "console.theme":
 			cfg.Console.Theme = val
-		case "console.read_only":
-			cfg.Console.ReadOnly = a.v.GetBool(key)
-		case "console.mouse":
-			cfg.Console.Mouse = a.v.GetBool(key)
+		case "console.read_only", "console.mouse":
+			b, err := strconv.ParseBool(val)
+			if err != nil {
+				return cfg, fmt.Errorf("%s %q: want true or false", env, val)
+			}
+			if key == "console.read_only" {
+				cfg.Console.ReadOnly = b
+			} else {
+				cfg.Console.Mouse = b
+			}
 		case "console.log_lines":
 			n, err := strconv.Atoi(val)
 			if err != nil {

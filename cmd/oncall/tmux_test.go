@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -156,8 +157,16 @@ func TestDemoInTmux(t *testing.T) {
 	if strings.Contains(after, "lost") || strings.Contains(after, "dropped") {
 		t.Errorf("scroll-out reported as loss:\n%s", after)
 	}
+	// E moves the selection back to the previous error line.
 	tm.keys("E")
-	tm.wait(5*time.Second, "paused at")
+	eventually(t, 5*time.Second, "E to move to an earlier error", func() bool {
+		sc := tm.screen()
+		if strings.Contains(sc, "no earlier error in the buffer") {
+			return true
+		}
+		m := regexp.MustCompile(`paused at (\d+) of 300`).FindStringSubmatch(sc)
+		return m != nil && m[1] != "295"
+	})
 	tm.keys("f")
 	tm.wait(5*time.Second, "Logs · following")
 

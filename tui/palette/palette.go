@@ -40,10 +40,10 @@ var Commands = []Command{
 	{Name: "incident", Aliases: []string{"in"}, Pane: "incidents", Arg: "ID", Needs: true, Help: "one incident's detail and timeline, e.g. :incident 42"},
 	{Name: "oncall", Aliases: []string{"who", "oc"}, Pane: "oncall", Help: "who each escalation step pages now and next"},
 	{Name: "metrics", Aliases: []string{"m", "prom"}, Pane: "metrics", Arg: "EXPR", Help: "ad hoc PromQL, charted"},
-	{Name: "query", Aliases: []string{"q", "promql"}, Pane: "metrics", Arg: "EXPR", Needs: true, Help: "run PromQL, e.g. :query rate(http_requests_total[5m])"},
+	{Name: "query", Aliases: []string{"qr", "promql"}, Pane: "metrics", Arg: "EXPR", Needs: true, Help: "run PromQL, e.g. :query rate(http_requests_total[5m])"},
 	{Name: "logs", Aliases: []string{"l", "log"}, Pane: "logs", Arg: "FILTER", Help: "logs, e.g. :logs svc=api level>=error"},
 	{Name: "help", Aliases: []string{"h", "?"}, Help: "every key, filterable"},
-	{Name: "quit", Aliases: []string{"q!", "exit"}, Help: "leave the console"},
+	{Name: "quit", Aliases: []string{"q", "q!", "exit"}, Help: "leave the console"},
 }
 
 // Quit asks the root to quit; Help to show the help.

@@ -30,6 +30,8 @@ func TestParse(t *testing.T) {
 		{"who", msg.Open{Pane: "oncall"}, ""},
 		{"o", msg.Open{Pane: "overview"}, ""},
 		{"quit", Quit{}, ""},
+		{"q", Quit{}, ""}, // as in vim and k9s
+		{"qr up", msg.Open{Pane: "metrics", Arg: "up"}, ""},
 		{"?", Help{}, ""},
 		{"incident", nil, ":incident needs ID"},
 		{"query", nil, ":query needs EXPR"},
