@@ -15,9 +15,11 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Rule is one alerting rule from a Prometheus rule file.
+// Rule is one rule of a Prometheus rule file: an alerting rule, or a
+// recording rule (Record set; Name is the series it records).
 type Rule struct {
 	Name          string            `json:"name"`
+	Record        bool              `json:"record,omitempty"`
 	Expr          string            `json:"expr"`
 	For           time.Duration     `json:"for,omitempty"`
 	KeepFiringFor time.Duration     `json:"keep_firing_for,omitempty"`
@@ -32,12 +34,22 @@ type Rule struct {
 // Where is "file:line" of the rule's definition.
 func (r Rule) Where() string { return fmt.Sprintf("%s:%d", r.File, r.Line) }
 
-// RuleSet is the alerting rules loaded from rule files. Recording rules are
-// counted but not evaluated: oncall reads recorded series from the metrics
-// source, where Prometheus records them.
+// RuleSet is the rules loaded from rule files, in order; Recording counts
+// the recording rules among them.
 type RuleSet struct {
 	Rules     []Rule
 	Recording int
+}
+
+// Alerting returns the alerting rules of rs.
+func Alerting(rs []Rule) []Rule {
+	var out []Rule
+	for _, r := range rs {
+		if !r.Record {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // LoadRuleFiles loads every file matched by the glob patterns, in order. All
@@ -88,9 +100,10 @@ func ParseRules(file string, content []byte) (RuleSet, error) {
 	var set RuleSet
 	for gi, g := range groups.Groups {
 		for ri, r := range g.Rules {
+			name := r.Alert
 			if r.Record != "" {
 				set.Recording++
-				continue
+				name = r.Record
 			}
 			labels := map[string]string{}
 			for k, v := range g.Labels {
@@ -100,7 +113,8 @@ func ParseRules(file string, content []byte) (RuleSet, error) {
 				labels[k] = v
 			}
 			set.Rules = append(set.Rules, Rule{
-				Name:          r.Alert,
+				Name:          name,
+				Record:        r.Record != "",
 				Expr:          r.Expr,
 				For:           time.Duration(r.For),
 				KeepFiringFor: time.Duration(r.KeepFiringFor),

@@ -12,10 +12,14 @@ func TestLoadRuleFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if set.Recording != 1 || len(set.Rules) != 1 {
-		t.Fatalf("got %d alerting, %d recording", len(set.Rules), set.Recording)
+	if set.Recording != 1 || len(set.Rules) != 2 || len(Alerting(set.Rules)) != 1 {
+		t.Fatalf("got %d rules, %d recording", len(set.Rules), set.Recording)
 	}
-	r := set.Rules[0]
+	rec := set.Rules[0]
+	if !rec.Record || rec.Name == "" {
+		t.Errorf("recording rule = %+v", rec)
+	}
+	r := Alerting(set.Rules)[0]
 	if r.Name != "MatchRateCollapsed" || r.For != 2*time.Minute || r.Line != 8 || r.Group != "business" {
 		t.Errorf("rule = %+v", r)
 	}

@@ -75,9 +75,6 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	if err != nil {
 		return nil, err
 	}
-	if rules.Recording > 0 {
-		log.Warn("recording rules are not evaluated by oncall yet; let Prometheus record them", "count", rules.Recording)
-	}
 	rc, err := cfg.Routing()
 	if err != nil {
 		return nil, err
@@ -151,7 +148,26 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		MaxAlerts: cfg.Alerts.MaxAlerts, Logger: log, Metrics: pipeline.NewMetrics(reg),
 	}
 	if len(rules.Rules) > 0 {
-		popts.Rules = alerts.NewEvaluator(rules.Rules, s.source)
+		eo := alerts.EngineOptions{Files: cfg.Alerts.RuleFiles, Interval: cfg.Alerts.EvaluationInterval, Query: alerts.SourceQuery(s.source),
+			ExternalURL: external, ExternalLabels: labels.FromMap(cfg.Alerts.ExternalLabels), Logger: log, Registerer: reg}
+		switch rw := cfg.Alerts.RemoteWrite; {
+		case s.embedded != nil:
+			eo.Appendable = s.embedded
+		case rw.URL != "":
+			w, err := metrics.NewRemoteWrite(metrics.RemoteWriteOptions{URL: rw.URL, BearerToken: rw.BearerToken, Timeout: rw.Timeout, Logger: log})
+			if err != nil {
+				return nil, fmt.Errorf("alerts.remote_write: %w", err)
+			}
+			s.closers = append(s.closers, w.Close)
+			eo.Appendable = w
+		case rules.Recording > 0:
+			log.Warn("recording rules are evaluated, but with metrics from Prometheus their series have nowhere to go until alerts.remote_write names an endpoint; rules that read them see nothing", "count", rules.Recording)
+		}
+		eng, err := alerts.NewEngine(eo)
+		if err != nil {
+			return nil, err
+		}
+		popts.Rules = eng
 	}
 	if s.probe != nil {
 		popts.Checks = s.probe.check

@@ -139,6 +139,19 @@ type Alerts struct {
 	ReplicaLabels []string `yaml:"replica_labels"`
 	// MaxAlerts bounds the alerts held (an alert storm); 0 is no limit.
 	MaxAlerts int `yaml:"max_alerts"`
+	// ExternalLabels are what rule templates read as $externalLabels.
+	ExternalLabels map[string]string `yaml:"external_labels"`
+	// RemoteWrite is where recorded series go when the metrics come from
+	// a Prometheus (with the embedded TSDB they are written to it).
+	RemoteWrite RemoteWrite `yaml:"remote_write"`
+}
+
+// RemoteWrite is a Prometheus remote-write endpoint: Prometheus with
+// --web.enable-remote-write-receiver, Mimir, Thanos Receive.
+type RemoteWrite struct {
+	URL         string        `yaml:"url"`
+	BearerToken string        `yaml:"bearer_token"`
+	Timeout     time.Duration `yaml:"timeout"`
 }
 
 // Receiver attaches oncall's own integrations to a receiver of the
@@ -344,6 +357,8 @@ func (c Config) Masked() Config {
 	}
 	mask(&c.Server.Token)
 	mask(&c.Metrics.Prometheus.BearerToken)
+	mask(&c.Alerts.RemoteWrite.BearerToken)
+	c.Alerts.RemoteWrite.URL = secret.Redact(c.Alerts.RemoteWrite.URL)
 	// A password in a URL is a secret too.
 	c.Metrics.Prometheus.URL = secret.Redact(c.Metrics.Prometheus.URL)
 	c.Server.URL = secret.Redact(c.Server.URL)

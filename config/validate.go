@@ -76,7 +76,8 @@ func (c Config) validate(decoded []Problem) error {
 			add(prefix+"."+field, "%s", msg)
 		}
 	}
-	for field, v := range map[string]string{"server.token": c.Server.Token, "metrics.prometheus.bearer_token": c.Metrics.Prometheus.BearerToken} {
+	for field, v := range map[string]string{"server.token": c.Server.Token, "metrics.prometheus.bearer_token": c.Metrics.Prometheus.BearerToken,
+		"alerts.remote_write.bearer_token": c.Alerts.RemoteWrite.BearerToken} {
 		if v != strings.TrimSpace(v) {
 			add(field, "leading or trailing whitespace (a token read from a file keeps its newline): it would never match")
 		}
@@ -201,6 +202,11 @@ func (c Config) validate(decoded []Problem) error {
 			add(f, "bad pattern %q: %v", pat, err)
 		case len(m) == 0:
 			add(f, "%q matches no file", pat)
+		}
+	}
+	if u := c.Alerts.RemoteWrite.URL; u != "" {
+		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+			add("alerts.remote_write.url", "not an http(s) URL: %q", u)
 		}
 	}
 	if c.Alerts.MaxAlerts < 0 {

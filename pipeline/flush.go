@@ -171,9 +171,15 @@ func (p *Pipeline) flushSome(ctx context.Context, now time.Time) (int, error) {
 	// durable before anything is sent, in the same transaction as the
 	// log: a restart finds every group it notified for.
 	groups, gone := p.disp.TakeChanges()
+	// (The alerts as held, not the flush's copies, whose ends are cleared
+	// for the notification.)
 	var notified []alerts.Alert
 	for _, f := range flushes {
-		notified = append(notified, f.Alerts...)
+		for i := range f.Alerts {
+			if e := p.ix.byFP[f.Alerts[i].Fingerprint()]; e != nil {
+				notified = append(notified, *e.alert)
+			}
+		}
 	}
 	p.mu.Unlock()
 	start := time.Now()

@@ -39,27 +39,20 @@ func (p *Pipeline) relayLoop(ctx context.Context) {
 	}
 }
 
-// rulesLoop evaluates oncall's own rules every evaluation interval while
-// this process leads, and puts their firing and resolved alerts into the
-// pipeline like alerts received from outside.
+// rulesLoop evaluates oncall's own rules, each group when it is due,
+// while this process leads, and puts their firing and resolved alerts into
+// the pipeline like alerts received from outside.
 func (p *Pipeline) rulesLoop(ctx context.Context) {
-	epoch := -1
 	for {
-		p.mu.Lock()
-		leader, cur := p.leader, p.epoch
-		p.mu.Unlock()
-		if leader {
-			if epoch != cur {
-				if saved, err := p.opts.Store.RuleAlerts(ctx); err != nil {
-					p.log.Warn("restore rule state", "err", err)
-				} else {
-					p.opts.Rules.Restore(saved)
-				}
-				epoch = cur
+		wait := p.opts.EvaluationInterval
+		if p.Leader() {
+			now := p.opts.Now()
+			p.evaluate(ctx, now)
+			if next := p.opts.Rules.Next(); !next.IsZero() {
+				wait = max(next.Sub(p.opts.Now()), 0)
 			}
-			p.evaluate(ctx, p.opts.Now())
 		}
-		t := time.NewTimer(p.opts.EvaluationInterval)
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -82,10 +75,27 @@ func failed(err error) int {
 	return 1
 }
 
-// evaluate runs the rules once at now.
+// evaluate runs the groups due at now; the first time in a leadership
+// epoch it starts the rules anew from the state saved in the store.
 func (p *Pipeline) evaluate(ctx context.Context, now time.Time) {
+	p.mu.Lock()
+	cur := p.epoch
+	p.mu.Unlock()
+	if p.rulesEpoch != cur {
+		saved, err := p.opts.Store.RuleAlerts(ctx)
+		if err != nil {
+			p.log.Warn("restore rule state", "err", err)
+			return
+		}
+		if err := p.opts.Rules.Start(now, saved); err != nil {
+			p.log.Warn("start rules", "err", err)
+			return
+		}
+		p.rulesEpoch = cur
+	}
 	start := time.Now()
-	ras, err := p.opts.Rules.Eval(ctx, now)
+	sent, err := p.opts.Rules.Eval(ctx, now)
+	ras := p.opts.Rules.Alerts()
 	p.m.evaluated(time.Since(start), ras, err)
 	if err != nil {
 		p.log.Warn("rule evaluation", "err", err)
@@ -97,23 +107,25 @@ func (p *Pipeline) evaluate(ctx context.Context, now time.Time) {
 		p.seen.evalErr = err // every rule failed: the source does not answer
 	}
 	p.mu.Unlock()
-	// Firing alerts stay valid for four intervals (at least four minutes)
-	// unless evaluated again, as Prometheus sends them.
-	validFor := 4 * max(p.opts.EvaluationInterval, time.Minute)
-	var routed, pending []alerts.Alert
+	var pending, active []alerts.RuleAlert
 	for _, ra := range ras {
-		a := ra.Alert(now, validFor)
-		if ra.State == alerts.StatePending {
-			pending = append(pending, a)
-			continue
+		switch ra.State {
+		case alerts.StatePending:
+			pending = append(pending, ra)
+			active = append(active, ra)
+		case alerts.StateFiring:
+			active = append(active, ra)
 		}
-		routed = append(routed, a)
 	}
-	p.Put(now, routed)
+	listed := make([]alerts.Alert, len(pending))
+	for i, ra := range pending {
+		listed[i] = ra.Alert(now, 0)
+	}
+	p.Put(now, sent)
 	p.mu.Lock()
-	p.pending = pending
+	p.pending = listed
 	p.mu.Unlock()
-	if err := p.opts.Store.ReplaceRuleAlerts(ctx, ras); err != nil && ctx.Err() == nil {
+	if err := p.opts.Store.ReplaceRuleAlerts(ctx, active); err != nil && ctx.Err() == nil {
 		p.log.Warn("save rule state", "err", err)
 	}
 }

@@ -46,10 +46,18 @@ type Receiver struct {
 	Console bool
 }
 
-// Evaluator is oncall's own rule evaluation, a source of alerts.
+// Evaluator is oncall's own rule evaluation, a source of alerts: Prometheus
+// rule groups on the pipeline's clock (alerts.Engine).
 type Evaluator interface {
-	Eval(ctx context.Context, now time.Time) ([]alerts.RuleAlert, error)
-	Restore(saved []alerts.RuleAlert)
+	// Start begins anew at now, restoring the for-state of saved.
+	Start(now time.Time, saved []alerts.RuleAlert) error
+	// Next is when the next group is due.
+	Next() time.Time
+	// Eval evaluates the groups due at now and returns the alerts to
+	// send, as Prometheus sends them to an Alertmanager.
+	Eval(ctx context.Context, now time.Time) ([]alerts.Alert, error)
+	// Alerts are the active alerts: pending, firing, recently resolved.
+	Alerts() []alerts.RuleAlert
 	Rules() []alerts.Rule
 }
 
@@ -127,6 +135,9 @@ type Pipeline struct {
 	wake      chan struct{}
 	relayWake chan struct{}
 	rulesWake chan struct{}
+	// rulesEpoch is the leadership epoch the rules were last started in
+	// (touched by the rules loop only).
+	rulesEpoch int
 }
 
 // seen is when the parts readiness watches last worked, and how they

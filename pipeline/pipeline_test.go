@@ -157,18 +157,38 @@ func newHarness(t *testing.T, path string, mod func(*Options)) *harness {
 		t.Fatal(err)
 	}
 	h := &harness{t: t, st: st, out: &outbox{}, src: &source{}, path: path}
-	rules := []alerts.Rule{
-		{Name: "MatchesDown", Expr: "ratio < 0.5", For: 20 * time.Second, Labels: map[string]string{"severity": "page"},
-			Annotations: map[string]string{"summary": "matches per active user down", "runbook_url": "https://runbooks/matches"}},
-		{Name: "ErrorsUp", Expr: "ratio > 0.1", For: 20 * time.Second, Labels: map[string]string{"severity": "page"}},
+	rulesFile := filepath.Join(t.TempDir(), "rules.yml")
+	os.WriteFile(rulesFile, []byte(`groups:
+  - name: matchmaking
+    rules:
+      - alert: MatchesDown
+        expr: ratio < 0.5
+        for: 20s
+        labels: {severity: page}
+        annotations: {summary: matches per active user down, runbook_url: "https://runbooks/matches"}
+      - alert: ErrorsUp
+        expr: ratio > 0.1
+        for: 20s
+        labels: {severity: page}
+`), 0o600)
+	eng, err := alerts.NewEngine(alerts.EngineOptions{Files: []string{rulesFile}, Interval: 10 * time.Second, Query: alerts.SourceQuery(h.src)})
+	if err != nil {
+		t.Fatal(err)
 	}
 	opts := Options{
 		Routing: cfg, Store: st, Incidents: directory(), Route: h.out.route,
 		Receivers: []Receiver{{Name: "pager", Policy: "default"}, {Name: "default", Console: true}},
-		Rules:     alerts.NewEvaluator(rules, h.src), EvaluationInterval: 10 * time.Second,
+		Rules:     eng, EvaluationInterval: 10 * time.Second,
 	}
 	if mod != nil {
 		mod(&opts)
+		if opts.Rules == Evaluator(eng) && opts.EvaluationInterval != 10*time.Second {
+			// The rules' interval follows the one the test set.
+			if eng, err = alerts.NewEngine(alerts.EngineOptions{Files: []string{rulesFile}, Interval: opts.EvaluationInterval, Query: alerts.SourceQuery(h.src)}); err != nil {
+				t.Fatal(err)
+			}
+			opts.Rules = eng
+		}
 	}
 	if h.p, err = New(opts); err != nil {
 		t.Fatal(err)
@@ -609,5 +629,10 @@ func TestGroupsAreDurableBeforeSending(t *testing.T) {
 	}
 	if len(groups) == 0 || len(stored) != 1 {
 		t.Fatalf("%d messages queued while the store holds %d groups and %d alerts", len(queued), len(groups), len(stored))
+	}
+	// The alert as held, with its end: not the notification's copy, whose
+	// end is cleared (a restart would take it for another alert).
+	if !stored[0].EndsAt.Equal(now.Add(5 * time.Minute)) {
+		t.Errorf("stored alert ends %v, want %v", stored[0].EndsAt, now.Add(5*time.Minute))
 	}
 }

@@ -190,7 +190,7 @@ func formatValue(v float64) string {
 }
 
 func (a *cli) alertsCmd() *cobra.Command {
-	c := &cobra.Command{Use: "alerts", Short: "Alerts: list what is pending and firing"}
+	c := &cobra.Command{Use: "alerts", Short: "Alerts: list what is pending and firing; unit-test rules"}
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List alerts from the server (or evaluate the rules once against Prometheus)",
@@ -214,7 +214,7 @@ func (a *cli) alertsCmd() *cobra.Command {
 		},
 	}
 	a.addOutputFlag(list)
-	c.AddCommand(list)
+	c.AddCommand(list, a.ruleTestCmd())
 	return c
 }
 
@@ -232,13 +232,17 @@ func listAlerts(ctx context.Context, cfg config.Config) ([]alerts.Alert, error) 
 	if err != nil {
 		return nil, err
 	}
-	set, err := alerts.LoadRuleFiles(cfg.Alerts.RuleFiles)
+	eng, err := alerts.NewEngine(alerts.EngineOptions{Files: cfg.Alerts.RuleFiles, Interval: cfg.Alerts.EvaluationInterval, Query: alerts.SourceQuery(src)})
 	if err != nil {
 		return nil, err
 	}
 	// One evaluation: `for` clocks start now, so alerts with a `for` show as pending.
 	now := time.Now()
-	ras, err := alerts.NewEvaluator(set.Rules, src).Eval(ctx, now)
+	if err := eng.Start(now, nil); err != nil {
+		return nil, err
+	}
+	_, err = eng.Eval(ctx, now)
+	ras := eng.Alerts()
 	out := make([]alerts.Alert, len(ras))
 	for i, ra := range ras {
 		out[i] = ra.Alert(now, cfg.Alerts.EvaluationInterval)

@@ -60,6 +60,10 @@ policies: [{name: p, steps: [{name: primary, targets: [{user: ana}], delay: 1h}]
 	eventually(t, 20*time.Second, "the webhook refusing", func() bool {
 		return strings.Contains(get(base+"/metrics"), `oncall_outbox_deliveries_total{result="retrying"}`)
 	})
+	eventually(t, 20*time.Second, "the page", func() bool {
+		b, _ := os.ReadFile(filepath.Join(dir, "state", "pages.log"))
+		return strings.Contains(string(b), `"target":"ana"`)
+	})
 	down.Store(true)
 	eventually(t, 20*time.Second, "readiness to notice Prometheus is gone", func() bool { return !readiness(base).Ready })
 

@@ -49,3 +49,22 @@ func RequirePython(t testing.TB, module, pkg string) string {
 	t.Skipf("no python3 can import %s (apt-get install -y %s); set ONCALL_INTEGRATION=1 to make this a failure", module, pkg)
 	return ""
 }
+
+// SamePromtool returns the promtool built from the Prometheus module
+// version oncall embeds ($ONCALL_PROMTOOL; .ci/run builds it), skipping
+// the test without one (failing it when integration tests are required).
+func SamePromtool(t testing.TB) string {
+	t.Helper()
+	if p := os.Getenv("ONCALL_PROMTOOL"); p != "" {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+		t.Fatalf("ONCALL_PROMTOOL=%s does not exist", p)
+	}
+	const build = "GOBIN=$PWD/.ci/bin go install github.com/prometheus/prometheus/cmd/promtool@$(go list -m -f '{{.Version}}' github.com/prometheus/prometheus)"
+	if Integration() {
+		t.Fatalf("ONCALL_INTEGRATION=1 but ONCALL_PROMTOOL is not set; build it: %s", build)
+	}
+	t.Skipf("ONCALL_PROMTOOL is not set: build the same-version promtool with %s", build)
+	return ""
+}

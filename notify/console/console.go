@@ -1,7 +1,9 @@
 // Package console is the receiver that needs no credentials: every page
 // and notification is appended to a file as one JSON line (the console
-// shows them). Delivery is exactly once per message key, across restarts:
-// the keys already in the file are read when it opens.
+// shows them). Delivery is exactly once per message key, across restarts
+// and across processes sharing the file (a standby that took over): the
+// keys in the file are read when it opens, and under a lock on the file
+// what others appended since is read before each write.
 package console
 
 import (
@@ -9,10 +11,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/oncallhq/oncall/notify"
@@ -43,6 +47,8 @@ type Receiver struct {
 	mu   sync.Mutex
 	f    *os.File
 	sent map[string]bool
+	// read is how far the file has been read for keys.
+	read int64
 }
 
 // Open opens (creating, 0600) the file at path and reads the keys it holds.
@@ -56,21 +62,36 @@ func Open(path string) (*Receiver, error) {
 		return nil, fmt.Errorf("console receiver: %w", err)
 	}
 	r := &Receiver{f: f, sent: map[string]bool{}}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 4<<20)
-	for sc.Scan() {
-		var rec struct {
-			Key string `json:"key"`
-		}
-		if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Key != "" {
-			r.sent[rec.Key] = true
-		}
-	}
-	if err := sc.Err(); err != nil {
+	if err := r.catchUp(); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("console receiver: read %s: %w", path, err)
 	}
 	return r, nil
+}
+
+// catchUp reads the keys of the records appended since the last read.
+func (r *Receiver) catchUp() error {
+	if _, err := r.f.Seek(r.read, io.SeekStart); err != nil {
+		return err
+	}
+	br := bufio.NewReaderSize(r.f, 64<<10)
+	for {
+		line, err := br.ReadBytes('\n')
+		if err == io.EOF {
+			break // a partial last line is read again next time
+		}
+		if err != nil {
+			return err
+		}
+		r.read += int64(len(line))
+		var rec struct {
+			Key string `json:"key"`
+		}
+		if json.Unmarshal(line, &rec) == nil && rec.Key != "" {
+			r.sent[rec.Key] = true
+		}
+	}
+	return nil
 }
 
 // Deliver appends the message as one record and syncs the file, unless a
@@ -81,16 +102,30 @@ func (r *Receiver) Deliver(_ context.Context, m notify.Message) error {
 	if r.sent[m.Key] {
 		return nil
 	}
+	// Another process on the same state (the leader before a take-over)
+	// may have written it: look under the lock before writing.
+	if err := syscall.Flock(int(r.f.Fd()), syscall.LOCK_EX); err != nil {
+		return fmt.Errorf("console receiver: lock: %w", err)
+	}
+	defer syscall.Flock(int(r.f.Fd()), syscall.LOCK_UN)
+	if err := r.catchUp(); err != nil {
+		return fmt.Errorf("console receiver: %w", err)
+	}
+	if r.sent[m.Key] {
+		return nil
+	}
 	b, err := json.Marshal(NewRecord(m))
 	if err != nil {
 		return fmt.Errorf("console receiver: %w", err)
 	}
-	if _, err := r.f.Write(append(b, '\n')); err != nil {
+	line := append(b, '\n')
+	if _, err := r.f.Write(line); err != nil {
 		return fmt.Errorf("console receiver: %w", err)
 	}
 	if err := r.f.Sync(); err != nil {
 		return fmt.Errorf("console receiver: %w", err)
 	}
+	r.read += int64(len(line))
 	r.sent[m.Key] = true
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,5 +78,41 @@ func TestDeliversEachKeyOnceAcrossRestarts(t *testing.T) {
 	}
 	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
 		t.Errorf("mode %o", fi.Mode().Perm())
+	}
+}
+
+// Two processes on one state directory (a leader and the standby that
+// takes over) share the file: a key one delivered, the other does not
+// deliver again, though it opened the file before.
+func TestTwoReceiversOnOneFileDeliverOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "pages.log")
+	a, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	m := notify.Message{Key: "id/INC-1/p1/ana", Kind: notify.KindPage, Page: &incidents.Page{Target: "ana", Subject: "[INC-1] down"}}
+	if err := a.Deliver(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Deliver(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	other := m
+	other.Key = "id/INC-1/p2/ben"
+	if err := b.Deliver(context.Background(), other); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Deliver(context.Background(), other); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(path)
+	if n := strings.Count(string(raw), "\n"); n != 2 {
+		t.Errorf("%d records, want 2:\n%s", n, raw)
 	}
 }

@@ -10,8 +10,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb"
 )
 
@@ -278,3 +280,23 @@ func (e *Embedded) Append(ls labels.Labels, t time.Time, v float64) error {
 	}
 	return nil
 }
+
+// AppenderV2 appends to the TSDB: rules write their recorded series and
+// the ALERTS and ALERTS_FOR_STATE series through it.
+func (e *Embedded) AppenderV2(ctx context.Context) storage.AppenderV2 {
+	e.life.RLock()
+	defer e.life.RUnlock()
+	if e.closed {
+		return closedAppender{}
+	}
+	return e.db.AppenderV2(ctx)
+}
+
+// closedAppender refuses every sample: the TSDB is closed.
+type closedAppender struct{}
+
+func (closedAppender) Append(storage.SeriesRef, labels.Labels, int64, int64, float64, *histogram.Histogram, *histogram.FloatHistogram, storage.AppendV2Options) (storage.SeriesRef, error) {
+	return 0, errClosed
+}
+func (closedAppender) Commit() error   { return errClosed }
+func (closedAppender) Rollback() error { return nil }

@@ -1,0 +1,367 @@
+package alerts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/rules"
+	"github.com/prometheus/prometheus/storage"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/oncallhq/oncall/telemetry/metrics"
+)
+
+// QueryFunc evaluates an instant query at t, as rules need it.
+type QueryFunc = rules.QueryFunc
+
+// Querier is the part of a metrics source rules read.
+type Querier interface {
+	Instant(ctx context.Context, expr string, at time.Time) (metrics.Vector, error)
+}
+
+// RuleError is a failed evaluation of one rule.
+type RuleError struct {
+	Rule Rule
+	Err  error
+}
+
+// Error names the rule and where it is defined.
+func (e RuleError) Error() string {
+	return fmt.Sprintf("%s: rule %q: %v", e.Rule.Where(), e.Rule.Name, e.Err)
+}
+
+// Unwrap returns the underlying error.
+func (e RuleError) Unwrap() error { return e.Err }
+
+// EngineOptions configure an Engine.
+type EngineOptions struct {
+	// Files are the rule files (globs allowed), in order.
+	Files []string
+	// Interval is the evaluation interval of groups that set none.
+	Interval time.Duration
+	// ExternalLabels and ExternalURL are what templates read as
+	// $externalLabels and $externalURL; the URL begins generator URLs.
+	ExternalLabels labels.Labels
+	ExternalURL    string
+	// Query evaluates the rules' expressions.
+	Query QueryFunc
+	// Appendable receives recorded series and the ALERTS and
+	// ALERTS_FOR_STATE series; nil discards them.
+	Appendable storage.AppendableV2
+	Logger     *slog.Logger
+	// Registerer receives the rule manager's metrics (nil: none).
+	Registerer prometheus.Registerer
+	// ResendDelay is how often a firing alert is sent again (default 1m).
+	ResendDelay time.Duration
+}
+
+// Engine evaluates Prometheus rule files as the Prometheus rules manager
+// does — it runs Prometheus's own rule groups: recording and alerting rules,
+// groups with their own interval evaluated independently (and at once
+// when due together), limit, query_offset, group labels, for and
+// keep_firing_for, templates, ALERTS and ALERTS_FOR_STATE — but on a clock
+// it is given, and with the for-state restored from what oncall stored
+// rather than from a TSDB.
+type Engine struct {
+	opts   EngineOptions
+	mopts  *rules.ManagerOptions
+	extURL *url.URL
+	rules  []Rule
+
+	mu      sync.Mutex
+	groups  []*engineGroup
+	sent    []Alert     // notifications of the evaluations under way
+	saved   []RuleAlert // the state to restore from
+	evalErr map[string]error
+}
+
+type engineGroup struct {
+	g       *rules.Group
+	next    time.Time
+	evals   int
+	restore bool
+}
+
+// NewEngine loads the rule files; every problem of every file is returned,
+// each naming file and line.
+func NewEngine(o EngineOptions) (*Engine, error) {
+	if o.Interval <= 0 {
+		o.Interval = time.Minute
+	}
+	if o.ResendDelay <= 0 {
+		o.ResendDelay = time.Minute
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	set, err := LoadRuleFiles(o.Files)
+	if err != nil {
+		return nil, err
+	}
+	var files []string
+	for _, pat := range o.Files {
+		m, _ := filepath.Glob(pat)
+		slices.Sort(m)
+		files = append(files, m...)
+	}
+	o.Files = files
+	ext, err := url.Parse(o.ExternalURL)
+	if err != nil {
+		return nil, fmt.Errorf("external url %q: %w", o.ExternalURL, err)
+	}
+	e := &Engine{opts: o, rules: set.Rules, extURL: ext, evalErr: map[string]error{}}
+	app := o.Appendable
+	if app == nil {
+		app = discard{}
+	}
+	e.mopts = &rules.ManagerOptions{
+		ExternalURL:     ext,
+		QueryFunc:       o.Query,
+		NotifyFunc:      e.notify,
+		Context:         context.Background(),
+		AppendableV2:    app,
+		Queryable:       savedState{e},
+		Logger:          o.Logger,
+		OutageTolerance: time.Hour,
+		ForGracePeriod:  10 * time.Minute,
+		ResendDelay:     o.ResendDelay,
+		Metrics:         rules.NewGroupMetrics(o.Registerer),
+	}
+	return e, nil
+}
+
+// Rules are the rules of the files, alerting and recording.
+func (e *Engine) Rules() []Rule { return e.rules }
+
+// Start (re)starts evaluation at now with fresh groups whose for-state is
+// restored from saved (what Alerts returned before a restart or before
+// another process led), as Prometheus restores it from ALERTS_FOR_STATE
+// after a group's second evaluation. Each group is first due at its first
+// slot from now (its slots are spread over the interval by its name, as
+// Prometheus spreads them).
+func (e *Engine) Start(now time.Time, saved []RuleAlert) error {
+	m := rules.NewManager(e.mopts)
+	loaded, errs := m.LoadGroups(e.opts.Interval, e.opts.ExternalLabels, e.opts.ExternalURL, nil, false, e.opts.Files...)
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	var gs []*engineGroup
+	for _, g := range loaded {
+		// The group's first slot from now on, as Prometheus waits for it.
+		next := g.EvalTimestamp(now.UnixNano())
+		if next.Before(now) {
+			next = next.Add(g.Interval())
+		}
+		gs = append(gs, &engineGroup{g: g, next: next, restore: true})
+	}
+	// In the order of the files, and of the groups in each.
+	order := map[string]int{}
+	for i, r := range e.rules {
+		if _, ok := order[r.File+"\x00"+r.Group]; !ok {
+			order[r.File+"\x00"+r.Group] = i
+		}
+	}
+	sort.SliceStable(gs, func(i, j int) bool {
+		return order[gs[i].g.File()+"\x00"+gs[i].g.Name()] < order[gs[j].g.File()+"\x00"+gs[j].g.Name()]
+	})
+	e.mu.Lock()
+	e.groups, e.saved, e.evalErr = gs, slices.Clone(saved), map[string]error{}
+	e.mu.Unlock()
+	return nil
+}
+
+// Next is when the next group is due (zero when there are none).
+func (e *Engine) Next() time.Time {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var at time.Time
+	for _, g := range e.groups {
+		if at.IsZero() || g.next.Before(at) {
+			at = g.next
+		}
+	}
+	return at
+}
+
+// Eval evaluates every group due at now — each at its own slot, those due
+// together at once — and returns the alerts to send (firing ones again
+// every ResendDelay, resolved ones for 15 minutes, as Prometheus sends
+// them) and the errors of the rules that failed.
+func (e *Engine) Eval(ctx context.Context, now time.Time) ([]Alert, error) {
+	e.mu.Lock()
+	var due []*engineGroup
+	for _, g := range e.groups {
+		if !g.next.After(now) {
+			due = append(due, g)
+		}
+	}
+	e.mu.Unlock()
+	var eg errgroup.Group
+	eg.SetLimit(4)
+	for _, g := range due {
+		eg.Go(func() error {
+			// Slots missed (a pause, a slow source) are skipped, as
+			// Prometheus counts them missed: the group is evaluated at
+			// its latest slot.
+			missed := now.Sub(g.next) / g.g.Interval()
+			ts := g.next.Add(missed * g.g.Interval())
+			rules.DefaultEvalIterationFunc(ctx, g.g, ts)
+			e.mu.Lock()
+			g.evals++
+			restore := g.restore && g.evals >= 2
+			if restore {
+				g.restore = false
+			}
+			g.next = ts.Add(g.g.Interval())
+			e.mu.Unlock()
+			if restore {
+				g.g.RestoreForState(ts)
+			}
+			return nil
+		})
+	}
+	eg.Wait()
+	e.mu.Lock()
+	sent := e.sent
+	e.sent = nil
+	var errs []error
+	for _, g := range due {
+		for _, r := range g.g.Rules() {
+			if err := r.LastError(); err != nil {
+				errs = append(errs, RuleError{Rule: e.ruleOf(g.g, r), Err: err})
+			}
+		}
+	}
+	e.mu.Unlock()
+	return sent, errors.Join(errs...)
+}
+
+// ruleOf is the Rule (with its file and line) of a Prometheus rule.
+func (e *Engine) ruleOf(g *rules.Group, r rules.Rule) Rule {
+	for _, x := range e.rules {
+		if x.File == g.File() && x.Group == g.Name() && x.Name == r.Name() {
+			return x
+		}
+	}
+	return Rule{Name: r.Name(), Group: g.Name(), File: g.File()}
+}
+
+// notify gathers the alerts a group sends, as Prometheus's notifier
+// would build them for an Alertmanager.
+func (e *Engine) notify(_ context.Context, expr string, as ...*rules.Alert) {
+	if len(as) == 0 {
+		return
+	}
+	gen := e.generatorURL(expr)
+	out := make([]Alert, 0, len(as))
+	for _, a := range as {
+		x := Alert{Labels: a.Labels, Annotations: a.Annotations, StartsAt: a.FiredAt, GeneratorURL: gen, UpdatedAt: a.LastSentAt}
+		if !a.ResolvedAt.IsZero() {
+			x.EndsAt = a.ResolvedAt
+		} else {
+			x.EndsAt = a.ValidUntil
+		}
+		out = append(out, x)
+	}
+	e.mu.Lock()
+	e.sent = append(e.sent, out...)
+	e.mu.Unlock()
+}
+
+// generatorURL links to the expression in the Prometheus-style graph page
+// of the external URL.
+func (e *Engine) generatorURL(expr string) string {
+	return strings.TrimSuffix(e.opts.ExternalURL, "/") + "/graph?g0.expr=" + url.QueryEscape(expr) + "&g0.tab=1"
+}
+
+// Alerts are the active alerts of every alerting rule: pending, firing,
+// and resolved within the last 15 minutes.
+func (e *Engine) Alerts() []RuleAlert {
+	e.mu.Lock()
+	gs := slices.Clone(e.groups)
+	e.mu.Unlock()
+	var out []RuleAlert
+	for _, g := range gs {
+		last := g.g.GetLastEvalTimestamp()
+		for _, r := range g.g.AlertingRules() {
+			for _, a := range r.ActiveAlerts() {
+				out = append(out, ruleAlert(r.Name(), a, last))
+			}
+			r.ForEachActiveAlert(func(a *rules.Alert) {
+				if a.State == rules.StateInactive {
+					out = append(out, ruleAlert(r.Name(), a, last))
+				}
+			})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b RuleAlert) int {
+		if c := strings.Compare(a.Rule, b.Rule); c != 0 {
+			return c
+		}
+		return labels.Compare(a.Labels, b.Labels)
+	})
+	return out
+}
+
+func ruleAlert(rule string, a *rules.Alert, lastEval time.Time) RuleAlert {
+	ra := RuleAlert{Rule: rule, Labels: a.Labels, Annotations: a.Annotations.Map(), Value: a.Value, ActiveAt: a.ActiveAt,
+		FiredAt: a.FiredAt, ResolvedAt: a.ResolvedAt, KeepFiringSince: a.KeepFiringSince, LastSeenAt: lastEval}
+	switch a.State {
+	case rules.StatePending:
+		ra.State = StatePending
+	case rules.StateFiring:
+		ra.State = StateFiring
+	default:
+		ra.State = StateResolved
+	}
+	return ra
+}
+
+// GroupState is a group as the rules API shows it.
+type GroupState struct {
+	Name           string        `json:"name"`
+	File           string        `json:"file"`
+	Interval       time.Duration `json:"interval"`
+	LastEvaluation time.Time     `json:"last_evaluation,omitzero"`
+	EvaluationTime time.Duration `json:"evaluation_time"`
+	Next           time.Time     `json:"next,omitzero"`
+}
+
+// Groups are the groups being evaluated.
+func (e *Engine) Groups() []GroupState {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]GroupState, len(e.groups))
+	for i, g := range e.groups {
+		out[i] = GroupState{Name: g.g.Name(), File: g.g.File(), Interval: g.g.Interval(), LastEvaluation: g.g.GetLastEvalTimestamp(),
+			EvaluationTime: g.g.GetEvaluationTime(), Next: g.next}
+	}
+	return out
+}
+
+// SourceQuery adapts a metrics source's instant queries to rules.
+func SourceQuery(src Querier) QueryFunc {
+	return func(ctx context.Context, q string, t time.Time) (promql.Vector, error) {
+		v, err := src.Instant(ctx, q, t)
+		if err != nil {
+			return nil, err
+		}
+		out := make(promql.Vector, len(v))
+		for i, s := range v {
+			out[i] = promql.Sample{Metric: s.Labels, T: t.UnixMilli(), F: s.Value}
+		}
+		return out, nil
+	}
+}
