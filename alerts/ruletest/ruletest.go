@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/prometheus/prometheus/promql/promqltest"
@@ -210,6 +212,10 @@ func RunFile(path string) Result {
 		}
 		order[g] = i
 	}
+	for _, name := range unknownGroups(order, ruleFiles) {
+		// promtool ignores it; say so at least.
+		res.Warnings = append(res.Warnings, fmt.Sprintf("group_eval_order: no group %q in the rule files", name))
+	}
 	for i, tg := range f.Tests {
 		name := tg.Name
 		if name == "" {
@@ -285,10 +291,7 @@ func (tg Group) run(name string, evalInterval time.Duration, order map[string]in
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	groups, err := ordered(loaded, order, ruleFiles)
-	if err != nil {
-		return nil, err
-	}
+	groups := ordered(loaded, order, ruleFiles)
 	// Restored from the start, so that ALERTS is written as they run.
 	for _, g := range groups {
 		for _, r := range g.AlertingRules() {
@@ -347,25 +350,16 @@ func (tg Group) run(name string, evalInterval time.Duration, order map[string]in
 	return fails, nil
 }
 
-// ordered puts the groups in group_eval_order, then the others in the
+// ordered puts the groups in group_eval_order as promtool does — a group
+// it does not list ranks with the first one listed — and otherwise in the
 // order of the files and of their groups.
-func ordered(loaded map[string]*rules.Group, order map[string]int, files []string) ([]*rules.Group, error) {
+func ordered(loaded map[string]*rules.Group, order map[string]int, files []string) []*rules.Group {
 	gs := make([]*rules.Group, 0, len(loaded))
 	for _, g := range loaded {
 		gs = append(gs, g)
 	}
-	for name := range order {
-		if !slices.ContainsFunc(gs, func(g *rules.Group) bool { return g.Name() == name }) {
-			return nil, fmt.Errorf("group_eval_order: no group %q in the rule files", name)
-		}
-	}
 	fileIndex := func(f string) int { return slices.Index(files, f) }
-	rank := func(g *rules.Group) int {
-		if i, ok := order[g.Name()]; ok {
-			return i
-		}
-		return len(order)
-	}
+	rank := func(g *rules.Group) int { return order[g.Name()] }
 	sort.SliceStable(gs, func(i, j int) bool {
 		if ri, rj := rank(gs[i]), rank(gs[j]); ri != rj {
 			return ri < rj
@@ -375,7 +369,32 @@ func ordered(loaded map[string]*rules.Group, order map[string]int, files []strin
 		}
 		return gs[i].Name() < gs[j].Name()
 	})
-	return gs, nil
+	return gs
+}
+
+// unknownGroups are the names of group_eval_order no rule file has.
+func unknownGroups(order map[string]int, files []string) []string {
+	if len(order) == 0 {
+		return nil
+	}
+	have := map[string]bool{}
+	for _, f := range files {
+		set, errs := rulefmt.ParseFile(f, false, model.UTF8Validation, parser.NewParser(parser.Options{}), slog.New(slog.DiscardHandler))
+		if len(errs) > 0 {
+			return nil
+		}
+		for _, g := range set.Groups {
+			have[g.Name] = true
+		}
+	}
+	var out []string
+	for name := range order {
+		if !have[name] {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // checkAlerts compares the firing alerts of one rule (in every group)
@@ -396,10 +415,11 @@ func checkAlerts(group string, groups []*rules.Group, t AlertTest) (Failure, boo
 	}
 	var want []string
 	for _, e := range t.ExpAlerts {
-		ls := map[string]string{labels.AlertName: t.Alertname}
+		ls := map[string]string{}
 		for k, v := range e.ExpLabels {
 			ls[k] = v
 		}
+		ls[labels.AlertName] = t.Alertname // as promtool: the test's name wins
 		want = append(want, alertString(labels.FromMap(ls), labels.FromMap(e.ExpAnnotations)))
 	}
 	slices.Sort(got)
@@ -499,12 +519,10 @@ func (s sample) String() string {
 	return s.ls.String() + " " + strconv.FormatFloat(s.v, 'g', -1, 64)
 }
 
-// sameValue compares sample values as promtool does: exactly (NaN equal to
-// NaN); with fuzzy_compare, one unit in the last place either way.
+// sameValue compares sample values as promtool does: exactly — so NaN,
+// unequal to itself, never matches an expected NaN — and with
+// fuzzy_compare within one unit in the last place either way.
 func sameValue(a, b float64, fuzzy bool) bool {
-	if math.IsNaN(a) && math.IsNaN(b) {
-		return true
-	}
 	return a == b || (fuzzy && (math.Nextafter(a, math.Inf(-1)) == b || math.Nextafter(a, math.Inf(1)) == b))
 }
 
