@@ -152,6 +152,24 @@ func (c *Client) Rules(ctx context.Context) ([]alerts.Rule, error) {
 	return out, c.do(ctx, http.MethodGet, "/api/v1/rules", nil, nil, &out)
 }
 
+// History lists alert transitions, oldest first: since (zero: all kept)
+// bounds them, name keeps one alertname's, limit the newest so many.
+func (c *Client) History(ctx context.Context, since time.Time, name string, limit int) ([]alerts.Transition, error) {
+	q := url.Values{}
+	if !since.IsZero() {
+		q.Set("since", since.UTC().Format(time.RFC3339))
+	}
+	if name != "" {
+		q.Set("alert", name)
+	}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	var out []alerts.Transition
+	err := c.do(ctx, http.MethodGet, "/api/v1/alerts/history", q, nil, &out)
+	return out, err
+}
+
 // Incidents returns the open incidents.
 func (c *Client) Incidents(ctx context.Context) ([]incidents.Incident, error) {
 	var out []incidents.Incident

@@ -18,6 +18,11 @@ type entry struct {
 	alert  *alerts.Alert
 	routes []*routing.Route
 	dirty  bool
+	// hist is the state the history last recorded (when histSet), and
+	// source where the alert came from.
+	hist    alerts.State
+	histSet bool
+	source  string
 }
 
 // index holds every alert by fingerprint, with the ones changed since the

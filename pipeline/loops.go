@@ -121,9 +121,12 @@ func (p *Pipeline) evaluate(ctx context.Context, now time.Time) {
 	for i, ra := range pending {
 		listed[i] = ra.Alert(now, 0)
 	}
-	p.Put(now, sent)
+	p.put(now, sent, sourceRule, true)
 	p.mu.Lock()
 	p.pending = listed
+	if p.leader {
+		p.recordPending(pending)
+	}
 	p.mu.Unlock()
 	if err := p.opts.Store.ReplaceRuleAlerts(ctx, active); err != nil && ctx.Err() == nil {
 		p.log.Warn("save rule state", "err", err)

@@ -191,6 +191,10 @@ type state struct {
 	silencer  *silence.Silencer
 	// pending are the alerts of oncall's own rules waiting out their `for`.
 	pending []alerts.Alert
+	// pendingFPs are their fingerprints, for the history.
+	pendingFPs map[uint64]bool
+	// history holds transitions not yet written to the store.
+	history []alerts.Transition
 }
 
 func newState(opts Options, sils []silence.Silence, now time.Time) state {
@@ -207,6 +211,8 @@ func (s *state) load(as []alerts.Alert, now time.Time) {
 		s.ix.byFP[fp] = e
 		s.inhibitor.Set(fp, a)
 		s.disp.Insert(fp, a, e.routes, now)
+		// What was recorded before: a restart records nothing again.
+		e.hist, e.histSet = a.StateAt(now), true
 	}
 }
 
@@ -254,11 +260,17 @@ func (p *Pipeline) IncidentsChanged() {
 
 // Put receives alerts (already validated) at now. It returns how many the
 // alert limit refused.
-func (p *Pipeline) Put(now time.Time, as []alerts.Alert) int { return p.put(now, as, true) }
+func (p *Pipeline) Put(now time.Time, as []alerts.Alert) int { return p.put(now, as, sourceReceived, true) }
 
-// put receives alerts; received says they came from outside (counted),
-// not from the store.
-func (p *Pipeline) put(now time.Time, as []alerts.Alert, received bool) int {
+// Where alerts come from, as the history says.
+const (
+	sourceReceived = "received"
+	sourceRule     = "rule"
+)
+
+// put receives alerts from source; count says they are new to this
+// process (counted), not picked up from the store.
+func (p *Pipeline) put(now time.Time, as []alerts.Alert, source string, count bool) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	refused := 0
@@ -278,9 +290,10 @@ func (p *Pipeline) put(now time.Time, as []alerts.Alert, received bool) int {
 		p.inhibitor.Set(fp, e.alert)
 		if p.leader {
 			p.disp.Insert(fp, e.alert, e.routes, now)
+			p.record(fp, e, source, now)
 		}
 	}
-	if received {
+	if count {
 		p.m.receivedAlerts(len(as), refused)
 	}
 	if p.leader && (next.IsZero() || p.disp.Next().Before(next)) {
@@ -424,6 +437,7 @@ func (p *Pipeline) periodic(ctx context.Context, now time.Time) error {
 		if _, err := silence.New(p.opts.Store, func() time.Time { return now }).GC(ctx); err != nil {
 			errs = append(errs, err)
 		}
+		errs = append(errs, p.expireHistory(ctx, now))
 	}
 	if writeDue {
 		errs = append(errs, p.writeAlerts(ctx, now))
@@ -436,6 +450,7 @@ func (p *Pipeline) periodic(ctx context.Context, now time.Time) error {
 func (p *Pipeline) maintain(now time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.recordResolved(now)
 	p.disp.Maintain()
 	for k, e := range p.nflog {
 		if !e.ExpiresAt.After(now) {

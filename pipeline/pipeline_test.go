@@ -636,3 +636,52 @@ func TestGroupsAreDurableBeforeSending(t *testing.T) {
 		t.Errorf("stored alert ends %v, want %v", stored[0].EndsAt, now.Add(5*time.Minute))
 	}
 }
+
+// Every transition of every alert is recorded once: a rule's alert pending,
+// firing, resolved; a received alert firing and resolved; a restart
+// records nothing again.
+func TestHistoryRecordsEveryTransitionOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "oncall.db")
+	h := newHarness(t, path, nil)
+	ctx := context.Background()
+	h.at(0, true)
+	h.src.set(firingVec)
+	for d := 10 * time.Second; d <= 60*time.Second; d += 10 * time.Second {
+		h.at(d, true)
+	}
+	now := t0.Add(65 * time.Second)
+	got := alert(now, "alertname", "Posted", "service", "checkout")
+	got.EndsAt = now.Add(2 * time.Minute)
+	h.p.Put(now, []alerts.Alert{got})
+	h.src.set(nil)
+	for d := 70 * time.Second; d <= 6*time.Minute; d += 10 * time.Second {
+		h.at(d, true)
+	}
+	// A restart on the same store.
+	h2 := newHarness(t, path, nil)
+	for d := 6*time.Minute + 10*time.Second; d <= 7*time.Minute; d += 10 * time.Second {
+		h2.at(d+20*time.Second, true)
+	}
+	hist, err := h.st.History(ctx, store.HistoryFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, tr := range hist {
+		lines = append(lines, tr.Name()+" "+tr.State.String()+" "+tr.Source)
+	}
+	want := []string{
+		"ErrorsUp pending rule", "MatchesDown pending rule", "ErrorsUp firing rule", "MatchesDown firing rule",
+		"Posted firing received", "ErrorsUp resolved rule", "MatchesDown resolved rule", "Posted resolved received",
+	}
+	slices.Sort(lines)
+	slices.Sort(want)
+	if !slices.Equal(lines, want) {
+		t.Errorf("history:\n  %s\nwant:\n  %s", strings.Join(lines, "\n  "), strings.Join(want, "\n  "))
+	}
+	for _, tr := range hist {
+		if tr.Name() == "Posted" && tr.State == alerts.StateResolved && !tr.At.Equal(got.EndsAt) {
+			t.Errorf("resolved at %v, want its end %v", tr.At, got.EndsAt)
+		}
+	}
+}

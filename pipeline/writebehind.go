@@ -21,6 +21,7 @@ func (p *Pipeline) writeAlerts(ctx context.Context, now time.Time) error {
 	if p.leader {
 		groups, gone = p.disp.TakeChanges()
 	}
+	hist := p.takeHistory()
 	p.mu.Unlock()
 	for first := true; ; first = false {
 		p.mu.Lock()
@@ -32,24 +33,26 @@ func (p *Pipeline) writeAlerts(ctx context.Context, now time.Time) error {
 			}
 		}
 		p.mu.Unlock()
-		if len(as)+len(deleted)+len(groups)+len(gone) == 0 {
+		if len(as)+len(deleted)+len(groups)+len(gone)+len(hist) == 0 {
 			if first {
 				return nil
 			}
 			break
 		}
 		err := p.opts.Store.Update(ctx, func(tx store.Tx) error {
-			return errors.Join(tx.PutAlerts(ctx, p.holder, as), tx.DeleteAlerts(ctx, deleted), tx.PutGroups(ctx, groups), tx.DeleteGroups(ctx, gone))
+			return errors.Join(tx.PutAlerts(ctx, p.holder, as), tx.DeleteAlerts(ctx, deleted), tx.PutGroups(ctx, groups), tx.DeleteGroups(ctx, gone),
+				tx.AppendHistory(ctx, hist))
 		})
 		p.storeResult(now, err)
 		if err != nil {
 			p.mu.Lock()
 			p.ix.undoTake(as, deleted)
 			p.disp.Reschedule(groups, gone)
+			p.history = append(hist, p.history...)
 			p.mu.Unlock()
 			return fmt.Errorf("write alerts: %w", err)
 		}
-		groups, gone = nil, nil
+		groups, gone, hist = nil, nil, nil
 		if len(as) < writeChunk {
 			break
 		}
@@ -90,7 +93,7 @@ func (p *Pipeline) pullAlerts(ctx context.Context, now time.Time) error {
 	}
 	p.mu.Unlock()
 	if len(as) > 0 {
-		p.put(now, as, false)
+		p.put(now, as, sourceReceived, false)
 	}
 	return nil
 }

@@ -118,6 +118,7 @@ func Handler(o Options) http.Handler {
 	api := http.NewServeMux()
 	api.HandleFunc("GET /api/v1/alerts", a.alerts)
 	api.HandleFunc("GET /api/v1/rules", a.rules)
+	api.HandleFunc("GET /api/v1/alerts/history", a.history)
 	a.incidentRoutes(api)
 	a.oncallRoutes(api)
 	api.HandleFunc("GET /api/v1/pages", a.pages)
@@ -206,6 +207,35 @@ func (a *api) alertsJSON(ctx context.Context, now time.Time) ([]byte, error) {
 }
 
 func (a *api) rules(w http.ResponseWriter, _ *http.Request) { writeJSON(w, a.ruleList()) }
+
+// history lists alert transitions, oldest first: since and until (RFC
+// 3339) bound them, alert keeps one alertname's, limit the newest so many
+// (default 1000).
+func (a *api) history(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := store.HistoryFilter{Name: q.Get("alert"), Limit: intParam(r, "limit", 1000)}
+	for _, p := range []struct {
+		name string
+		t    *time.Time
+	}{{"since", &f.Since}, {"until", &f.Until}} {
+		s := q.Get(p.name)
+		if s == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, fmt.Errorf("%s: %q is not an RFC 3339 time", p.name, s))
+			return
+		}
+		*p.t = t
+	}
+	out, err := a.o.Store.History(r.Context(), f)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	writeJSON(w, nonNil(out))
+}
 
 // ruleList is what /api/v1/rules (and the stream's "rules") lists.
 func (a *api) ruleList() []alerts.Rule { return nonNil(a.o.Rules) }

@@ -343,6 +343,8 @@ func TestAlertmanagerAPIBadInput(t *testing.T) {
 		{"silence without comment", "POST", "/api/v2/silences", `{"matchers":[{"name":"a","value":"b","isRegex":false}],"startsAt":"2026-11-23T10:00:00Z","endsAt":"2026-11-23T11:00:00Z","createdBy":"x"}`, 422, `comment in body is required`},
 		{"silence ending before it starts", "POST", "/api/v2/silences", `{"matchers":[{"name":"a","value":"b","isRegex":false}],"startsAt":"2026-11-23T11:00:00Z","endsAt":"2026-11-23T10:00:00Z","createdBy":"x","comment":"c"}`, 400, `start time must be before end time`},
 		{"silence matching everything", "POST", "/api/v2/silences", `{"matchers":[{"name":"a","value":".*","isRegex":true}],"startsAt":"2026-11-23T10:00:00Z","endsAt":"2026-11-23T11:00:00Z","createdBy":"x","comment":"c"}`, 400, `at least one matcher must not match the empty string`},
+		{"history since not a time", "GET", "/api/v1/alerts/history?since=yesterday", "", 400, `since: \"yesterday\" is not an RFC 3339 time`},
+		{"history until not a time", "GET", "/api/v1/alerts/history?until=1", "", 400, `until: \"1\" is not an RFC 3339 time`},
 		{"edit unknown silence", "POST", "/api/v2/silences", `{"id":"nope","matchers":[{"name":"a","value":"b","isRegex":false}],"startsAt":"2026-11-23T10:00:00Z","endsAt":"2026-11-23T11:00:00Z","createdBy":"x","comment":"c"}`, 404, `silence not found`},
 	}
 	for _, tc := range tests {

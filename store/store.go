@@ -47,6 +47,16 @@ type IncidentFilter struct {
 	Limit int
 }
 
+// HistoryFilter selects alert transitions, oldest first.
+type HistoryFilter struct {
+	// Since and Until bound when (zero: unbounded).
+	Since, Until time.Time
+	// Name, when set, keeps one alertname's.
+	Name string
+	// Limit keeps the newest so many (0: all).
+	Limit int
+}
+
 // MessageFilter selects outbox messages, newest first.
 type MessageFilter struct {
 	Kind  notify.Kind // "" for every kind
@@ -61,6 +71,8 @@ type Reader interface {
 	// newest of them was written.
 	AlertsWrittenSince(ctx context.Context, since time.Time, notBy string) ([]alerts.Alert, time.Time, error)
 	RuleAlerts(ctx context.Context) ([]alerts.RuleAlert, error)
+	// History lists recorded alert transitions, oldest first.
+	History(ctx context.Context, f HistoryFilter) ([]alerts.Transition, error)
 	Groups(ctx context.Context) ([]dispatch.GroupState, error)
 	NotificationLog(ctx context.Context) ([]nflog.Entry, error)
 	Silence(ctx context.Context, id string) (silence.Silence, error)
@@ -96,6 +108,10 @@ type Writer interface {
 	DeleteAlerts(ctx context.Context, fps []uint64) error
 	// ReplaceRuleAlerts replaces the whole rule-alert state.
 	ReplaceRuleAlerts(ctx context.Context, as []alerts.RuleAlert) error
+	// AppendHistory records alert transitions; ExpireHistory forgets those
+	// before a time.
+	AppendHistory(ctx context.Context, ts []alerts.Transition) error
+	ExpireHistory(ctx context.Context, before time.Time) (int, error)
 	PutGroups(ctx context.Context, gs []dispatch.GroupState) error
 	DeleteGroups(ctx context.Context, ids []string) error
 	PutNotificationLog(ctx context.Context, es []nflog.Entry) error

@@ -190,7 +190,7 @@ func formatValue(v float64) string {
 }
 
 func (a *cli) alertsCmd() *cobra.Command {
-	c := &cobra.Command{Use: "alerts", Short: "Alerts: list what is pending and firing; unit-test rules"}
+	c := &cobra.Command{Use: "alerts", Short: "Alerts: list what is pending and firing, their history; unit-test rules"}
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List alerts from the server (or evaluate the rules once against Prometheus)",
@@ -214,8 +214,61 @@ func (a *cli) alertsCmd() *cobra.Command {
 		},
 	}
 	a.addOutputFlag(list)
-	c.AddCommand(list, a.ruleTestCmd())
+	c.AddCommand(list, a.alertHistoryCmd(), a.ruleTestCmd())
 	return c
+}
+
+func (a *cli) alertHistoryCmd() *cobra.Command {
+	var since, name string
+	var limit int
+	c := &cobra.Command{
+		Use:   "history",
+		Short: "When alerts began pending, began firing and resolved, oldest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.checkOutput(); err != nil {
+				return err
+			}
+			from, err := parseWhen(since, time.Now())
+			if err != nil {
+				return fmt.Errorf("--since: %w", err)
+			}
+			_, c, err := a.serverClient(cmd.Context())
+			if err != nil {
+				return err
+			}
+			ts, err := c.History(cmd.Context(), from, name, limit)
+			if err != nil {
+				return err
+			}
+			if a.output == "json" {
+				if ts == nil {
+					ts = []alerts.Transition{}
+				}
+				return writeJSON(cmd.OutOrStdout(), ts)
+			}
+			return printHistory(cmd.OutOrStdout(), ts)
+		},
+	}
+	c.Flags().StringVar(&since, "since", "24h", "from when: "+whenHelp)
+	c.Flags().StringVar(&name, "alert", "", "only this alertname")
+	c.Flags().IntVar(&limit, "limit", 1000, "at most the newest so many")
+	a.addOutputFlag(c)
+	return c
+}
+
+func printHistory(w io.Writer, ts []alerts.Transition) error {
+	if len(ts) == 0 {
+		fmt.Fprintln(w, "no alert changed state")
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME\tSTATE\tALERT\tSERVICE\tSOURCE\tSUMMARY")
+	for _, t := range ts {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.At.Local().Format("2006-01-02 15:04:05"), t.State, termtext.Clean(t.Name()),
+			termtext.Clean(t.Labels.Get("service")), t.Source, termtext.Clean(t.Summary))
+	}
+	return tw.Flush()
 }
 
 // listAlerts asks the server, or without one evaluates the rules once

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oncallhq/oncall/alerts"
 	"github.com/oncallhq/oncall/incidents"
 )
 
@@ -221,5 +222,42 @@ func TestServesTheRosterWhilePrometheusIsDown(t *testing.T) {
 	}
 	if code, out, stderr := run(t, nil, "incident", "declare", "Prometheus is down", "--sev", "2", "--config", cfg); code != 0 || !strings.Contains(out, "INC-1 declared") {
 		t.Errorf("declare: %s%s", out, stderr)
+	}
+}
+
+// An alert that fired and resolved shows in `oncall alerts history`, once
+// each, with the time it began and ended; --alert keeps one alertname's.
+func TestAlertHistoryCommand(t *testing.T) {
+	base, dir := startOncall(t, "", nil)
+	cfg := filepath.Join(dir, "oncall.yaml")
+	start := time.Now().Add(-time.Minute).UTC().Truncate(time.Second)
+	end := time.Now().Add(-time.Second).UTC().Truncate(time.Second)
+	fire := []map[string]any{
+		{"labels": map[string]string{"alertname": "CheckoutErrors", "service": "checkout"}, "annotations": map[string]string{"summary": "5xx at 12%"}, "startsAt": start},
+		{"labels": map[string]string{"alertname": "DiskFull", "service": "db"}, "startsAt": start},
+	}
+	if code := post(t, base+"/api/v2/alerts", fire); code != 200 {
+		t.Fatalf("post: %d", code)
+	}
+	// Prometheus resends it once it resolved, with its end.
+	resolved := []map[string]any{{"labels": map[string]string{"alertname": "CheckoutErrors", "service": "checkout"}, "startsAt": start, "endsAt": end}}
+	if code := post(t, base+"/api/v2/alerts", resolved); code != 200 {
+		t.Fatalf("post: %d", code)
+	}
+	var ts []alerts.Transition
+	eventually(t, 20*time.Second, "history written", func() bool {
+		code, out, _ := run(t, nil, "alerts", "history", "--alert", "CheckoutErrors", "-o", "json", "--config", cfg)
+		return code == 0 && json.Unmarshal([]byte(out), &ts) == nil && len(ts) >= 2
+	})
+	if len(ts) != 2 || ts[0].State != alerts.StateFiring || !ts[0].At.Equal(start) || ts[1].State != alerts.StateResolved || !ts[1].At.Equal(end) ||
+		ts[0].Source != "received" || ts[0].Name() != "CheckoutErrors" {
+		t.Fatalf("history of CheckoutErrors: %+v", ts)
+	}
+	code, out, stderr := run(t, nil, "alerts", "history", "--config", cfg)
+	if code != 0 || strings.Count(out, "CheckoutErrors") != 2 || strings.Count(out, "DiskFull") != 1 || !strings.Contains(out, "5xx at 12%") {
+		t.Errorf("alerts history: %d\n%s%s", code, out, stderr)
+	}
+	if code, _, stderr := run(t, nil, "alerts", "history", "--since", "someday", "--config", cfg); code == 0 || !strings.Contains(stderr, "--since:") {
+		t.Errorf("bad --since: %d %s", code, stderr)
 	}
 }

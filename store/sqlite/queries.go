@@ -145,6 +145,50 @@ func (q queries) PutAlerts(ctx context.Context, writer string, as []alerts.Alert
 	return nil
 }
 
+func (q queries) AppendHistory(ctx context.Context, ts []alerts.Transition) error {
+	return q.batch(ctx, `INSERT INTO alert_history(at, name, body) VALUES (?, ?, ?)`, len(ts), func(i int) ([]any, error) {
+		b, err := json.Marshal(ts[i])
+		return []any{ts[i].At.UnixMilli(), ts[i].Name(), string(b)}, err
+	})
+}
+
+func (q queries) ExpireHistory(ctx context.Context, before time.Time) (int, error) {
+	res, err := q.db.ExecContext(ctx, `DELETE FROM alert_history WHERE at < ?`, before.UnixMilli())
+	if err != nil {
+		return 0, wrap(err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+func (q queries) History(ctx context.Context, f store.HistoryFilter) ([]alerts.Transition, error) {
+	qs := `SELECT body FROM alert_history WHERE 1`
+	var args []any
+	if !f.Since.IsZero() {
+		qs += ` AND at >= ?`
+		args = append(args, f.Since.UnixMilli())
+	}
+	if !f.Until.IsZero() {
+		qs += ` AND at <= ?`
+		args = append(args, f.Until.UnixMilli())
+	}
+	if f.Name != "" {
+		qs += ` AND name = ?`
+		args = append(args, f.Name)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = -1
+	}
+	qs += ` ORDER BY at DESC, id DESC LIMIT ?`
+	var out []alerts.Transition
+	if err := queryJSON(ctx, q.db, &out, qs, append(args, limit)...); err != nil {
+		return nil, err
+	}
+	slices.Reverse(out)
+	return out, nil
+}
+
 func (q queries) DeleteAlerts(ctx context.Context, fps []uint64) error {
 	return q.batch(ctx, `DELETE FROM alerts WHERE fp = ?`, len(fps), func(i int) ([]any, error) { return []any{int64(fps[i])}, nil })
 }

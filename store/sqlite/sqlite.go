@@ -245,6 +245,10 @@ var migrations = []string{
 	`ALTER TABLE alerts ADD COLUMN written_at INTEGER NOT NULL DEFAULT 0;
 	 ALTER TABLE alerts ADD COLUMN writer TEXT NOT NULL DEFAULT '';
 	 CREATE INDEX alerts_written ON alerts(written_at);`,
+	// 5: the history of every alert's transitions.
+	`CREATE TABLE alert_history (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, name TEXT NOT NULL, body TEXT NOT NULL);
+	 CREATE INDEX alert_history_at ON alert_history(at);
+	 CREATE INDEX alert_history_name ON alert_history(name, at);`,
 }
 
 func (s *Store) migrate() error {

@@ -38,6 +38,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Opener) {
 		{"Identity", testIdentity},
 		{"Alerts", testAlerts},
 		{"RuleAlerts", testRuleAlerts},
+		{"History", testHistory},
 		{"GroupsAndNotificationLog", testGroupsAndLog},
 		{"Silences", testSilences},
 		{"Incidents", testIncidents},
@@ -132,6 +133,36 @@ func testAlerts(t *testing.T, open Opener) {
 	}
 	if got, _ := s.Alerts(ctx); len(got) != 1 || got[0].Name() != "B" {
 		t.Errorf("after delete: %v", got)
+	}
+}
+
+func testHistory(t *testing.T, open Opener) {
+	ctx := context.Background()
+	s := mustOpen(t, open)
+	tr := func(min int, name string, st alerts.State) alerts.Transition {
+		ls := labels.FromStrings("alertname", name, "service", "api")
+		return alerts.Transition{At: t0.Add(time.Duration(min) * time.Minute), Fingerprint: alerts.Fingerprint(ls), Labels: ls, State: st, Source: "rule", Summary: name + " summary"}
+	}
+	in := []alerts.Transition{tr(0, "Down", alerts.StatePending), tr(1, "Down", alerts.StateFiring), tr(2, "Slow", alerts.StateFiring), tr(5, "Down", alerts.StateResolved)}
+	if err := s.AppendHistory(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	s = reopen(t, s, open)
+	all, err := s.History(ctx, store.HistoryFilter{})
+	if err != nil || len(all) != 4 || all[0].State != alerts.StatePending || !all[3].At.Equal(t0.Add(5*time.Minute)) || all[1].Fingerprint != in[1].Fingerprint || all[2].Summary != "Slow summary" {
+		t.Fatalf("history %+v, %v", all, err)
+	}
+	if got, _ := s.History(ctx, store.HistoryFilter{Name: "Down", Since: t0.Add(time.Minute)}); len(got) != 2 || got[0].State != alerts.StateFiring {
+		t.Errorf("Down since +1m: %+v", got)
+	}
+	if got, _ := s.History(ctx, store.HistoryFilter{Limit: 2}); len(got) != 2 || got[0].Name() != "Slow" || got[1].State != alerts.StateResolved {
+		t.Errorf("the newest two, oldest first: %+v", got)
+	}
+	if got, _ := s.History(ctx, store.HistoryFilter{Until: t0.Add(time.Minute)}); len(got) != 2 {
+		t.Errorf("until +1m: %+v", got)
+	}
+	if n, err := s.ExpireHistory(ctx, t0.Add(2*time.Minute)); err != nil || n != 2 {
+		t.Errorf("expired %d, %v", n, err)
 	}
 }
 
