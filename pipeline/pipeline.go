@@ -260,7 +260,9 @@ func (p *Pipeline) IncidentsChanged() {
 
 // Put receives alerts (already validated) at now. It returns how many the
 // alert limit refused.
-func (p *Pipeline) Put(now time.Time, as []alerts.Alert) int { return p.put(now, as, sourceReceived, true) }
+func (p *Pipeline) Put(now time.Time, as []alerts.Alert) int {
+	return p.put(now, as, sourceReceived, true)
+}
 
 // Where alerts come from, as the history says.
 const (
