@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -65,6 +64,10 @@ type EngineOptions struct {
 	Registerer prometheus.Registerer
 	// ResendDelay is how often a firing alert is sent again (default 1m).
 	ResendDelay time.Duration
+	// Lenient loads what is valid: an invalid file or group is reported
+	// by Problems (and stays out, or keeps its last good version) while
+	// the others run. Without it, NewEngine fails on any problem.
+	Lenient bool
 }
 
 // Engine evaluates Prometheus rule files as the Prometheus rules manager
@@ -78,13 +81,16 @@ type Engine struct {
 	opts   EngineOptions
 	mopts  *rules.ManagerOptions
 	extURL *url.URL
-	rules  []Rule
+	loader *fileLoader
 
-	mu      sync.Mutex
-	groups  []*engineGroup
-	sent    []Alert     // notifications of the evaluations under way
-	saved   []RuleAlert // the state to restore from
-	evalErr map[string]error
+	mu       sync.Mutex
+	files    []*ruleFile // the groups in effect, file by file
+	rules    []Rule
+	problems []FileProblem
+	groups   []*engineGroup
+	sent     []Alert     // notifications of the evaluations under way
+	saved    []RuleAlert // the state to restore from
+	evalErr  map[string]error
 }
 
 type engineGroup struct {
@@ -92,10 +98,12 @@ type engineGroup struct {
 	next    time.Time
 	evals   int
 	restore bool
+	// missed counts the slots skipped because an evaluation came late.
+	missed int
 }
 
-// NewEngine loads the rule files; every problem of every file is returned,
-// each naming file and line.
+// NewEngine loads the rule files; unless o.Lenient, every problem of every
+// file is returned, each naming file, line and column.
 func NewEngine(o EngineOptions) (*Engine, error) {
 	if o.Interval <= 0 {
 		o.Interval = time.Minute
@@ -106,22 +114,20 @@ func NewEngine(o EngineOptions) (*Engine, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	set, err := LoadRuleFiles(o.Files)
-	if err != nil {
-		return nil, err
-	}
-	var files []string
-	for _, pat := range o.Files {
-		m, _ := filepath.Glob(pat)
-		slices.Sort(m)
-		files = append(files, m...)
-	}
-	o.Files = files
 	ext, err := url.Parse(o.ExternalURL)
 	if err != nil {
 		return nil, fmt.Errorf("external url %q: %w", o.ExternalURL, err)
 	}
-	e := &Engine{opts: o, rules: set.Rules, extURL: ext, evalErr: map[string]error{}}
+	e := &Engine{opts: o, extURL: ext, evalErr: map[string]error{}, loader: &fileLoader{}}
+	e.files, e.problems = readRuleFiles(o.Files, nil)
+	if len(e.problems) > 0 && !o.Lenient {
+		errs := make([]error, len(e.problems))
+		for i, p := range e.problems {
+			errs[i] = p
+		}
+		return nil, errors.Join(errs...)
+	}
+	e.rules = rulesOf(e.files)
 	app := o.Appendable
 	if app == nil {
 		app = discard{}
@@ -138,12 +144,148 @@ func NewEngine(o EngineOptions) (*Engine, error) {
 		ForGracePeriod:  10 * time.Minute,
 		ResendDelay:     o.ResendDelay,
 		Metrics:         rules.NewGroupMetrics(o.Registerer),
+		GroupLoader:     e.loader,
 	}
 	return e, nil
 }
 
-// Rules are the rules of the files, alerting and recording.
-func (e *Engine) Rules() []Rule { return e.rules }
+// rulesOf lists the rules of the groups in effect.
+func rulesOf(files []*ruleFile) []Rule {
+	var out []Rule
+	for _, f := range files {
+		for _, g := range f.groups {
+			out = append(out, g.rules...)
+		}
+	}
+	return out
+}
+
+// Rules are the rules in effect, alerting and recording.
+func (e *Engine) Rules() []Rule {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.rules
+}
+
+// Problems are what was wrong with the rule files when they were last
+// read: the invalid groups they name are not evaluated (or are evaluated
+// in their last good version).
+func (e *Engine) Problems() []FileProblem {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.problems
+}
+
+// load makes fresh Prometheus groups of the groups in effect.
+func (e *Engine) load(files []*ruleFile) (map[string]*rules.Group, error) {
+	paths := e.loader.set(files)
+	loaded, errs := rules.NewManager(e.mopts).LoadGroups(e.opts.Interval, e.opts.ExternalLabels, e.opts.ExternalURL, nil, false, paths...)
+	return loaded, errors.Join(errs...)
+}
+
+// firstSlot is a group's first evaluation slot after now, as Prometheus
+// waits for it.
+func firstSlot(g *rules.Group, now time.Time) time.Time {
+	next := g.EvalTimestamp(now.UnixNano())
+	if next.Before(now) {
+		next = next.Add(g.Interval())
+	}
+	return next
+}
+
+// inOrder sorts groups in the order of the files, and of the groups in each.
+func inOrder(gs []*engineGroup, rs []Rule) {
+	order := map[string]int{}
+	for i, r := range rs {
+		if _, ok := order[r.File+"\x00"+r.Group]; !ok {
+			order[r.File+"\x00"+r.Group] = i
+		}
+	}
+	sort.SliceStable(gs, func(i, j int) bool {
+		return order[gs[i].g.File()+"\x00"+gs[i].g.Name()] < order[gs[j].g.File()+"\x00"+gs[j].g.Name()]
+	})
+}
+
+// Reload reads the rule files again, if they changed since they were last
+// read, and swaps the groups in effect at once: unchanged groups go on as
+// they were, changed ones keep the state of their alerts (as Prometheus
+// carries it over a reload), new ones start at their first slot, and an
+// invalid file or group keeps its last good version. It reports whether
+// anything was read anew; Problems says what is wrong now.
+func (e *Engine) Reload(now time.Time) (bool, error) {
+	e.mu.Lock()
+	prev := e.files
+	e.mu.Unlock()
+	if unchanged(e.opts.Files, prev) {
+		return false, nil
+	}
+	files, problems := readRuleFiles(e.opts.Files, prev)
+	loaded, err := e.load(files)
+	if err != nil {
+		// Validated groups that Prometheus will not load: keep all as it was.
+		e.load(prev)
+		e.mu.Lock()
+		e.problems = append(problems, FileProblem{File: "", Err: err})
+		e.mu.Unlock()
+		return true, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	old := map[string]*engineGroup{}
+	for _, g := range e.groups {
+		old[g.g.File()+"\x00"+g.g.Name()] = g
+	}
+	var gs []*engineGroup
+	for _, ng := range loaded {
+		og, ok := old[ng.File()+"\x00"+ng.Name()]
+		switch {
+		case ok && og.g.Equals(ng):
+			gs = append(gs, og)
+		case ok:
+			ng.CopyState(og.g)
+			next := og.next
+			if ng.Interval() != og.g.Interval() {
+				next = firstSlot(ng, now)
+			}
+			gs = append(gs, &engineGroup{g: ng, next: next, evals: og.evals, restore: og.restore})
+		default:
+			gs = append(gs, &engineGroup{g: ng, next: firstSlot(ng, now)})
+		}
+	}
+	e.resolveRemoved(gs, now)
+	e.files, e.problems, e.rules = files, problems, rulesOf(files)
+	inOrder(gs, e.rules)
+	e.groups = gs
+	return true, nil
+}
+
+// resolveRemoved sends as resolved, at now, the firing alerts of alerting
+// rules the reload removed (Prometheus lets them time out instead, so a
+// deleted rule's alert would page on for minutes). Called with mu held.
+func (e *Engine) resolveRemoved(gs []*engineGroup, now time.Time) {
+	kept := map[string]bool{}
+	for _, g := range gs {
+		for _, r := range g.g.AlertingRules() {
+			kept[g.g.File()+"\x00"+g.g.Name()+"\x00"+r.Name()+r.Labels().String()] = true
+		}
+	}
+	var resolved []Alert
+	for _, og := range e.groups {
+		for _, r := range og.g.AlertingRules() {
+			if kept[og.g.File()+"\x00"+og.g.Name()+"\x00"+r.Name()+r.Labels().String()] {
+				continue
+			}
+			for _, a := range r.ActiveAlerts() {
+				if a.State != rules.StateFiring {
+					continue
+				}
+				resolved = append(resolved, Alert{Labels: a.Labels, Annotations: a.Annotations, StartsAt: a.FiredAt,
+					EndsAt: now, UpdatedAt: now, GeneratorURL: e.generatorURL(r.Query().String())})
+			}
+		}
+	}
+	e.sent = append(e.sent, resolved...)
+}
 
 // Start (re)starts evaluation at now with fresh groups whose for-state is
 // restored from saved (what Alerts returned before a restart or before
@@ -152,30 +294,18 @@ func (e *Engine) Rules() []Rule { return e.rules }
 // slot from now (its slots are spread over the interval by its name, as
 // Prometheus spreads them).
 func (e *Engine) Start(now time.Time, saved []RuleAlert) error {
-	m := rules.NewManager(e.mopts)
-	loaded, errs := m.LoadGroups(e.opts.Interval, e.opts.ExternalLabels, e.opts.ExternalURL, nil, false, e.opts.Files...)
-	if len(errs) > 0 {
-		return errors.Join(errs...)
+	e.mu.Lock()
+	files := e.files
+	e.mu.Unlock()
+	loaded, err := e.load(files)
+	if err != nil {
+		return err
 	}
 	var gs []*engineGroup
 	for _, g := range loaded {
-		// The group's first slot from now on, as Prometheus waits for it.
-		next := g.EvalTimestamp(now.UnixNano())
-		if next.Before(now) {
-			next = next.Add(g.Interval())
-		}
-		gs = append(gs, &engineGroup{g: g, next: next, restore: true})
+		gs = append(gs, &engineGroup{g: g, next: firstSlot(g, now), restore: true})
 	}
-	// In the order of the files, and of the groups in each.
-	order := map[string]int{}
-	for i, r := range e.rules {
-		if _, ok := order[r.File+"\x00"+r.Group]; !ok {
-			order[r.File+"\x00"+r.Group] = i
-		}
-	}
-	sort.SliceStable(gs, func(i, j int) bool {
-		return order[gs[i].g.File()+"\x00"+gs[i].g.Name()] < order[gs[j].g.File()+"\x00"+gs[j].g.Name()]
-	})
+	inOrder(gs, e.Rules())
 	e.mu.Lock()
 	e.groups, e.saved, e.evalErr = gs, slices.Clone(saved), map[string]error{}
 	e.mu.Unlock()
@@ -220,6 +350,7 @@ func (e *Engine) Eval(ctx context.Context, now time.Time) ([]Alert, error) {
 			rules.DefaultEvalIterationFunc(ctx, g.g, ts)
 			e.mu.Lock()
 			g.evals++
+			g.missed += int(missed)
 			restore := g.restore && g.evals >= 2
 			if restore {
 				g.restore = false
@@ -337,6 +468,9 @@ type GroupState struct {
 	LastEvaluation time.Time     `json:"last_evaluation,omitzero"`
 	EvaluationTime time.Duration `json:"evaluation_time"`
 	Next           time.Time     `json:"next,omitzero"`
+	// Missed counts the slots skipped since the group started because an
+	// evaluation came late (Prometheus's missed iterations).
+	Missed int `json:"missed,omitempty"`
 }
 
 // Groups are the groups being evaluated.
@@ -346,7 +480,7 @@ func (e *Engine) Groups() []GroupState {
 	out := make([]GroupState, len(e.groups))
 	for i, g := range e.groups {
 		out[i] = GroupState{Name: g.g.Name(), File: g.g.File(), Interval: g.g.Interval(), LastEvaluation: g.g.GetLastEvalTimestamp(),
-			EvaluationTime: g.g.GetEvaluationTime(), Next: g.next}
+			EvaluationTime: g.g.GetEvaluationTime(), Next: g.next, Missed: g.missed}
 	}
 	return out
 }

@@ -255,3 +255,156 @@ func TestEngineRefusesBadFiles(t *testing.T) {
 		t.Errorf("bad file: %v", err)
 	}
 }
+
+// rewrite replaces the harness's rule file.
+func (h *engineHarness) rewrite(content string) {
+	h.t.Helper()
+	if err := os.WriteFile(h.e.opts.Files[0], []byte(content), 0o600); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+func problemText(ps []FileProblem) string {
+	var b strings.Builder
+	for _, p := range ps {
+		b.WriteString(p.Error() + "\n")
+	}
+	return b.String()
+}
+
+// A reload swaps the rules at once and carries a firing alert's state
+// over, as Prometheus does; a broken group keeps its last good version
+// while the groups beside it take their edits; fixing it takes effect.
+func TestReloadKeepsStateAndTheLastGoodRules(t *testing.T) {
+	const v1 = `groups:
+  - name: g
+    rules:
+      - alert: Down
+        expr: up == 0
+        for: 2m
+  - name: h
+    rules:
+      - record: h:up
+        expr: sum(up)
+`
+	h := newEngineHarness(t, v1, nil)
+	h.set(labels.FromStrings("__name__", "up", "job", "api"), 0, time.Hour, 0)
+	h.e.Start(e0, nil)
+	for d := time.Duration(0); d <= 5*time.Minute; d += time.Minute {
+		h.run(d)
+	}
+	if got := states(h.e.Alerts()); !slices.Equal(got, []string{"Down firing"}) {
+		t.Fatalf("before: %v", got)
+	}
+	if changed, err := h.e.Reload(e0.Add(5 * time.Minute)); changed || err != nil {
+		t.Errorf("reload of unchanged files: changed=%v err=%v", changed, err)
+	}
+	// Group g gains a label and a rule: Down keeps firing, no new for-wait.
+	h.rewrite(strings.Replace(v1, "        for: 2m\n", "        for: 2m\n        labels: {team: api}\n      - alert: Up\n        expr: up == 1\n", 1))
+	if changed, err := h.e.Reload(e0.Add(5*time.Minute + 10*time.Second)); !changed || err != nil {
+		t.Fatalf("reload: changed=%v err=%v", changed, err)
+	}
+	if len(h.e.Rules()) != 3 || len(h.e.Problems()) != 0 {
+		t.Errorf("rules %d, problems %v", len(h.e.Rules()), h.e.Problems())
+	}
+	h.run(6 * time.Minute)
+	// The label is part of the alert's identity: Prometheus matches state by
+	// name and labels, so the relabelled alert starts its for-wait anew.
+	got := states(h.e.Alerts())
+	if !slices.Contains(got, "Down pending") {
+		t.Errorf("after relabel: %v", got)
+	}
+	h.run(7*time.Minute, 8*time.Minute, 9*time.Minute)
+	if got := states(h.e.Alerts()); !slices.Equal(got, []string{"Down firing"}) {
+		t.Fatalf("after the reload: %v", got)
+	}
+	firedAt := h.e.Alerts()[0].FiredAt
+	// Group g breaks, group h changes: h takes its edit, g runs as it was
+	// and keeps firing with the same clock.
+	broken := strings.Replace(v1, "expr: up == 0", "expr: up ==", 1)
+	broken = strings.Replace(broken, "expr: sum(up)", "expr: count(up)", 1)
+	h.rewrite(broken)
+	changed, _ := h.e.Reload(e0.Add(9*time.Minute + 10*time.Second))
+	ps := h.e.Problems()
+	if !changed || len(ps) != 1 || !strings.Contains(ps[0].Error(), "rules.yml:5:15: group \"g\", rule 1, \"Down\": could not parse expression") {
+		t.Fatalf("broken reload: changed=%v problems:\n%s", changed, problemText(ps))
+	}
+	h.run(10 * time.Minute)
+	if got := h.e.Alerts(); len(got) != 1 || got[0].State != StateFiring || !got[0].FiredAt.Equal(firedAt) || got[0].Labels.Get("team") != "api" {
+		t.Errorf("last good g: %+v", got)
+	}
+	var rec []string
+	for _, r := range h.e.Rules() {
+		rec = append(rec, r.Name+" "+r.Expr)
+	}
+	if !slices.Contains(rec, "h:up count(up)") || !slices.Contains(rec, "Down up == 0") {
+		t.Errorf("rules in effect: %v", rec)
+	}
+	// A YAML error keeps the whole file as it was.
+	h.rewrite("groups:\n  - name: g\n    rules: [\n")
+	h.e.Reload(e0.Add(10*time.Minute + 10*time.Second))
+	if ps := h.e.Problems(); len(ps) != 1 || len(h.e.Rules()) != 3 {
+		t.Errorf("yaml error: %d rules, problems:\n%s", len(h.e.Rules()), problemText(ps))
+	}
+	// Fixed: the problem is gone, the file is what it says.
+	h.rewrite(v1)
+	h.e.Reload(e0.Add(11 * time.Minute))
+	if ps := h.e.Problems(); len(ps) != 0 || len(h.e.Rules()) != 2 {
+		t.Errorf("fixed: %d rules, problems:\n%s", len(h.e.Rules()), problemText(ps))
+	}
+}
+
+// Leniently loaded, a file with a broken group runs its other groups and
+// says what is wrong, with the line, column and PromQL position.
+func TestLenientLoadRunsTheValidGroups(t *testing.T) {
+	h := newEngineHarness(t, `groups:
+  - name: good
+    rules:
+      - record: good:one
+        expr: vector(1)
+  - name: bad
+    rules:
+      - alert: B
+        expr: sum(rate(x[5m]) >
+`, func(o *EngineOptions) { o.Lenient = true })
+	ps := h.e.Problems()
+	if len(ps) != 1 || !strings.Contains(ps[0].Error(), `rules.yml:9:15: group "bad", rule 1, "B": could not parse expression: 1:18: parse error: unclosed left parenthesis`) {
+		t.Fatalf("problems:\n%s", problemText(ps))
+	}
+	h.e.Start(e0, nil)
+	h.run(time.Minute, 2*time.Minute)
+	if v, err := h.db.Instant(context.Background(), "good:one", e0.Add(2*time.Minute)); err != nil || len(v) != 1 {
+		t.Errorf("the good group did not run: %v %v", v, err)
+	}
+	if _, err := NewEngine(EngineOptions{Files: h.e.opts.Files}); err == nil {
+		t.Error("strict load took a broken file")
+	}
+}
+
+// A reload that removes a firing rule resolves its alerts at once, rather
+// than letting them time out as Prometheus does.
+func TestReloadResolvesRemovedRules(t *testing.T) {
+	h := newEngineHarness(t, "groups:\n  - name: g\n    rules:\n      - alert: Gone\n        expr: vector(1)\n      - alert: Stays\n        expr: vector(1)\n", nil)
+	h.e.Start(e0, nil)
+	for d := time.Duration(0); d <= 2*time.Minute; d += time.Minute {
+		h.run(d)
+	}
+	h.rewrite("groups:\n  - name: g\n    rules:\n      - alert: Stays\n        expr: vector(1)\n")
+	at := e0.Add(2*time.Minute + 30*time.Second)
+	if _, err := h.e.Reload(at); err != nil {
+		t.Fatal(err)
+	}
+	sent := h.run(2*time.Minute + 40*time.Second)
+	var gone []Alert
+	for _, a := range sent {
+		if a.Name() == "Gone" {
+			gone = append(gone, a)
+		}
+	}
+	if len(gone) != 1 || !gone[0].EndsAt.Equal(at) {
+		t.Fatalf("sent %+v", sent)
+	}
+	if got := states(h.e.Alerts()); !slices.Equal(got, []string{"Stays firing"}) {
+		t.Errorf("alerts %v", got)
+	}
+}

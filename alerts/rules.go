@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -89,7 +90,7 @@ func LoadRuleFiles(patterns []string) (RuleSet, error) {
 // (unknown fields, PromQL syntax, label names, templates). Errors are prefixed
 // with file and line.
 func ParseRules(file string, content []byte) (RuleSet, error) {
-	groups, errs := rulefmt.Parse(content, false, model.UTF8Validation, parser.NewParser(parser.Options{}), nil)
+	groups, errs := rulefmt.Parse(content, false, model.UTF8Validation, parser.NewParser(parser.Options{}), slog.New(slog.DiscardHandler))
 	if len(errs) > 0 {
 		for i := range errs {
 			errs[i] = fmt.Errorf("%s:%w", file, errs[i])
@@ -100,33 +101,40 @@ func ParseRules(file string, content []byte) (RuleSet, error) {
 	var set RuleSet
 	for gi, g := range groups.Groups {
 		for ri, r := range g.Rules {
-			name := r.Alert
 			if r.Record != "" {
 				set.Recording++
-				name = r.Record
 			}
-			labels := map[string]string{}
-			for k, v := range g.Labels {
-				labels[k] = v
-			}
-			for k, v := range r.Labels {
-				labels[k] = v
-			}
-			set.Rules = append(set.Rules, Rule{
-				Name:          name,
-				Record:        r.Record != "",
-				Expr:          r.Expr,
-				For:           time.Duration(r.For),
-				KeepFiringFor: time.Duration(r.KeepFiringFor),
-				Labels:        labels,
-				Annotations:   r.Annotations,
-				Group:         g.Name,
-				File:          file,
-				Line:          lines[[2]int{gi, ri}],
-			})
+			set.Rules = append(set.Rules, ruleOf(file, gi, ri, g, r, lines))
 		}
 	}
 	return set, nil
+}
+
+// ruleOf is rule ri of group gi of a file; lines says where rules start.
+func ruleOf(file string, gi, ri int, g rulefmt.RuleGroup, r rulefmt.Rule, lines map[[2]int]int) Rule {
+	name := r.Alert
+	if r.Record != "" {
+		name = r.Record
+	}
+	labels := map[string]string{}
+	for k, v := range g.Labels {
+		labels[k] = v
+	}
+	for k, v := range r.Labels {
+		labels[k] = v
+	}
+	return Rule{
+		Name:          name,
+		Record:        r.Record != "",
+		Expr:          r.Expr,
+		For:           time.Duration(r.For),
+		KeepFiringFor: time.Duration(r.KeepFiringFor),
+		Labels:        labels,
+		Annotations:   r.Annotations,
+		Group:         g.Name,
+		File:          file,
+		Line:          lines[[2]int{gi, ri}],
+	}
 }
 
 // ruleLines maps (group index, rule index) to the line the rule starts on.

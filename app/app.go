@@ -16,7 +16,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -71,10 +73,6 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 			s.Close()
 		}
 	}()
-	rules, err := alerts.LoadRuleFiles(cfg.Alerts.RuleFiles)
-	if err != nil {
-		return nil, err
-	}
 	rc, err := cfg.Routing()
 	if err != nil {
 		return nil, err
@@ -146,10 +144,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		Routing: rc, Receivers: own, Incidents: settings, Store: s.store, Route: d.route,
 		EvaluationInterval: cfg.Alerts.EvaluationInterval, ReplicaLabels: cfg.Alerts.ReplicaLabels,
 		MaxAlerts: cfg.Alerts.MaxAlerts, Logger: log, Metrics: pipeline.NewMetrics(reg),
+		WatchdogReceiver: cfg.Alerts.Watchdog.Receiver, WatchdogInterval: cfg.Alerts.Watchdog.Interval, NoDataQuery: s.source,
 	}
-	if len(rules.Rules) > 0 {
+	if len(cfg.Alerts.RuleFiles) > 0 {
+		// Leniently: a broken file or group is reported (and raises
+		// OncallRuleFilesInvalid) while the other groups run.
 		eo := alerts.EngineOptions{Files: cfg.Alerts.RuleFiles, Interval: cfg.Alerts.EvaluationInterval, Query: alerts.SourceQuery(s.source),
-			ExternalURL: external, ExternalLabels: labels.FromMap(cfg.Alerts.ExternalLabels), Logger: log, Registerer: reg}
+			ExternalURL: external, ExternalLabels: labels.FromMap(cfg.Alerts.ExternalLabels), Logger: log, Registerer: reg, Lenient: true}
 		switch rw := cfg.Alerts.RemoteWrite; {
 		case s.embedded != nil:
 			eo.Appendable = s.embedded
@@ -160,12 +161,16 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 			}
 			s.closers = append(s.closers, w.Close)
 			eo.Appendable = w
-		case rules.Recording > 0:
-			log.Warn("recording rules are evaluated, but with metrics from Prometheus their series have nowhere to go until alerts.remote_write names an endpoint; rules that read them see nothing", "count", rules.Recording)
 		}
 		eng, err := alerts.NewEngine(eo)
 		if err != nil {
 			return nil, err
+		}
+		for _, pr := range eng.Problems() {
+			log.Error("rule file does not load: its broken groups are not evaluated", "file", pr.File, "err", pr.Err)
+		}
+		if n := recording(eng.Rules()); n > 0 && eo.Appendable == nil {
+			log.Warn("recording rules are evaluated, but with metrics from Prometheus their series have nowhere to go until alerts.remote_write names an endpoint; rules that read them see nothing", "count", n)
 		}
 		popts.Rules = eng
 	}
@@ -182,10 +187,21 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	s.handler = server.Handler(server.Options{
 		Pipeline: s.pipeline, Store: s.store, Routing: rc, Incidents: settings, Catalog: cfg.Catalog(), OnCallPolicy: policy,
 		StatusPage: statusPage(cfg),
-		Source:     s.source, Logs: s.logs, Rules: rules.Rules, Token: cfg.Server.Token, Gatherer: reg, Logger: log,
+		Source:     s.source, Logs: s.logs, Rules: s.pipeline.Rules, Token: cfg.Server.Token, Gatherer: reg, Logger: log,
 		Done: s.stopping,
 	})
 	return s, nil
+}
+
+// recording counts the recording rules among rs.
+func recording(rs []alerts.Rule) int {
+	n := 0
+	for _, r := range rs {
+		if r.Record {
+			n++
+		}
+	}
+	return n
 }
 
 func (s *Stack) openSource(ctx context.Context) error {
@@ -295,6 +311,7 @@ func (s *Stack) Run(ctx context.Context) error {
 			g.Go(func() error { return stopped("metrics probe", s.probe.run(ctx)) })
 		}
 		g.Go(func() error { s.backups(ctx); return nil })
+		g.Go(func() error { s.reloadOnHangup(ctx); return nil })
 		return stopped("pipeline", s.pipeline.Run(ctx))
 	})
 	g.Go(func() error {
@@ -313,6 +330,23 @@ const backupEvery = 6 * time.Hour
 // backups copies the store now if its backup is older than backupEvery
 // (a store that never closed cleanly has none), then every backupEvery,
 // until ctx is done.
+// reloadOnHangup reads the rule files again on SIGHUP, as Prometheus
+// does (they are also read again whenever they change).
+func (s *Stack) reloadOnHangup(ctx context.Context) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			s.log.Info("SIGHUP: reloading the rule files")
+			s.pipeline.ReloadRules()
+		}
+	}
+}
+
 func (s *Stack) backups(ctx context.Context) {
 	if s.store.BackupAge(time.Now()) > backupEvery {
 		if err := s.store.Backup(ctx); err != nil {

@@ -144,6 +144,18 @@ type Alerts struct {
 	// RemoteWrite is where recorded series go when the metrics come from
 	// a Prometheus (with the embedded TSDB they are written to it).
 	RemoteWrite RemoteWrite `yaml:"remote_write"`
+	// Watchdog sends the always-firing OncallWatchdog alert to a receiver
+	// (a dead man's switch outside oncall) while the pipeline runs.
+	Watchdog Watchdog `yaml:"watchdog"`
+}
+
+// Watchdog is the heartbeat to an outside dead man's switch: the
+// receiver (a webhook to Healthchecks, Dead Man's Snitch, a PagerDuty or
+// Opsgenie heartbeat) gets OncallWatchdog firing every interval, and
+// pages on its own side when it stops coming.
+type Watchdog struct {
+	Receiver string        `yaml:"receiver"`
+	Interval time.Duration `yaml:"interval"`
 }
 
 // RemoteWrite is a Prometheus remote-write endpoint: Prometheus with

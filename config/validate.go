@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -225,6 +226,14 @@ func (c Config) validate(decoded []Problem) error {
 		extra = append(extra, err)
 	} else {
 		rc = r
+	}
+	if w := c.Alerts.Watchdog; w.Receiver != "" && rc != nil {
+		if _, ok := rc.Receiver(w.Receiver); !ok {
+			add("alerts.watchdog.receiver", "%q is not a receiver of the routing configuration (%s)", w.Receiver, routingWhere(c))
+		}
+	}
+	if w := c.Alerts.Watchdog; w.Interval != 0 && w.Interval < 10*time.Second {
+		add("alerts.watchdog.interval", "%s: at least 10s", w.Interval)
 	}
 	names := map[string]bool{}
 	for i, r := range c.Receivers {

@@ -282,8 +282,11 @@ func (p *Pipeline) planFlush(ctx context.Context, f *dispatch.Flush, pl *plan) e
 			h := fnv.New64a()
 			fmt.Fprintf(h, "%s\xff%s", g.Receiver, g.Key)
 			group := fmt.Sprintf("n/%016x/%s/%d", h.Sum64(), in.kind, in.index)
+			// A group emptied, dropped and made again flushes anew at the
+			// same instant: the sequence keeps the keys apart.
+			p.flushSeq++
 			pl.messages = append(pl.messages, notify.Message{
-				Key: fmt.Sprintf("%s/%d", group, f.At.UnixNano()), Kind: notify.KindNotification, Supersede: group, CreatedAt: f.At,
+				Key: fmt.Sprintf("%s/%d.%d", group, f.At.UnixNano(), p.flushSeq), Kind: notify.KindNotification, Supersede: group, CreatedAt: f.At,
 				Notification: &notify.Notification{Receiver: g.Receiver, Integration: in.kind, Index: in.index, GroupKey: g.Key,
 					GroupLabels: g.Labels, Alerts: send, At: f.At},
 			})

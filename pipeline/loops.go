@@ -43,14 +43,23 @@ func (p *Pipeline) relayLoop(ctx context.Context) {
 // while this process leads, and puts their firing and resolved alerts into
 // the pipeline like alerts received from outside.
 func (p *Pipeline) rulesLoop(ctx context.Context) {
+	nextPoll := p.opts.Now()
+	reload := false
 	for {
+		now := p.opts.Now()
+		if reload || (p.opts.RuleFilesPoll > 0 && !now.Before(nextPoll)) {
+			p.reload(now, reload)
+			nextPoll, reload = now.Add(p.opts.RuleFilesPoll), false
+		}
 		wait := p.opts.EvaluationInterval
 		if p.Leader() {
-			now := p.opts.Now()
 			p.evaluate(ctx, now)
 			if next := p.opts.Rules.Next(); !next.IsZero() {
 				wait = max(next.Sub(p.opts.Now()), 0)
 			}
+		}
+		if p.opts.RuleFilesPoll > 0 {
+			wait = min(wait, max(nextPoll.Sub(p.opts.Now()), 0))
 		}
 		t := time.NewTimer(wait)
 		select {
@@ -59,9 +68,40 @@ func (p *Pipeline) rulesLoop(ctx context.Context) {
 			return
 		case <-p.rulesWake: // leadership changed: evaluate at once
 			t.Stop()
+		case <-p.reloadRules:
+			t.Stop()
+			reload = true
 		case <-t.C:
 		}
 	}
+}
+
+// ReloadRules asks for the rule files to be read again at once (SIGHUP).
+func (p *Pipeline) ReloadRules() { p.kick(p.reloadRules) }
+
+// Rules are the rules in effect (none without rule files).
+func (p *Pipeline) Rules() []alerts.Rule {
+	if p.opts.Rules == nil {
+		return nil
+	}
+	return p.opts.Rules.Rules()
+}
+
+// reload reads the rule files again if they changed; asked says someone
+// asked (a signal), so the outcome is logged even when nothing changed.
+func (p *Pipeline) reload(now time.Time, asked bool) {
+	changed, err := p.opts.Rules.Reload(now)
+	if err != nil {
+		p.log.Error("rule reload failed: the last good rules stay in effect", "err", err)
+	}
+	if !changed && !asked {
+		return
+	}
+	problems := p.opts.Rules.Problems()
+	for _, pr := range problems {
+		p.log.Error("rule file does not load: its broken groups keep their last good version or are not evaluated", "file", pr.File, "err", pr.Err)
+	}
+	p.log.Info("rules reloaded", "changed", changed, "rules", len(p.opts.Rules.Rules()), "problems", len(problems))
 }
 
 // failed counts the rule errors joined in err.
@@ -131,4 +171,5 @@ func (p *Pipeline) evaluate(ctx context.Context, now time.Time) {
 	if err := p.opts.Store.ReplaceRuleAlerts(ctx, active); err != nil && ctx.Err() == nil {
 		p.log.Warn("save rule state", "err", err)
 	}
+	p.ruleHealth(ctx, now, err)
 }

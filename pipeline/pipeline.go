@@ -58,7 +58,13 @@ type Evaluator interface {
 	Eval(ctx context.Context, now time.Time) ([]alerts.Alert, error)
 	// Alerts are the active alerts: pending, firing, recently resolved.
 	Alerts() []alerts.RuleAlert
+	// Rules are the rules in effect; Groups how their groups fare.
 	Rules() []alerts.Rule
+	Groups() []alerts.GroupState
+	// Reload reads the rule files again if they changed, keeping the last
+	// good version of what does not load; Problems says what that is.
+	Reload(now time.Time) (bool, error)
+	Problems() []alerts.FileProblem
 }
 
 // Options configure a pipeline.
@@ -73,6 +79,17 @@ type Options struct {
 	// Rules, when set, are evaluated every EvaluationInterval.
 	Rules              Evaluator
 	EvaluationInterval time.Duration
+	// RuleFilesPoll is how often the rule files are checked for changes
+	// (default 5s; negative: only on ReloadRules).
+	RuleFilesPoll time.Duration
+	// NoDataQuery, when set, is asked every few minutes whether the
+	// metrics the alerting rules read have series (OncallRuleNoData).
+	NoDataQuery alerts.Querier
+	// WatchdogReceiver, when set, gets the always-firing OncallWatchdog
+	// alert every WatchdogInterval (default 1m) while this process leads:
+	// a dead man's switch outside oncall pages when it stops.
+	WatchdogReceiver string
+	WatchdogInterval time.Duration
 	// ReplicaLabels are dropped from every alert received, so that an HA
 	// pair of Prometheus servers pages once.
 	ReplicaLabels []string
@@ -129,6 +146,8 @@ type Pipeline struct {
 	// store stamps it.
 	pulled time.Time
 	seen   seen
+	// flushSeq numbers notifications, to keep their keys unique.
+	flushSeq uint64
 	// failingSince is when each failing readiness check began to fail.
 	failingSince map[string]time.Time
 
@@ -138,6 +157,14 @@ type Pipeline struct {
 	// rulesEpoch is the leadership epoch the rules were last started in
 	// (touched by the rules loop only).
 	rulesEpoch int
+	// reloadRules asks the rules loop to read the rule files again.
+	reloadRules chan struct{}
+
+	// metaMu guards the state of the meta-alerts, which is that of one
+	// leadership epoch; it is taken before mu, never after.
+	metaMu    sync.Mutex
+	meta      meta
+	metaEpoch int
 }
 
 // seen is when the parts readiness watches last worked, and how they
@@ -163,6 +190,12 @@ func New(opts Options) (*Pipeline, error) {
 	if opts.EvaluationInterval <= 0 {
 		opts.EvaluationInterval = 15 * time.Second
 	}
+	if opts.WatchdogInterval <= 0 {
+		opts.WatchdogInterval = time.Minute
+	}
+	if opts.RuleFilesPoll == 0 {
+		opts.RuleFilesPoll = 5 * time.Second
+	}
 	ints, err := integrationsOf(opts.Routing, opts.Receivers, opts.Incidents)
 	if err != nil {
 		return nil, err
@@ -174,6 +207,7 @@ func New(opts Options) (*Pipeline, error) {
 		opts: opts, log: opts.Logger, m: opts.Metrics, integrations: ints,
 		holder: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b)),
 		wake:   make(chan struct{}, 1), relayWake: make(chan struct{}, 1), rulesWake: make(chan struct{}, 1),
+		reloadRules: make(chan struct{}, 1), meta: newMeta(),
 	}
 	p.reset()
 	for _, u := range opts.Routing.Unsupported() {
@@ -268,6 +302,8 @@ func (p *Pipeline) Put(now time.Time, as []alerts.Alert) int {
 const (
 	sourceReceived = "received"
 	sourceRule     = "rule"
+	// sourceOncall is oncall's own alerts about itself.
+	sourceOncall = "oncall"
 )
 
 // put receives alerts from source; count says they are new to this
@@ -379,6 +415,11 @@ func (p *Pipeline) Step(ctx context.Context, now time.Time) error {
 	if leader {
 		p.updateLimitAlert(now)
 		p.watchdog(ctx, now)
+		if p.opts.WatchdogReceiver != "" {
+			if err := p.heartbeat(ctx, now); err != nil {
+				errs = append(errs, err)
+			}
+		}
 		if err := p.refreshSilences(ctx, now); err != nil {
 			errs = append(errs, err)
 		}

@@ -50,7 +50,7 @@ func (p *Pipeline) watchdog(ctx context.Context, now time.Time) {
 	}
 	p.mu.Unlock()
 	if len(put) > 0 {
-		p.Put(now, put)
+		p.put(now, put, sourceOncall, false)
 	}
 }
 

@@ -74,7 +74,8 @@ type Options struct {
 	StatusPage StatusPage
 	Source     metrics.Source
 	Logs       LogReader // optional
-	Rules      []alerts.Rule
+	// Rules lists the rules in effect (they change on a reload); optional.
+	Rules func() []alerts.Rule
 	// Token, when set, is required as "Authorization: Bearer <token>" on /api/.
 	Token    string
 	Gatherer prometheus.Gatherer // for /metrics; optional
@@ -238,7 +239,12 @@ func (a *api) history(w http.ResponseWriter, r *http.Request) {
 }
 
 // ruleList is what /api/v1/rules (and the stream's "rules") lists.
-func (a *api) ruleList() []alerts.Rule { return nonNil(a.o.Rules) }
+func (a *api) ruleList() []alerts.Rule {
+	if a.o.Rules == nil {
+		return []alerts.Rule{}
+	}
+	return nonNil(a.o.Rules())
+}
 
 // pages lists the newest pages with their delivery state.
 func (a *api) pages(w http.ResponseWriter, r *http.Request) {

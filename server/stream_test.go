@@ -71,7 +71,7 @@ func setupStreamDone(t *testing.T, done chan struct{}) *streamFixture {
 	}
 	sf.h = server.Handler(server.Options{
 		Pipeline: countingPipeline{sf.p, &sf.calls}, Store: sf.st, Routing: rc, Source: &source{}, Token: "s3cret",
-		Logs: sf.ring, Rules: streamRules, Now: sf.now, Done: sf.done,
+		Logs: sf.ring, Rules: func() []alerts.Rule { return streamRules }, Now: sf.now, Done: sf.done,
 		Incidents: fixtureSettings(), OnCallPolicy: "default",
 	})
 	return sf

@@ -83,8 +83,8 @@ func (s *sink) hooks() []hook {
 }
 
 // startProcess runs a reference tool until the test ends; its output goes
-// to a file shown if the test fails.
-func startProcess(t *testing.T, dir, name string, args ...string) {
+// to a file (DIR/NAME.log) shown if the test fails.
+func startProcess(t *testing.T, dir, name string, args ...string) *exec.Cmd {
 	t.Helper()
 	logPath := filepath.Join(dir, filepath.Base(name)+".log")
 	out, err := os.Create(logPath)
@@ -108,6 +108,7 @@ func startProcess(t *testing.T, dir, name string, args ...string) {
 			t.Logf("%s output (tail):\n%s", filepath.Base(name), b)
 		}
 	})
+	return cmd
 }
 
 // startAlertmanager runs a real Alertmanager 0.25 with config on a free
