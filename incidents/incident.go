@@ -102,6 +102,10 @@ type Incident struct {
 	Service    string   `json:"service,omitempty"`
 	Severity   Severity `json:"severity"`
 	RunbookURL string   `json:"runbook_url,omitempty"`
+	// QueryURL links to the expression of the alert that opened it (its
+	// generator URL); FiringSince is when that alert began firing.
+	QueryURL    string    `json:"query_url,omitempty"`
+	FiringSince time.Time `json:"firing_since,omitzero"`
 	// AlertSeverity is the severity label of the alert that opened it.
 	AlertSeverity string `json:"alert_severity,omitempty"`
 	Status        Status `json:"status"`

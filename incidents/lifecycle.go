@@ -154,6 +154,25 @@ func (i *Incident) nextStep(p schedule.Policy) (int, bool) {
 	return 0, true
 }
 
+// pageBody is what a page says beyond its subject: the description, since
+// when the alert fires, and where to look.
+func (i *Incident) pageBody() string {
+	var b []string
+	if i.Summary != "" {
+		b = append(b, i.Summary)
+	}
+	if !i.FiringSince.IsZero() {
+		b = append(b, "Firing since "+i.FiringSince.UTC().Format("2006-01-02 15:04 UTC")+".")
+	}
+	if i.RunbookURL != "" {
+		b = append(b, "Runbook: "+i.RunbookURL)
+	}
+	if i.QueryURL != "" {
+		b = append(b, "Query: "+i.QueryURL)
+	}
+	return strings.Join(b, "\n")
+}
+
 func (i *Incident) pages(a schedule.Assignment, kind string, now time.Time) []Page {
 	subject := fmt.Sprintf("[%s] %s", i.Ref(), i.Title)
 	if i.Drill {
@@ -164,7 +183,7 @@ func (i *Incident) pages(a schedule.Assignment, kind string, now time.Time) []Pa
 		pages = append(pages, Page{
 			Key:        fmt.Sprintf("%s/p%d/%s", i.Ref(), i.Escalation.Seq, u),
 			IncidentID: i.ID, Kind: kind, Target: u, Step: a.Step, StepName: a.StepName,
-			Subject: subject, Body: i.Summary, RunbookURL: i.RunbookURL,
+			Subject: subject, Body: i.pageBody(), RunbookURL: i.RunbookURL,
 			Severity: i.Severity, Drill: i.Drill, CreatedAt: now,
 		})
 	}

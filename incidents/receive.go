@@ -110,12 +110,28 @@ func fromAlerts(a Alarm, sev Severities, now time.Time) Incident {
 		if inc.RunbookURL == "" {
 			inc.RunbookURL = al.Annotations.Get("runbook_url")
 		}
+		if inc.QueryURL == "" {
+			inc.QueryURL = al.GeneratorURL
+		}
+		if !al.StartsAt.IsZero() && (inc.FiringSince.IsZero() || al.StartsAt.Before(inc.FiringSince)) {
+			inc.FiringSince = al.StartsAt
+		}
 	}
 	if inc.Title == "" {
 		inc.Title = a.GroupKey
 	}
 	inc.Summary = strings.TrimPrefix(inc.Summary, "\n")
 	return inc
+}
+
+// Preview is the incident an alarm would open and the pages it would send
+// at now under policy, as Receive makes them, without a store: what
+// `oncall alerts preview` shows. The incident has no id yet (INC-0).
+func Preview(s Settings, policy string, a Alarm, now time.Time) (Incident, []Page, error) {
+	inc := fromAlerts(a, s.Severities, now)
+	inc.event(now, "opened", inc.Title, Actor{Source: "alerts"})
+	pages, err := inc.Start(s, policy, now)
+	return inc, pages, err
 }
 
 // groupName is the alarm's group in words.

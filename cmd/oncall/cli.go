@@ -214,7 +214,7 @@ func (a *cli) alertsCmd() *cobra.Command {
 		},
 	}
 	a.addOutputFlag(list)
-	c.AddCommand(list, a.alertHistoryCmd(), a.ruleTestCmd())
+	c.AddCommand(list, a.alertHistoryCmd(), a.alertPreviewCmd(), a.ruleTestCmd(), a.alertCheckCmd())
 	return c
 }
 

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/oncallhq/oncall/secret"
@@ -19,11 +20,29 @@ func main() {
 	defer stop()
 	if err := newRoot().ExecuteContext(ctx); err != nil {
 		if !errors.Is(err, errSilent) {
-			fmt.Fprintln(os.Stderr, "oncall:", secret.Redact(err.Error()))
+			for _, line := range strings.Split(secret.Redact(err.Error()), "\n") {
+				fmt.Fprintln(os.Stderr, "oncall:", line)
+			}
 		}
-		os.Exit(1)
+		code := 1
+		var ee exitError
+		if errors.As(err, &ee) {
+			code = ee.code
+		}
+		stop()
+		os.Exit(code)
 	}
 }
 
 // errSilent marks an error whose message was already printed.
 var errSilent = errors.New("failed")
+
+// exitError is an error that exits with its own status (for commands a
+// CI job reads: 1 found problems, 2 could not check).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e exitError) Error() string { return e.err.Error() }
+func (e exitError) Unwrap() error { return e.err }
