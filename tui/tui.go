@@ -21,6 +21,7 @@ import (
 
 	amlabels "github.com/prometheus/alertmanager/pkg/labels"
 
+	"github.com/oncallhq/oncall/alerts"
 	"github.com/oncallhq/oncall/routing/silence"
 	"github.com/oncallhq/oncall/telemetry/metrics"
 	"github.com/oncallhq/oncall/termtext"
@@ -52,6 +53,9 @@ type Backend interface {
 	AddSilence(ctx context.Context, s silence.Silence) (string, error)
 	Query(ctx context.Context, expr string, at time.Time) (metrics.Result, error)
 	Range(ctx context.Context, expr string, start, end time.Time, step time.Duration) ([]metrics.Series, error)
+	// History lists the state changes of the alerts named name since
+	// since, oldest first, at most the newest limit.
+	History(ctx context.Context, since time.Time, name string, limit int) ([]alerts.Transition, error)
 }
 
 // Options configure the console.
@@ -243,7 +247,9 @@ func (m *Model) Update(ev tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.rangeQuery(ev)
 	case msg.InstantQuery:
 		return m, m.instantQuery(ev)
-	case msg.RangeResult, msg.InstantResult:
+	case msg.HistoryQuery:
+		return m, m.historyQuery(ev)
+	case msg.RangeResult, msg.InstantResult, msg.HistoryResult:
 		return m, m.broadcast(ev)
 	case tea.MouseWheelMsg:
 		return m, m.wheel(ev)
@@ -395,6 +401,16 @@ func (m *Model) rangeQuery(q msg.RangeQuery) tea.Cmd {
 		defer cancel()
 		ss, err := b.Range(ctx, q.Expr, q.Start, q.End, q.Step)
 		return msg.RangeResult{ID: q.ID, Expr: q.Expr, Series: ss, Err: err, Start: q.Start, End: q.End}
+	}
+}
+
+func (m *Model) historyQuery(q msg.HistoryQuery) tea.Cmd {
+	ctx, b := m.ctx, m.opts.Backend
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		ts, err := b.History(ctx, q.Since, q.Alert, 1000)
+		return msg.HistoryResult{ID: q.ID, Transitions: ts, Err: err}
 	}
 }
 

@@ -107,6 +107,13 @@ func (s *server) Query(_ context.Context, expr string, at time.Time) (metrics.Re
 	return metrics.Result{Type: metrics.TypeVector, Vector: metrics.Vector{{Labels: labels.FromStrings("job", "api"), Value: 0.42, T: at}}}, nil
 }
 
+func (s *server) History(_ context.Context, since time.Time, name string, _ int) ([]alerts.Transition, error) {
+	s.mu.Lock()
+	s.queries = append(s.queries, "history "+name)
+	s.mu.Unlock()
+	return nil, nil
+}
+
 func (s *server) Range(_ context.Context, expr string, start, end time.Time, step time.Duration) ([]metrics.Series, error) {
 	s.mu.Lock()
 	s.queries = append(s.queries, "range "+expr)

@@ -134,7 +134,7 @@ func (p *Pane) Update(m tea.Msg) tea.Cmd {
 		p.detail = nil
 		p.box.Set(m.Arg)
 		p.applyFilter()
-	case msg.RangeResult, msg.InstantResult:
+	case msg.RangeResult, msg.InstantResult, msg.HistoryResult:
 		if p.detail != nil {
 			p.detail.answer(m)
 		}

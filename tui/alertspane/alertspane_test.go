@@ -174,8 +174,8 @@ func TestDetail(t *testing.T) {
 	selectAlert(t, p, "MatchRateCollapsed")
 	out := press(p, "enter")
 	// The signal and the threshold over the last hour, the whole
-	// expression now.
-	if p.detail == nil || len(out) != 3 {
+	// expression now, its history.
+	if p.detail == nil || len(out) != 4 {
 		t.Fatalf("enter: detail %v, requests %#v", p.detail != nil, out)
 	}
 	rq, ok := out[0].(msg.RangeQuery)
@@ -205,12 +205,25 @@ func TestDetail(t *testing.T) {
 	p.Update(msg.RangeResult{ID: tq.ID, Expr: tq.Expr, Series: []metrics.Series{threshold}, Start: rq.Start, End: rq.End})
 	p.Update(msg.InstantResult{ID: iq.ID, Expr: iq.Expr, Result: metrics.Result{Type: "vector", Vector: metrics.Vector{{Labels: labels.EmptyLabels(), Value: 0.31, T: now}}}})
 	p.Update(msg.RangeResult{ID: "alerts:other", Expr: rq.Expr}) // someone else's answer
+	hq := out[3].(msg.HistoryQuery)
+	if hq.Alert != "MatchRateCollapsed" || hq.Since != now.Add(-7*24*time.Hour) {
+		t.Fatalf("history request %#v", hq)
+	}
+	fp := p.detail.fp
+	p.Update(msg.HistoryResult{ID: hq.ID, Transitions: []alerts.Transition{
+		{At: now.Add(-26 * time.Hour), Fingerprint: fp, State: alerts.StateFiring},
+		{At: now.Add(-25 * time.Hour), Fingerprint: fp, State: alerts.StateResolved},
+		{At: now.Add(-3 * time.Hour), Fingerprint: fp + 1, State: alerts.StateFiring}, // the same rule, other labels
+		{At: now.Add(-5 * time.Minute), Fingerprint: fp, State: alerts.StatePending},
+		{At: now.Add(-4 * time.Minute), Fingerprint: fp, State: alerts.StateFiring},
+	}})
 	v := p.View(160, 60)
 	tuitest.Size(t, v, 160, 60)
 	tuitest.Golden(t, "detail_160x60", v)
 	plain := ansi.Strip(v)
 	for _, want := range []string{"FIRING for 4m12s", "Players queue but few matches form.", "rule MatchRateCollapsed in rules/matchmaking.yml:12", "for             1m0s",
-		"fires when  < 0.5 * (sum(rate(matches_total[5m] offset 1w))", "⠤", "━━ signal now 0.31", "threshold (< 0.5 * (sum(rate(matches_total[5m] offset 1w)) / sum(active_users offset 1w))) now 0.41", "{}  ", "0.31", "pager, console", "INC-3 acknowledged by ana", "s silence"} {
+		"fires when  < 0.5 * (sum(rate(matches_total[5m] offset 1w))", "⠤", "━━ signal now 0.31", "threshold (< 0.5 * (sum(rate(matches_total[5m] offset 1w)) / sum(active_users offset 1w))) now 0.41", "{}  ", "0.31", "pager, console", "INC-3 acknowledged by ana", "s silence",
+		"fired 2 times in the last 7 days", "Mon 23 Nov 10:01:00  firing   (4m00s ago)", "Mon 23 Nov 10:00:00  pending  (5m00s ago)", "Sun 22 Nov 08:05:00  firing   (26h00m ago)"} {
 		if !strings.Contains(plain, want) {
 			t.Errorf("detail lacks %q", want)
 		}
@@ -229,7 +242,7 @@ func TestDetailWithoutARule(t *testing.T) {
 	p := New(fixture())
 	selectAlert(t, p, "NodeDown") // from Prometheus
 	out := press(p, "enter")
-	if len(out) != 2 || out[0].(msg.RangeQuery).Expr != `up{job="node"}` || out[1].(msg.InstantQuery).Expr != `up{job="node"} == 0` {
+	if len(out) != 3 || out[0].(msg.RangeQuery).Expr != `up{job="node"}` || out[1].(msg.InstantQuery).Expr != `up{job="node"} == 0` || out[2].(msg.HistoryQuery).Alert != "NodeDown" {
 		t.Fatalf("requests %#v", out)
 	}
 	if v := ansi.Strip(p.View(120, 40)); !strings.Contains(v, "the generator URL of the alert (prometheus:9090)") {
@@ -238,7 +251,7 @@ func TestDetailWithoutARule(t *testing.T) {
 	p.Back()
 	selectAlert(t, p, "QueueBacklog")
 	out = press(p, "enter")
-	if len(out) != 0 || !strings.Contains(ansi.Strip(p.View(120, 40)), "sent as is") {
+	if len(out) != 1 || !strings.Contains(ansi.Strip(p.View(120, 40)), "sent as is") {
 		t.Errorf("no expression: requests %v\n%s", out, ansi.Strip(p.View(120, 40)))
 	}
 }

@@ -56,6 +56,10 @@ type detail struct {
 	rangeE  error
 	instant *metrics.Result
 	instE   error
+	// hist are this alert's recorded state changes (nil: not asked yet).
+	hist    []alerts.Transition
+	histE   error
+	histSet bool
 	loading int // queries out
 	// w is the width the content was drawn for; dirty says it must be
 	// drawn again (the alert or an answer changed).
@@ -98,10 +102,19 @@ func (d *detail) thresholdIsNumber() (float64, bool) {
 	return v, err == nil
 }
 
-// load asks for the chart and the series behind the alert.
+// historySpan is how far back the detail lists the alert's state changes.
+const historySpan = 7 * 24 * time.Hour
+
+// load asks for the chart and the series behind the alert, and its
+// history.
 func (d *detail) load() tea.Cmd {
+	var hist tea.Cmd
+	if a, ok := d.env.State.Alert(d.fp); ok {
+		id, name, since := d.id(), a.Name(), d.env.Now().Add(-historySpan)
+		hist = func() tea.Msg { return msg.HistoryQuery{ID: id, Alert: name, Since: since} }
+	}
 	if d.expr == "" {
-		return nil
+		return hist
 	}
 	now := d.env.Now()
 	d.loading, d.dirty = 2, true
@@ -121,7 +134,7 @@ func (d *detail) load() tea.Cmd {
 			return msg.RangeQuery{ID: id, Expr: threshold, Start: now.Add(-chartSpan), End: now, Step: step}
 		})
 	}
-	return tea.Batch(cmds...)
+	return tea.Batch(append(cmds, hist)...)
 }
 
 // answer takes a query's result.
@@ -151,7 +164,45 @@ func (d *detail) answer(m tea.Msg) {
 		r := m.Result
 		d.instant, d.instE = &r, m.Err
 		d.loading--
+	case msg.HistoryResult:
+		if m.ID != d.id() {
+			return
+		}
+		d.hist, d.histE, d.histSet = nil, m.Err, true
+		for _, t := range m.Transitions {
+			if t.Fingerprint == d.fp {
+				d.hist = append(d.hist, t)
+			}
+		}
 	}
+}
+
+// historyRows lists the alert's last state changes and how often it
+// fired in the span: an alert that fires every day is a flapping one.
+func (d *detail) historyRows(now time.Time) []string {
+	th := d.env.Theme
+	switch {
+	case d.histE != nil:
+		return []string{"  " + th.Error.Render("history: "+termtext.Clean(oneLine(d.histE.Error())))}
+	case !d.histSet:
+		return []string{"  " + th.Dim.Render("asking for its history…")}
+	case len(d.hist) == 0:
+		return []string{"  " + th.Dim.Render("no state changes recorded in the last 7 days")}
+	}
+	fired := 0
+	for _, t := range d.hist {
+		if t.State == alerts.StateFiring {
+			fired++
+		}
+	}
+	out := []string{"  " + th.Dim.Render(fmt.Sprintf("fired %d times in the last 7 days", fired))}
+	shown := d.hist[max(0, len(d.hist)-8):]
+	for i := len(shown) - 1; i >= 0; i-- {
+		t := shown[i]
+		st := map[alerts.State]string{alerts.StateFiring: th.Firing.Render("firing  "), alerts.StatePending: th.Pending.Render("pending "), alerts.StateResolved: th.Resolved.Render("resolved")}[t.State]
+		out = append(out, "  "+t.At.Local().Format("Mon 02 Jan 15:04:05")+"  "+st+th.Dim.Render(" ("+layout.Short(now.Sub(t.At))+" ago)"))
+	}
+	return out
 }
 
 func (d *detail) key(k tea.KeyPressMsg) tea.Cmd {
@@ -306,6 +357,8 @@ func (d *detail) content(w int) []string {
 	if a.GeneratorURL != "" {
 		row("source", termtext.Clean(a.GeneratorURL))
 	}
+	out = append(out, "")
+	out = append(out, d.historyRows(now)...)
 	out = append(out, "", th.Dim.Render("s silence · r query again · esc back"))
 	return out
 }

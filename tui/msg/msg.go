@@ -88,3 +88,18 @@ type InstantResult struct {
 	Result metrics.Result
 	Err    error
 }
+
+// HistoryQuery asks for the state changes of the alerts named Alert since
+// Since; ID names the asker, which gets a HistoryResult with the same ID.
+type HistoryQuery struct {
+	ID    string
+	Alert string
+	Since time.Time
+}
+
+// HistoryResult answers a HistoryQuery, oldest first.
+type HistoryResult struct {
+	ID          string
+	Transitions []alerts.Transition
+	Err         error
+}
