@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/oncallhq/oncall/alerts"
+	"github.com/oncallhq/oncall/catalog"
 	"github.com/oncallhq/oncall/health"
 	"github.com/oncallhq/oncall/incidents"
 	"github.com/oncallhq/oncall/incidents/schedule"
@@ -58,6 +59,8 @@ type StreamState struct {
 	Ready *health.Report
 	// Rules are the alerting rules, as Rules returns them.
 	Rules *[]alerts.Rule
+	// Services are the service catalogue.
+	Services *[]catalog.Service
 	// At is the server's time of the state.
 	At time.Time
 }
@@ -212,6 +215,7 @@ type streamStateJSON struct {
 	Pages     *[]incidents.Page      `json:"pages"`
 	Ready     *health.Report         `json:"ready"`
 	Rules     *[]alerts.Rule         `json:"rules"`
+	Services  *[]catalog.Service     `json:"services"`
 	At        time.Time              `json:"at"`
 }
 

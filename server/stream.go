@@ -38,7 +38,7 @@ const (
 
 // stateKeys are the keys of a state event, in the order they are written;
 // "at" comes last and is not among them: it never counts as a change.
-var stateKeys = [...]string{"alerts", "groups", "incidents", "oncall", "pages", "ready", "rules"}
+var stateKeys = [...]string{"alerts", "groups", "incidents", "oncall", "pages", "ready", "rules", "services"}
 
 // snapshot is the state encoded once per interval and shared by every
 // subscriber: each key's JSON and its digest, which a subscriber compares
@@ -85,6 +85,7 @@ func (a *api) buildSnapshot(ctx context.Context) *snapshot {
 			return json.Marshal(r)
 		},
 		func() ([]byte, error) { return json.Marshal(a.ruleList()) },
+		func() ([]byte, error) { return json.Marshal(nonNil(a.o.Catalog.Services)) },
 	}
 	for i, build := range builders {
 		b, err := safely(build)

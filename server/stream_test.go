@@ -238,7 +238,7 @@ func TestStreamState(t *testing.T) {
 			t.Fatalf("first events %v, want one state", evs)
 		}
 		first, keys := stateKeys(t, evs[0])
-		if want := []string{"alerts", "at", "groups", "incidents", "oncall", "pages", "ready", "rules"}; !slices.Equal(keys, want) {
+		if want := []string{"alerts", "at", "groups", "incidents", "oncall", "pages", "ready", "rules", "services"}; !slices.Equal(keys, want) {
 			t.Fatalf("first state keys %v, want %v", keys, want)
 		}
 		for key, path := range map[string]string{"alerts": "/api/v1/alerts", "incidents": "/api/v1/incidents", "oncall": "/api/v1/oncall",
@@ -359,7 +359,7 @@ func TestStreamState(t *testing.T) {
 		synctest.Wait()
 		if evs := onlyStates(t, rec2.take(t)); len(evs) != 1 {
 			t.Fatalf("second subscriber: %v", evs)
-		} else if _, keys := stateKeys(t, evs[0]); len(keys) != 8 {
+		} else if _, keys := stateKeys(t, evs[0]); len(keys) != 9 {
 			t.Fatalf("second subscriber's first state: %v", keys)
 		}
 		if evs := rec.take(t); len(evs) != 0 {
@@ -531,7 +531,7 @@ func TestStreamKeyFailing(t *testing.T) {
 		if len(evs) != 1 {
 			t.Fatalf("events %v", evs)
 		}
-		if _, keys := stateKeys(t, evs[0]); !slices.Equal(keys, []string{"alerts", "at", "groups", "incidents", "oncall", "ready", "rules"}) {
+		if _, keys := stateKeys(t, evs[0]); !slices.Equal(keys, []string{"alerts", "at", "groups", "incidents", "oncall", "ready", "rules", "services"}) {
 			t.Fatalf("keys %v", keys)
 		}
 		if code, body := sf.call(t, "POST", "/api/v2/alerts", "["+postable("Down", "service", "mm")+"]"); code != 200 {

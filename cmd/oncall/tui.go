@@ -81,7 +81,7 @@ func (b consoleBackend) Stream(ctx context.Context, after uint64, backlog int, e
 	return b.Client.Stream(ctx, client.StreamOptions{LogsAfter: after, LogsBacklog: backlog}, func(ev client.StreamEvent) error {
 		u := state.Update{Logs: ev.Logs}
 		if s := ev.State; s != nil {
-			u.Alerts, u.Incidents, u.OnCall, u.Pages, u.Ready, u.Rules, u.At = s.Alerts, s.Incidents, s.OnCall, s.Pages, s.Ready, s.Rules, s.At
+			u.Alerts, u.Incidents, u.OnCall, u.Pages, u.Ready, u.Rules, u.Services, u.At = s.Alerts, s.Incidents, s.OnCall, s.Pages, s.Ready, s.Rules, s.Services, s.At
 			if s.Groups != nil {
 				gs := make([]state.Group, len(*s.Groups))
 				for i, g := range *s.Groups {

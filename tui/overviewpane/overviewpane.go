@@ -17,6 +17,7 @@ import (
 	"github.com/oncallhq/oncall/incidents"
 	"github.com/oncallhq/oncall/termtext"
 	"github.com/oncallhq/oncall/tui/chart"
+	"github.com/oncallhq/oncall/tui/filterbox"
 	"github.com/oncallhq/oncall/tui/layout"
 	"github.com/oncallhq/oncall/tui/msg"
 	"github.com/oncallhq/oncall/tui/state"
@@ -25,11 +26,12 @@ import (
 // sparkEvery is how often the sparklines are queried again.
 const sparkEvery = time.Minute
 
-var keys = struct{ Up, Down, Open, Ack key.Binding }{
-	Up:   key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("k/↑", "previous service")),
-	Down: key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("j/↓", "next service")),
-	Open: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "the service's alerts")),
-	Ack:  key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "acknowledge the service's incident (else the oldest paging one)")),
+var keys = struct{ Up, Down, Open, Ack, Filter key.Binding }{
+	Up:     key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("k/↑", "previous service")),
+	Down:   key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("j/↓", "next service")),
+	Open:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "the service's alerts")),
+	Ack:    key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "acknowledge its incident (else the oldest paging)")),
+	Filter: key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter (name, team=, tier=, state=)")),
 }
 
 // maxSignals bounds the queries one refresh of the sparklines makes.
@@ -56,6 +58,7 @@ type signal struct {
 // Pane is the overview.
 type Pane struct {
 	env     *state.Env
+	box     *filterbox.Box
 	cur     int
 	sparks  map[string]*spark // by service
 	asked   time.Time
@@ -66,17 +69,19 @@ type Pane struct {
 
 // New returns the overview.
 func New(env *state.Env) *Pane {
-	return &Pane{env: env, sparks: map[string]*spark{}, queries: map[string]signal{}}
+	return &Pane{env: env, box: filterbox.New(env.Theme), sparks: map[string]*spark{}, queries: map[string]signal{}}
 }
 
 // Name is the pane's name.
 func (p *Pane) Name() string { return "overview" }
 
 // Keys are the pane's bindings.
-func (p *Pane) Keys() []key.Binding { return []key.Binding{keys.Up, keys.Down, keys.Open, keys.Ack} }
+func (p *Pane) Keys() []key.Binding {
+	return []key.Binding{keys.Up, keys.Down, keys.Open, keys.Ack, keys.Filter}
+}
 
-// Capturing is always false: the pane has no input.
-func (p *Pane) Capturing() bool { return false }
+// Capturing reports whether the filter line takes the keys.
+func (p *Pane) Capturing() bool { return p.box.Editing() }
 
 // Crumbs is empty: the overview has no detail of its own.
 func (p *Pane) Crumbs() []string { return nil }
@@ -125,9 +130,27 @@ func (p *Pane) Update(m tea.Msg) tea.Cmd {
 			sp.last = sp.values[len(sp.values)-1]
 			p.sparks[svc] = sp
 		}
+	case msg.Open:
+		p.box.Set(m.Arg)
+		p.cur = 0
+	case tea.PasteMsg:
+		if p.box.Editing() {
+			_, cmd := p.box.Update(m)
+			p.cur = 0
+			return cmd
+		}
 	case tea.KeyPressMsg:
+		if p.box.Editing() {
+			changed, cmd := p.box.Update(m)
+			if changed {
+				p.cur = 0
+			}
+			return cmd
+		}
 		n := len(p.services())
 		switch {
+		case key.Matches(m, keys.Filter):
+			return p.box.Open()
 		case key.Matches(m, keys.Up):
 			p.cur = max(0, p.cur-1)
 		case key.Matches(m, keys.Down):
@@ -202,8 +225,63 @@ func (p *Pane) query() tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-// services are the state's services and those only the signals name.
+// services are the state's services and those only the signals name,
+// as the filter keeps them.
 func (p *Pane) services() []state.Service {
+	all := p.allServices()
+	terms := strings.Fields(strings.ToLower(p.box.Value()))
+	if len(terms) == 0 {
+		return all
+	}
+	var out []state.Service
+	for _, sv := range all {
+		if matches(&sv, terms) {
+			out = append(out, sv)
+		}
+	}
+	return out
+}
+
+// stateWord is a service's state as the filter (state=) and the list name it.
+func stateWord(sv *state.Service) string {
+	switch {
+	case sv.Incident != nil:
+		return "incident"
+	case sv.Firing > 0:
+		return "firing"
+	case sv.Muted > 0:
+		return "muted"
+	case sv.Pending > 0:
+		return "pending"
+	}
+	return "ok"
+}
+
+// matches reports whether every term matches the service: team=, tier=
+// and state= exactly, a bare word anywhere in its name or team.
+func matches(sv *state.Service, terms []string) bool {
+	for _, t := range terms {
+		k, v, kv := strings.Cut(t, "=")
+		var ok bool
+		switch {
+		case kv && k == "team":
+			ok = strings.EqualFold(sv.Team, v)
+		case kv && k == "tier":
+			ok = fmt.Sprint(sv.Tier) == v
+		case kv && k == "state":
+			ok = stateWord(sv) == v || (v == "firing" && sv.Incident != nil && sv.Firing > 0)
+		default:
+			ok = strings.Contains(strings.ToLower(sv.Name), t) || strings.Contains(strings.ToLower(sv.Team), t)
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// allServices are the state's services and those only the signals name.
+func (p *Pane) allServices() []state.Service {
 	svcs := p.env.State.Services()
 	known := map[string]bool{}
 	for _, s := range svcs {
@@ -236,7 +314,13 @@ func (p *Pane) View(w, h int) string {
 	if p.failed > 0 {
 		title += fmt.Sprintf(" · %d signal queries failed", p.failed)
 	}
+	if v := p.box.Value(); v != "" {
+		title = fmt.Sprintf("Overview · %d of %s matching · %d firing · %d muted · %d pending · %d open incidents", len(svcs), plural(len(p.allServices()), "service"), f, mu, pe, len(st.Incidents))
+	}
 	out := layout.Box(*th, title, nil, w, 1, true)
+	if p.box.Shown() {
+		out = append(out, p.box.View(w))
+	}
 	if !st.Known() {
 		out = append(out, th.Error.Render("Unknown: the server has not answered. Nothing here means calm until it does."))
 		return layout.Lines(out, w, h)
@@ -250,8 +334,11 @@ func (p *Pane) View(w, h int) string {
 		out = append(out, th.Dim.Render(fmt.Sprintf("  %-16s %-9s %-8s  %-*s %s", "SERVICE", "STATE", "F/M/P", sparkW+8, "LAST HOUR", "INCIDENT")))
 	}
 	room := max(3, h-len(out)-len(st.OnCall)-5)
-	if len(svcs) == 0 {
-		out = append(out, "  "+th.Dim.Render("No service yet: rules, alerts and incidents name services with a service label."))
+	switch {
+	case len(svcs) == 0 && p.box.Value() != "":
+		out = append(out, "  "+th.Dim.Render("No service matches the filter (esc esc clears it)."))
+	case len(svcs) == 0:
+		out = append(out, "  "+th.Dim.Render("No service yet: the catalogue, rules, alerts and incidents name services with a service label."))
 	}
 	p.cur = min(p.cur, max(0, len(svcs)-1))
 	from, to := layout.Window(len(svcs), p.cur, room, 0)

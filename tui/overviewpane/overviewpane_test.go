@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/oncallhq/oncall/alerts"
+	"github.com/oncallhq/oncall/catalog"
 	"github.com/oncallhq/oncall/health"
 	"github.com/oncallhq/oncall/incidents"
 	"github.com/oncallhq/oncall/incidents/schedule"
@@ -184,5 +185,67 @@ func TestAcknowledge(t *testing.T) {
 	env.ReadOnly = true
 	if out := tuitest.Msgs(New(env).Update(tuitest.Key("a"))); len(out) != 1 || !out[0].(msg.Status).Err {
 		t.Errorf("read-only: %v", out)
+	}
+}
+
+// The catalogue's services show even while calm, tier 1 first after the
+// ones in trouble; "/" filters them by name, team, tier or state, live.
+func TestCatalogueAndFilter(t *testing.T) {
+	env := fixture()
+	cat := []catalog.Service{{Name: "search", Team: "discovery", Tier: 3}, {Name: "checkout", Team: "payments", Tier: 1},
+		{Name: "matchmaking", Team: "matchmaking", Tier: 1}, {Name: "ledger", Team: "payments", Tier: 2}}
+	env.State.Apply(state.Update{Services: &cat})
+	p := New(env)
+	names := func() []string {
+		var out []string
+		for _, sv := range p.services() {
+			out = append(out, sv.Name)
+		}
+		return out
+	}
+	if got := strings.Join(names(), " "); got != "matchmaking profile-db checkout ledger search" {
+		t.Fatalf("services %q", got)
+	}
+	p.Update(tuitest.Key("/"))
+	if !p.Capturing() {
+		t.Fatal("/ does not open the filter")
+	}
+	for _, tc := range []struct{ text, want string }{
+		{"team=payments", "checkout ledger"},
+		{"team=payments tier=1", "checkout"},
+		{"state=incident", "matchmaking"},
+		{"state=muted", "profile-db"},
+		{"state=ok pay", "checkout ledger"},
+		{"db", "profile-db"},
+		{"nothing", ""},
+	} {
+		for range 40 {
+			p.Update(tuitest.Key("backspace"))
+		}
+		for _, k := range tuitest.Keys(tc.text) {
+			p.Update(k)
+		}
+		if got := strings.Join(names(), " "); got != tc.want {
+			t.Errorf("/%s: %q, want %q", tc.text, got, tc.want)
+		}
+	}
+	v := ansi.Strip(p.View(120, 30))
+	if !strings.Contains(v, "No service matches the filter") || !strings.Contains(v, "0 of 5 services matching") {
+		t.Errorf("empty filter result:\n%s", v)
+	}
+	p.Update(tuitest.Key("enter"))
+	if p.Capturing() {
+		t.Error("enter keeps the filter and leaves the line")
+	}
+	p.Update(tuitest.Key("/"))
+	p.Update(tuitest.Key("esc"))
+	p.Update(tuitest.Key("esc"))
+	if got := len(names()); got != 5 {
+		t.Errorf("esc esc: %d services", got)
+	}
+	// The palette's `:overview team=payments` sets it.
+	p.Update(msg.Open{Pane: "overview", Arg: "team=payments"})
+	if got := strings.Join(names(), " "); got != "checkout ledger" {
+		t.Errorf(":overview team=payments: %q", got)
 	}
 }

@@ -34,7 +34,7 @@ type Command struct {
 
 // Commands are the palette's commands.
 var Commands = []Command{
-	{Name: "overview", Aliases: []string{"o", "home", "services"}, Pane: "overview", Help: "every service, what fires, who is on call"},
+	{Name: "overview", Aliases: []string{"o", "home", "services"}, Pane: "overview", Arg: "FILTER", Help: "every service, what fires, who is on call, e.g. :overview team=payments"},
 	{Name: "alerts", Aliases: []string{"a", "al", "alert"}, Pane: "alerts", Arg: "FILTER", Help: "alerts as they notify, e.g. :alerts sev=page svc=checkout"},
 	{Name: "incidents", Aliases: []string{"i", "inc"}, Pane: "incidents", Arg: "FILTER", Help: "open incidents, e.g. :incidents status=triggered"},
 	{Name: "incident", Aliases: []string{"in"}, Pane: "incidents", Arg: "ID", Needs: true, Help: "one incident's detail and timeline, e.g. :incident 42"},

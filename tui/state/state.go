@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/oncallhq/oncall/alerts"
+	"github.com/oncallhq/oncall/catalog"
 	"github.com/oncallhq/oncall/health"
 	"github.com/oncallhq/oncall/incidents"
 	"github.com/oncallhq/oncall/incidents/schedule"
@@ -30,6 +31,7 @@ type Update struct {
 	Pages     *[]incidents.Page
 	Ready     *health.Report
 	Rules     *[]alerts.Rule
+	Services  *[]catalog.Service
 	// At is the server's time of the state.
 	At   time.Time
 	Logs []logs.Entry
@@ -57,6 +59,8 @@ const (
 	KindReady
 	KindRules
 	KindLogs
+	// KindCatalog is the service catalogue.
+	KindCatalog
 	// KindConn is the connection to the server.
 	KindConn
 )
@@ -73,6 +77,8 @@ type State struct {
 	OnCall       []schedule.Assignment
 	Pages        []incidents.Page
 	Rules        []alerts.Rule
+	// Catalog is the service catalogue, in its order.
+	Catalog []catalog.Service
 	// Ready is the server's readiness (nil until it said).
 	Ready *health.Report
 	// At is the server time of the last state; zero until it answered.
@@ -125,13 +131,16 @@ func (s *State) Apply(u Update) Kind {
 	if u.Rules != nil {
 		s.Rules, k = *u.Rules, k|KindRules
 	}
+	if u.Services != nil {
+		s.Catalog, k = *u.Services, k|KindCatalog
+	}
 	if !u.At.IsZero() {
 		s.At = u.At
 	}
 	if len(u.Logs) > 0 {
 		k |= KindLogs
 	}
-	if k&(KindAlerts|KindIncidents|KindRules) != 0 {
+	if k&(KindAlerts|KindIncidents|KindRules|KindCatalog) != 0 {
 		s.services = nil
 	}
 	return k
@@ -224,7 +233,11 @@ func isTemplate(v string) bool { return slices.Contains([]byte(v), '{') }
 
 // Service is one service as the alerts, rules and incidents name it.
 type Service struct {
-	Name                   string
+	Name string
+	// Team and Tier are the catalogue's (empty, 0 for a service only
+	// alerts name).
+	Team                   string
+	Tier                   int
 	Firing, Muted, Pending int
 	Worst                  string // the highest severity firing
 	Incident               *incidents.Incident
@@ -232,8 +245,9 @@ type Service struct {
 	LastChange             time.Time
 }
 
-// Services lists the services named by a service label on the rules, the
-// alerts and the incidents: the ones in trouble first.
+// Services lists the catalogue's services and those named by a service
+// label on the rules, the alerts and the incidents: the ones in trouble
+// first, then the most critical tier, then by name.
 func (s *State) Services() []Service {
 	if s.services != nil {
 		return s.services
@@ -249,6 +263,10 @@ func (s *State) Services() []Service {
 		sv := &Service{Name: name}
 		by[name] = sv
 		return sv
+	}
+	for _, c := range s.Catalog {
+		sv := get(c.Name)
+		sv.Team, sv.Tier = c.Team, c.Tier
 	}
 	for _, r := range s.Rules {
 		// A rule without a service label names its services only in the
@@ -290,10 +308,19 @@ func (s *State) Services() []Service {
 	slices.SortFunc(out, func(a, b Service) int {
 		return cmp.Or(
 			cmp.Compare(b.trouble(), a.trouble()),
+			cmp.Compare(tierRank(a.Tier), tierRank(b.Tier)),
 			cmp.Compare(a.Name, b.Name))
 	})
 	s.services = out
 	return out
+}
+
+// tierRank puts tier 1 first and services without a tier last.
+func tierRank(t int) int {
+	if t == 0 {
+		return 99
+	}
+	return t
 }
 
 // trouble orders services: an open incident, then firing (the most
