@@ -100,6 +100,31 @@ type engineGroup struct {
 	restore bool
 	// missed counts the slots skipped because an evaluation came late.
 	missed int
+	// alerts are the group's active alerts as of its last evaluation,
+	// sorted (Alerts reads these rather than walk every rule each time).
+	alerts []RuleAlert
+}
+
+// active lists g's active alerts, sorted by rule and labels.
+func (g *engineGroup) active() []RuleAlert {
+	last := g.g.GetLastEvalTimestamp()
+	var out []RuleAlert
+	for _, r := range g.g.AlertingRules() {
+		r.ForEachActiveAlert(func(a *rules.Alert) {
+			out = append(out, ruleAlert(r.Name(), a, last))
+		})
+	}
+	sortRuleAlerts(out)
+	return out
+}
+
+func sortRuleAlerts(as []RuleAlert) {
+	slices.SortStableFunc(as, func(a, b RuleAlert) int {
+		if c := strings.Compare(a.Rule, b.Rule); c != 0 {
+			return c
+		}
+		return labels.Compare(a.Labels, b.Labels)
+	})
 }
 
 // NewEngine loads the rule files; unless o.Lenient, every problem of every
@@ -247,7 +272,9 @@ func (e *Engine) Reload(now time.Time) (bool, error) {
 			if ng.Interval() != og.g.Interval() {
 				next = firstSlot(ng, now)
 			}
-			gs = append(gs, &engineGroup{g: ng, next: next, evals: og.evals, restore: og.restore})
+			eg := &engineGroup{g: ng, next: next, evals: og.evals, restore: og.restore, missed: og.missed}
+			eg.alerts = eg.active()
+			gs = append(gs, eg)
 		default:
 			gs = append(gs, &engineGroup{g: ng, next: firstSlot(ng, now)})
 		}
@@ -360,6 +387,10 @@ func (e *Engine) Eval(ctx context.Context, now time.Time) ([]Alert, error) {
 			if restore {
 				g.g.RestoreForState(ts)
 			}
+			as := g.active()
+			e.mu.Lock()
+			g.alerts = as
+			e.mu.Unlock()
 			return nil
 		})
 	}
@@ -421,28 +452,16 @@ func (e *Engine) generatorURL(expr string) string {
 // and resolved within the last 15 minutes.
 func (e *Engine) Alerts() []RuleAlert {
 	e.mu.Lock()
-	gs := slices.Clone(e.groups)
-	e.mu.Unlock()
-	var out []RuleAlert
-	for _, g := range gs {
-		last := g.g.GetLastEvalTimestamp()
-		for _, r := range g.g.AlertingRules() {
-			for _, a := range r.ActiveAlerts() {
-				out = append(out, ruleAlert(r.Name(), a, last))
-			}
-			r.ForEachActiveAlert(func(a *rules.Alert) {
-				if a.State == rules.StateInactive {
-					out = append(out, ruleAlert(r.Name(), a, last))
-				}
-			})
-		}
+	n := 0
+	for _, g := range e.groups {
+		n += len(g.alerts)
 	}
-	slices.SortStableFunc(out, func(a, b RuleAlert) int {
-		if c := strings.Compare(a.Rule, b.Rule); c != 0 {
-			return c
-		}
-		return labels.Compare(a.Labels, b.Labels)
-	})
+	out := make([]RuleAlert, 0, n)
+	for _, g := range e.groups {
+		out = append(out, g.alerts...)
+	}
+	e.mu.Unlock()
+	sortRuleAlerts(out)
 	return out
 }
 

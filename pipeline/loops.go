@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"time"
 
 	"github.com/oncallhq/oncall/alerts"
@@ -58,6 +60,12 @@ func (p *Pipeline) rulesLoop(ctx context.Context) {
 				wait = max(next.Sub(p.opts.Now()), 0)
 			}
 		}
+		// Groups due within rulesBatch of each other run together, each
+		// at its own slot (a little late, as a busy Prometheus runs them),
+		// rather than one wake each.
+		if wait > 0 {
+			wait += min(rulesBatch, p.opts.EvaluationInterval/20)
+		}
 		if p.opts.RuleFilesPoll > 0 {
 			wait = min(wait, max(nextPoll.Sub(p.opts.Now()), 0))
 		}
@@ -75,6 +83,12 @@ func (p *Pipeline) rulesLoop(ctx context.Context) {
 		}
 	}
 }
+
+// rulesBatch is how long the rules loop waits past the next group's slot
+// (at most a twentieth of the interval), so that the groups whose slots
+// fall close together are evaluated in one round (concurrently) at their
+// own timestamps.
+const rulesBatch = 250 * time.Millisecond
 
 // ReloadRules asks for the rule files to be read again at once (SIGHUP).
 func (p *Pipeline) ReloadRules() { p.kick(p.reloadRules) }
@@ -132,6 +146,8 @@ func (p *Pipeline) evaluate(ctx context.Context, now time.Time) {
 			return
 		}
 		p.rulesEpoch = cur
+		// Another leader may have saved since: save ours afresh.
+		p.savedSum, p.savedAt = [32]byte{}, time.Time{}
 	}
 	start := time.Now()
 	sent, err := p.opts.Rules.Eval(ctx, now)
@@ -168,8 +184,36 @@ func (p *Pipeline) evaluate(ctx context.Context, now time.Time) {
 		p.recordPending(pending)
 	}
 	p.mu.Unlock()
-	if err := p.opts.Store.ReplaceRuleAlerts(ctx, active); err != nil && ctx.Err() == nil {
-		p.log.Warn("save rule state", "err", err)
+	if sum := ruleStateSum(active); sum != p.savedSum || now.Sub(p.savedAt) >= ruleStateRefresh {
+		if err := p.opts.Store.ReplaceRuleAlerts(ctx, active); err != nil {
+			if ctx.Err() == nil {
+				p.log.Warn("save rule state", "err", err)
+			}
+		} else {
+			p.savedSum, p.savedAt = sum, now
+		}
 	}
 	p.ruleHealth(ctx, now, err)
+}
+
+// ruleStateRefresh is how often the rule state is saved when no alert
+// changed state: what a restart restores is when each alert became active
+// (saved at once when it changes) and when it was last seen, which may be
+// this old.
+const ruleStateRefresh = time.Minute
+
+// ruleStateSum digests what a restart restores of the active rule alerts:
+// which they are, their state and their clocks.
+func ruleStateSum(as []alerts.RuleAlert) [32]byte {
+	h := sha256.New()
+	var b [8]byte
+	for _, a := range as {
+		for _, v := range []int64{int64(a.Fingerprint()), int64(a.State), a.ActiveAt.UnixNano(), a.FiredAt.UnixNano(), a.KeepFiringSince.UnixNano(), a.ResolvedAt.UnixNano()} {
+			binary.LittleEndian.PutUint64(b[:], uint64(v))
+			h.Write(b[:])
+		}
+	}
+	var sum [32]byte
+	h.Sum(sum[:0])
+	return sum
 }

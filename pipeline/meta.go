@@ -44,7 +44,10 @@ const (
 const (
 	// failingAfter is how many evaluations in a row must fail.
 	failingAfter = 3
-	// slowHold keeps the slow alert up after the last slow evaluation.
+	// slowFor is how long a group must keep being slow before the slow
+	// alert fires (a pause of the host is not news); slowHold keeps it up
+	// after the last slow evaluation.
+	slowFor  = 5 * time.Minute
 	slowHold = 10 * time.Minute
 	// noDataEvery is how often metrics are checked for series; a metric
 	// must be missing at two checks in a row.
@@ -229,6 +232,9 @@ func (p *Pipeline) ruleHealth(ctx context.Context, now time.Time, err error) {
 		if at, ok := p.meta.slowAt[k]; ok {
 			if now.Sub(at) > slowHold {
 				delete(p.meta.slowAt, k)
+				continue
+			}
+			if at.Sub(p.meta.slowSince[k]) < slowFor {
 				continue
 			}
 			slow = append(slow, metaAlert(RuleSlowAlertName, "warning", p.meta.slowSince[k], []string{"rule_group", g.Name, "file", g.File},

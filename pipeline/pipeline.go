@@ -159,6 +159,10 @@ type Pipeline struct {
 	rulesEpoch int
 	// reloadRules asks the rules loop to read the rule files again.
 	reloadRules chan struct{}
+	// savedSum and savedAt are the digest of the rule state last saved,
+	// and when (touched by the rules loop only).
+	savedSum [32]byte
+	savedAt  time.Time
 
 	// metaMu guards the state of the meta-alerts, which is that of one
 	// leadership epoch; it is taken before mu, never after.
