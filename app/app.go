@@ -153,7 +153,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 			ExternalURL: external, ExternalLabels: labels.FromMap(cfg.Alerts.ExternalLabels), Logger: log, Registerer: reg, Lenient: true}
 		switch rw := cfg.Alerts.RemoteWrite; {
 		case s.embedded != nil:
-			eo.Appendable = s.embedded
+			eo.Appendable, eo.Query = s.embedded, s.embedded.RuleQuery
 		case rw.URL != "":
 			w, err := metrics.NewRemoteWrite(metrics.RemoteWriteOptions{URL: rw.URL, BearerToken: rw.BearerToken, Timeout: rw.Timeout, Logger: log})
 			if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/rules"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb"
 )
@@ -236,6 +237,18 @@ func (e *Embedded) Instant(ctx context.Context, expr string, at time.Time) (Vect
 	}
 	q, err := e.engine.NewInstantQuery(ctx, e.db, nil, expr, at)
 	return run(ctx, expr, q, err, func(v promqlValue) (Vector, error) { return instantResult(expr, v) })
+}
+
+// RuleQuery evaluates a rule's expression at t as Prometheus's rule
+// manager does against its own TSDB: PromQL's vector (or a scalar as one
+// sample), with no conversion on the way.
+func (e *Embedded) RuleQuery(ctx context.Context, expr string, t time.Time) (promql.Vector, error) {
+	e.life.RLock()
+	defer e.life.RUnlock()
+	if e.closed {
+		return nil, fmt.Errorf("query %q: %w", expr, errClosed)
+	}
+	return rules.EngineQueryFunc(e.engine, e.db)(ctx, expr, t)
 }
 
 // Query evaluates expr at one instant, whatever the type of its result;

@@ -333,3 +333,40 @@ func TestEmbeddedLogs(t *testing.T) {
 		t.Errorf("log:\n%s", log)
 	}
 }
+
+// RuleQuery answers as Instant does, in PromQL's own types, and turns a
+// scalar into one sample as Prometheus's rule manager does.
+func TestEmbeddedRuleQuery(t *testing.T) {
+	e, err := NewEmbedded(EmbeddedOptions{Retention: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	for i, job := range []string{"api", "db"} {
+		if err := e.Append(labels.FromStrings("__name__", "up", "job", job), at, float64(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	v, err := e.RuleQuery(ctx, "up", at)
+	want, _ := e.Instant(ctx, "up", at)
+	if err != nil || len(v) != 2 || len(want) != 2 {
+		t.Fatalf("RuleQuery %v %v, Instant %v", v, err, want)
+	}
+	for i := range v {
+		if !labels.Equal(v[i].Metric, want[i].Labels) || v[i].F != want[i].Value || v[i].T != at.UnixMilli() {
+			t.Errorf("sample %d: %v, want %v", i, v[i], want[i])
+		}
+	}
+	if s, err := e.RuleQuery(ctx, "scalar(up{job=\"db\"}) * 3", at); err != nil || len(s) != 1 || s[0].F != 3 || !s[0].Metric.IsEmpty() {
+		t.Errorf("scalar: %v %v", s, err)
+	}
+	if _, err := e.RuleQuery(ctx, "up[5m]", at); err == nil {
+		t.Error("a range vector is not a rule result")
+	}
+	e.Close()
+	if _, err := e.RuleQuery(ctx, "up", at); err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Errorf("after close: %v", err)
+	}
+}
