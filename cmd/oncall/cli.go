@@ -214,7 +214,7 @@ func (a *cli) alertsCmd() *cobra.Command {
 		},
 	}
 	a.addOutputFlag(list)
-	c.AddCommand(list, a.alertHistoryCmd(), a.alertPreviewCmd(), a.ruleTestCmd(), a.alertCheckCmd())
+	c.AddCommand(list, a.alertHistoryCmd(), a.alertPreviewCmd(), a.ruleTestCmd(), a.alertCheckCmd(), a.alertBacktestCmd())
 	return c
 }
 
