@@ -28,6 +28,7 @@ import (
 
 	"github.com/oncallhq/oncall/alerts"
 	"github.com/oncallhq/oncall/config"
+	"github.com/oncallhq/oncall/health"
 	"github.com/oncallhq/oncall/pipeline"
 	"github.com/oncallhq/oncall/server"
 	"github.com/oncallhq/oncall/statuspage"
@@ -174,8 +175,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		}
 		popts.Rules = eng
 	}
-	if s.probe != nil {
-		popts.Checks = s.probe.check
+	popts.Checks = func(ctx context.Context, now time.Time) []health.Check {
+		var out []health.Check
+		if s.probe != nil {
+			out = append(out, s.probe.check(ctx, now)...)
+		}
+		return append(out, s.logs.check(ctx, now)...)
 	}
 	if s.pipeline, err = pipeline.New(popts); err != nil {
 		return nil, err

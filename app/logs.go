@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/oncallhq/oncall/config"
+	"github.com/oncallhq/oncall/health"
 	"github.com/oncallhq/oncall/telemetry/logs"
 )
 
@@ -57,6 +60,28 @@ func (l *logPipeline) After(seq uint64, limit int) []logs.Entry { return l.ring.
 
 // Tail serves the newest entries to the API.
 func (l *logPipeline) Tail(seq uint64, limit int) []logs.Entry { return l.ring.Tail(seq, limit) }
+
+// check says whether every log file can be read: one that cannot (a
+// permission, a loop, an I/O error) is followed again at every poll, and
+// until then oncall is blind to its lines.
+func (l *logPipeline) check(_ context.Context, _ time.Time) []health.Check {
+	if len(l.sources) == 0 {
+		return nil
+	}
+	var bad []string
+	files := 0
+	for _, s := range l.sources {
+		files += len(s.Stats())
+		for path, err := range s.Problems() {
+			bad = append(bad, path+": "+err.Error())
+		}
+	}
+	if len(bad) == 0 {
+		return []health.Check{{Name: "logs", OK: true, Reason: fmt.Sprintf("%d files followed", files)}}
+	}
+	slices.Sort(bad)
+	return []health.Check{{Name: "logs", Reason: strings.Join(bad, "; ")}}
+}
 
 // add takes one batch from a source: into the ring, and through the rules.
 func (l *logPipeline) add(es []logs.Entry) error {

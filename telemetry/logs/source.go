@@ -2,6 +2,7 @@ package logs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -32,6 +33,20 @@ type FileSource struct {
 
 	mu      sync.Mutex
 	tailers map[string]*Tailer
+	// failing holds, by path, why a file could not be read at the last
+	// poll; the source goes on with the others and tries it again.
+	failing map[string]error
+}
+
+// Problems says which files could not be read at the last poll, and why.
+func (s *FileSource) Problems() map[string]error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]error, len(s.failing))
+	for p, err := range s.failing {
+		out[p] = err
+	}
+	return out
 }
 
 // Name is the glob.
@@ -71,7 +86,12 @@ func (s *FileSource) Stream(ctx context.Context, follow bool, emit func([]Entry)
 			return err
 		}
 		if !follow {
-			return nil
+			// Read once: a file that could not be read is an error.
+			var errs []error
+			for _, err := range s.Problems() {
+				errs = append(errs, err)
+			}
+			return errors.Join(errs...)
 		}
 		select {
 		case <-ctx.Done():
@@ -111,9 +131,18 @@ func (s *FileSource) poll(emit func([]Entry) error) error {
 				return err
 			}
 		}
+		// A file that cannot be read now (permissions, an I/O error) may
+		// be readable at the next poll: keep following the others.
+		s.mu.Lock()
 		if err != nil {
-			return err
+			if s.failing == nil {
+				s.failing = map[string]error{}
+			}
+			s.failing[p] = err
+		} else {
+			delete(s.failing, p)
 		}
+		s.mu.Unlock()
 	}
 	return nil
 }

@@ -2,7 +2,9 @@ package logs
 
 import (
 	"context"
+	"os"
 	"path/filepath"
+	"sync"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -86,4 +88,54 @@ func TestLokiSource(t *testing.T) {
 	if got := strings.Join(collect(t, s, false), ","); got != "first,second" {
 		t.Errorf("got %s", got)
 	}
+}
+
+// A file that cannot be read does not stop the source: the others are
+// followed, the problem is reported, and it is read once it can be.
+// Read once, the same file is an error.
+func TestFileSourceUnreadableFile(t *testing.T) {
+	dir := t.TempDir()
+	appendFile(t, filepath.Join(dir, "a.log"), "msg=a1\n")
+	bad := filepath.Join(dir, "b.log")
+	if err := os.Symlink(bad, bad); err != nil { // a symlink loop: opening it fails (even as root)
+		t.Fatal(err)
+	}
+	s := &FileSource{Pattern: filepath.Join(dir, "*.log")}
+	if err := s.Stream(context.Background(), false, func([]Entry) error { return nil }); err == nil || !strings.Contains(err.Error(), "b.log") {
+		t.Errorf("read once: %v", err)
+	}
+	synctest.Test(t, func(t *testing.T) {
+		s := &FileSource{Pattern: filepath.Join(dir, "*.log"), Interval: time.Second}
+		var got []string
+		var mu sync.Mutex
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() {
+			done <- s.Stream(ctx, true, func(es []Entry) error { mu.Lock(); got = append(got, messages(es)...); mu.Unlock(); return nil })
+		}()
+		synctest.Wait()
+		if ps := s.Problems(); len(ps) != 1 || ps[bad] == nil {
+			t.Fatalf("problems %v", ps)
+		}
+		appendFile(t, filepath.Join(dir, "a.log"), "msg=a2\n")
+		time.Sleep(time.Second)
+		synctest.Wait()
+		// The loop goes; a file takes its name.
+		os.Remove(bad)
+		appendFile(t, bad, "msg=b1\n")
+		time.Sleep(time.Second)
+		synctest.Wait()
+		mu.Lock()
+		if strings.Join(got, ",") != "a1,a2,b1" {
+			t.Errorf("read %v", got)
+		}
+		mu.Unlock()
+		if ps := s.Problems(); len(ps) != 0 {
+			t.Errorf("problems after the fix: %v", ps)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	})
 }
