@@ -51,6 +51,10 @@ type Config struct {
 	Receivers []Receiver `yaml:"receivers"`
 	Notify    Notify     `yaml:"notify"`
 	Console   Console    `yaml:"console"`
+	// Checklists configures oncall checklist (see the Checklists block).
+	Checklists Checklists `yaml:"checklists"`
+	// Postmortems configures oncall postmortem (see the Postmortems block).
+	Postmortems Postmortems `yaml:"postmortems"`
 
 	// File is where the configuration was read from ("" for built-in).
 	File string `yaml:"-"`
@@ -319,6 +323,8 @@ func (c *Config) resolvePaths() {
 	c.StateDir = abs(c.StateDir)
 	c.Alerts.AlertmanagerConfig = abs(c.Alerts.AlertmanagerConfig)
 	c.Notify.Console.File = abs(c.Notify.Console.File)
+	c.Checklists.Dir = abs(c.Checklists.Dir)
+	c.Postmortems.Directory, c.Postmortems.Template = abs(c.Postmortems.Directory), abs(c.Postmortems.Template)
 }
 
 // StatePath returns the state directory: state_dir, else
@@ -378,6 +384,7 @@ func (c Config) Masked() Config {
 	for i := range c.Metrics.Scrape.Targets {
 		c.Metrics.Scrape.Targets[i].URL = secret.Redact(c.Metrics.Scrape.Targets[i].URL)
 	}
+	c.Checklists = c.Checklists.masked()
 	// The inline routing is Alertmanager's configuration: receivers carry
 	// credentials (webhook tokens, API keys, Slack URLs).
 	if c.Alerts.Routing.Kind != 0 {
@@ -422,4 +429,127 @@ func (c Config) YAML() ([]byte, error) {
 		c.Alerts.Routing = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"}
 	}
 	return yaml.Marshal(c)
+}
+
+// --- Readiness checklists (oncall checklist) ---
+
+// Checklists configures `oncall checklist`: custom checklists, where each
+// service answers for the probes that talk to it, and the SMTP server the
+// launch email goes through.
+type Checklists struct {
+	// Dir holds custom checklists, one YAML file each (relative to this
+	// file); one named like a built-in checklist replaces it.
+	Dir string `yaml:"dir"`
+	// Services say where each catalogue service answers, by name.
+	Services map[string]ChecklistService `yaml:"services"`
+	// SMTP is the server `oncall checklist announce` sends through.
+	SMTP SMTP `yaml:"smtp"`
+	// Timeout bounds each probe (default 30s).
+	Timeout time.Duration `yaml:"timeout"`
+}
+
+// ChecklistService is where one service answers.
+type ChecklistService struct {
+	// URL is its public https:// URL (TLS, HSTS).
+	URL string `yaml:"url"`
+	// HTTPURL is the plain-HTTP URL that must redirect (default: http://
+	// on the URL's host).
+	HTTPURL string `yaml:"http_url"`
+	// Versions are version endpoints by environment (production,
+	// staging), for staging parity when no build_info metric says.
+	Versions map[string]string `yaml:"versions"`
+}
+
+// SMTP is an SMTP server to send mail through.
+type SMTP struct {
+	// Addr is host:port (587 for submission with STARTTLS).
+	Addr     string `yaml:"addr"`
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	// From is the sender; To the recipients (engineering@...).
+	From string   `yaml:"from"`
+	To   []string `yaml:"to"`
+	// RequireTLS refuses a server that does not offer STARTTLS.
+	RequireTLS bool `yaml:"require_tls"`
+}
+
+// ChecklistTimeout is how long each probe may take.
+func (c Checklists) ChecklistTimeout() time.Duration {
+	if c.Timeout > 0 {
+		return c.Timeout
+	}
+	return 30 * time.Second
+}
+
+// masked hides the SMTP password and the passwords in URLs.
+func (c Checklists) masked() Checklists {
+	if c.SMTP.Password != "" {
+		c.SMTP.Password = "<secret>"
+	}
+	if c.Services != nil {
+		svcs := make(map[string]ChecklistService, len(c.Services))
+		for name, s := range c.Services {
+			s.URL, s.HTTPURL = secret.Redact(s.URL), secret.Redact(s.HTTPURL)
+			if s.Versions != nil {
+				v := make(map[string]string, len(s.Versions))
+				for env, u := range s.Versions {
+					v[env] = secret.Redact(u)
+				}
+				s.Versions = v
+			}
+			svcs[name] = s
+		}
+		c.Services = svcs
+	}
+	return c
+}
+
+// Secrets are the credentials of the block, for hiding wherever they
+// would be printed.
+func (c Checklists) Secrets() []string { return []string{c.SMTP.Password} }
+
+// --- Postmortems (oncall postmortem) ---
+
+// Postmortems configures `oncall postmortem`: where the postmortems are,
+// the template their body is scaffolded from, and how long postmortems
+// and their action items have.
+type Postmortems struct {
+	// Directory holds the postmortems, one Markdown file each (relative
+	// to this file; default: postmortems beside it). A git repository of
+	// postmortems is the common setup.
+	Directory string `yaml:"directory"`
+	// Template is a Go text/template of the body that replaces the
+	// built-in one (relative to this file).
+	Template string `yaml:"template"`
+	// ActionDueDays is how many days an action item has, by severity
+	// (SEV1: 15, SEV2: 30; the others 60 unless set).
+	ActionDueDays map[string]int `yaml:"action_due_days"`
+	// DueDays is how many days after the incident resolved the draft is
+	// due for review (default 5).
+	DueDays int `yaml:"due_days"`
+	// StuckAfter is how long a postmortem may stay in review before the
+	// weekly review calls it stuck (default 7d).
+	StuckAfter time.Duration `yaml:"stuck_after"`
+}
+
+// Dir is the postmortem directory: Directory, else postmortems beside
+// the configuration file configFile (or in the working directory).
+func (p Postmortems) Dir(configFile string) string {
+	switch {
+	case p.Directory != "":
+		return p.Directory
+	case configFile != "":
+		return filepath.Join(filepath.Dir(configFile), "postmortems")
+	}
+	return "postmortems"
+}
+
+// ActionDays is the days an action item of severity sev has, if set.
+func (p Postmortems) ActionDays(sev incidents.Severity) (int, bool) {
+	for k, v := range p.ActionDueDays {
+		if s, err := incidents.ParseSeverity(k); err == nil && s == sev {
+			return v, true
+		}
+	}
+	return 0, false
 }

@@ -3,7 +3,11 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"net"
+	"net/mail"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -15,8 +19,10 @@ import (
 
 	"github.com/prometheus/common/model"
 
+	"github.com/oncallhq/oncall/catalog"
 	"github.com/oncallhq/oncall/incidents"
 	"github.com/oncallhq/oncall/routing"
+	"github.com/oncallhq/oncall/secret"
 	"github.com/oncallhq/oncall/telemetry/logs"
 )
 
@@ -259,6 +265,8 @@ func (c Config) validate(decoded []Problem) error {
 	if c.OnCallPolicy != "" && !policies[c.OnCallPolicy] {
 		add("oncall_policy", "unknown policy %q", c.OnCallPolicy)
 	}
+	c.Checklists.validate(add, c.Catalog())
+	c.Postmortems.validate(add)
 	slices.SortStableFunc(ps, func(a, b Problem) int { return a.Line - b.Line })
 	errs := make([]error, len(ps))
 	for i, p := range ps {
@@ -319,4 +327,101 @@ func mapValue(n *yaml.Node, key string) *yaml.Node {
 		}
 	}
 	return nil
+}
+
+// --- Readiness checklists (oncall checklist) ---
+
+// validate checks the checklists block: the directory, the services it
+// names (catalogue services, http(s) URLs) and the SMTP server.
+func (c Checklists) validate(add func(field, format string, args ...any), cat catalog.Catalog) {
+	if c.Dir != "" {
+		if fi, err := os.Stat(c.Dir); err != nil || !fi.IsDir() {
+			add("checklists.dir", "%q is not a directory", c.Dir)
+		}
+	}
+	if c.Timeout < 0 {
+		add("checklists.timeout", "must not be negative")
+	}
+	names := slices.Sorted(maps.Keys(c.Services))
+	for _, name := range names {
+		s := c.Services[name]
+		f := "checklists.services." + name
+		if _, ok := cat.Get(name); !ok {
+			add(f, "%q is not a service of the catalogue (services[].name)", name)
+		}
+		if s.URL != "" {
+			if pu, err := url.Parse(s.URL); err != nil || pu.Scheme != "https" || pu.Host == "" {
+				add(f+".url", "not an https:// URL: %q", secret.Redact(s.URL))
+			}
+		}
+		if s.HTTPURL != "" {
+			if pu, err := url.Parse(s.HTTPURL); err != nil || pu.Scheme != "http" || pu.Host == "" {
+				add(f+".http_url", "not an http:// URL: %q", secret.Redact(s.HTTPURL))
+			}
+		}
+		for _, env := range slices.Sorted(maps.Keys(s.Versions)) {
+			if pu, err := url.Parse(s.Versions[env]); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+				add(f+".versions."+env, "not an http(s) URL: %q", secret.Redact(s.Versions[env]))
+			}
+		}
+	}
+	m := c.SMTP
+	if m.Addr == "" {
+		if m.Username != "" || m.From != "" || len(m.To) > 0 {
+			add("checklists.smtp.addr", "must be set (host:port) for the other smtp settings to mean anything")
+		}
+		return
+	}
+	if _, port, err := net.SplitHostPort(m.Addr); err != nil || port == "" {
+		add("checklists.smtp.addr", "%q: want host:port", m.Addr)
+	}
+	if m.Password != strings.TrimSpace(m.Password) {
+		add("checklists.smtp.password", "leading or trailing whitespace (a password read from a file keeps its newline)")
+	}
+	if m.Password != "" && m.Username == "" {
+		add("checklists.smtp.username", "a password needs a username")
+	}
+	if _, err := mail.ParseAddress(m.From); err != nil {
+		add("checklists.smtp.from", "%q is not an email address", m.From)
+	}
+	if len(m.To) == 0 {
+		add("checklists.smtp.to", "name at least one recipient (engineering@...)")
+	}
+	for i, t := range m.To {
+		if _, err := mail.ParseAddress(t); err != nil {
+			add(fmt.Sprintf("checklists.smtp.to[%d]", i), "%q is not an email address", t)
+		}
+	}
+}
+
+// --- Postmortems (oncall postmortem) ---
+
+// validate checks the postmortems block: the directory (if it exists) is
+// one, the template is a file, the days are positive and name severities.
+func (p Postmortems) validate(add func(field, format string, args ...any)) {
+	if p.Directory != "" {
+		if fi, err := os.Stat(p.Directory); err == nil && !fi.IsDir() {
+			add("postmortems.directory", "%q is not a directory", p.Directory)
+		}
+	}
+	if p.Template != "" {
+		if fi, err := os.Stat(p.Template); err != nil || fi.IsDir() {
+			add("postmortems.template", "%q is not a readable file", p.Template)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(p.ActionDueDays)) {
+		f := "postmortems.action_due_days." + k
+		if _, err := incidents.ParseSeverity(k); err != nil {
+			add(f, "%v", err)
+		}
+		if p.ActionDueDays[k] < 1 {
+			add(f, "%d: want at least 1 day", p.ActionDueDays[k])
+		}
+	}
+	if p.DueDays < 0 {
+		add("postmortems.due_days", "must not be negative")
+	}
+	if p.StuckAfter < 0 {
+		add("postmortems.stuck_after", "must not be negative")
+	}
 }

@@ -26,6 +26,7 @@ import (
 
 	"github.com/oncallhq/oncall/alerts"
 	"github.com/oncallhq/oncall/catalog"
+	"github.com/oncallhq/oncall/checklist"
 	"github.com/oncallhq/oncall/health"
 	"github.com/oncallhq/oncall/incidents"
 	"github.com/oncallhq/oncall/notify"
@@ -76,6 +77,8 @@ type Options struct {
 	Logs       LogReader // optional
 	// Rules lists the rules in effect (they change on a reload); optional.
 	Rules func() []alerts.Rule
+	// Checklists returns the readiness checklists (nil: the built-in ones).
+	Checklists func() ([]checklist.Checklist, error)
 	// Token, when set, is required as "Authorization: Bearer <token>" on /api/.
 	Token    string
 	Gatherer prometheus.Gatherer // for /metrics; optional
@@ -122,6 +125,7 @@ func Handler(o Options) http.Handler {
 	api.HandleFunc("GET /api/v1/alerts/history", a.history)
 	a.incidentRoutes(api)
 	a.oncallRoutes(api)
+	a.checklistRoutes(api)
 	api.HandleFunc("GET /api/v1/pages", a.pages)
 	api.HandleFunc("GET /api/v1/logs", a.logs)
 	api.HandleFunc("GET /api/v1/stream", a.streamHandler())
@@ -131,6 +135,7 @@ func Handler(o Options) http.Handler {
 	api.HandleFunc("POST /api/v1/query_range", a.promQueryRange)
 	api.HandleFunc("POST /api/v1/webhook/alertmanager", a.alertmanagerWebhook)
 	a.alertmanagerRoutes(api)
+	a.postmortemRoutes(api)
 	mux.Handle("/api/", a.auth(api))
 	a.statusRoutes(mux)
 	return mux

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/oncallhq/oncall/alerts"
+	"github.com/oncallhq/oncall/checklist"
 	"github.com/oncallhq/oncall/incidents"
 	"github.com/oncallhq/oncall/notify"
 	"github.com/oncallhq/oncall/routing/dispatch"
@@ -24,6 +25,7 @@ import (
 type Store interface {
 	Reader
 	Writer
+	Checklists
 	// Identity is a random ID made when the store was created. It tells
 	// this store from an emptied or foreign one and begins every outbox key.
 	Identity() string
@@ -148,4 +150,39 @@ func (s incidentStore) UpdateIncidents(ctx context.Context, f func(incidents.Tx)
 		}
 		return tx.Enqueue(ctx, notify.Pages(pages))
 	})
+}
+
+// Checklists is the durable state of the readiness checklists: every run
+// of a checklist for a service, with its per-check results, and the
+// records runs read (attestations, waivers, results pushed from outside).
+// Both are kept, never edited: the history of a service's readiness and
+// who vouched for what are read back from them.
+type Checklists interface {
+	// AddChecklistRun stores a run and sets its ID.
+	AddChecklistRun(ctx context.Context, run *checklist.Run) error
+	// ChecklistRuns lists runs, newest first.
+	ChecklistRuns(ctx context.Context, f ChecklistRunFilter) ([]checklist.Run, error)
+	// AddChecklistRecord stores a record and sets its ID.
+	AddChecklistRecord(ctx context.Context, r *checklist.Record) error
+	// ChecklistRecords lists records, oldest first.
+	ChecklistRecords(ctx context.Context, f ChecklistRecordFilter) ([]checklist.Record, error)
+}
+
+// ChecklistRunFilter selects checklist runs; empty fields select all.
+type ChecklistRunFilter struct {
+	Checklist string
+	Service   string
+	// Limit keeps the newest so many (0: all).
+	Limit int
+}
+
+// ChecklistRecordFilter selects checklist records; empty fields select
+// all.
+type ChecklistRecordFilter struct {
+	Checklist string
+	Service   string
+	Kind      checklist.RecordKind
+	// CurrentAt, when set, keeps the records that count at that instant
+	// (recorded at or before it, expiring after it).
+	CurrentAt time.Time
 }

@@ -89,7 +89,7 @@ Try it with nothing configured:  oncall demo`,
 	a.v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
 	a.v.AutomaticEnv()
 	root.AddCommand(a.serveCmd(), a.demoCmd(), a.queryCmd(), group(a.alertsCmd()), group(a.rulesCmd()), a.logsCmd(), a.initCmd(), group(a.configCmd()), group(a.silenceCmd()),
-		group(a.incidentCmd()), a.whoCmd(), group(a.scheduleCmd()))
+		group(a.incidentCmd()), a.whoCmd(), group(a.scheduleCmd()), a.checklistCmd(), group(a.postmortemCmd()))
 	return root
 }
 

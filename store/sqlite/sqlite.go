@@ -249,6 +249,13 @@ var migrations = []string{
 	`CREATE TABLE alert_history (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, name TEXT NOT NULL, body TEXT NOT NULL);
 	 CREATE INDEX alert_history_at ON alert_history(at);
 	 CREATE INDEX alert_history_name ON alert_history(name, at);`,
+	// 6: readiness checklists: runs with their per-check results, and the
+	// attestations, waivers and pushed results they read.
+	`CREATE TABLE checklist_runs (id INTEGER PRIMARY KEY AUTOINCREMENT, checklist TEXT NOT NULL, service TEXT NOT NULL, at INTEGER NOT NULL, body TEXT NOT NULL);
+	 CREATE INDEX checklist_runs_service ON checklist_runs(service, checklist, id);
+	 CREATE TABLE checklist_records (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, checklist TEXT NOT NULL, check_id TEXT NOT NULL,
+	   service TEXT NOT NULL, at INTEGER NOT NULL, expires_at INTEGER NOT NULL, body TEXT NOT NULL);
+	 CREATE INDEX checklist_records_service ON checklist_records(service, checklist, id);`,
 }
 
 func (s *Store) migrate() error {

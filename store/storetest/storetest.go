@@ -46,6 +46,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Opener) {
 		{"UpdateIsAtomic", testAtomic},
 		{"Outbox", testOutbox},
 		{"Lease", testLease},
+		{"Checklists", testChecklists},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.f(t, newStore(t)) })
