@@ -64,6 +64,9 @@ type EngineOptions struct {
 	Registerer prometheus.Registerer
 	// ResendDelay is how often a firing alert is sent again (default 1m).
 	ResendDelay time.Duration
+	// Generate, when set, makes more rule files at every load (the
+	// catalogue's SLOs and KPIs, Sloth specs).
+	Generate Generator
 	// Lenient loads what is valid: an invalid file or group is reported
 	// by Problems (and stays out, or keeps its last good version) while
 	// the others run. Without it, NewEngine fails on any problem.
@@ -85,6 +88,7 @@ type Engine struct {
 
 	mu       sync.Mutex
 	files    []*ruleFile // the groups in effect, file by file
+	sum      [32]byte    // of what the files were read from
 	rules    []Rule
 	problems []FileProblem
 	groups   []*engineGroup
@@ -144,7 +148,7 @@ func NewEngine(o EngineOptions) (*Engine, error) {
 		return nil, fmt.Errorf("external url %q: %w", o.ExternalURL, err)
 	}
 	e := &Engine{opts: o, extURL: ext, evalErr: map[string]error{}, loader: &fileLoader{}}
-	e.files, e.problems = readRuleFiles(o.Files, nil)
+	e.files, e.problems, e.sum = e.read(nil)
 	if len(e.problems) > 0 && !o.Lenient {
 		errs := make([]error, len(e.problems))
 		for i, p := range e.problems {
@@ -172,6 +176,22 @@ func NewEngine(o EngineOptions) (*Engine, error) {
 		GroupLoader:     e.loader,
 	}
 	return e, nil
+}
+
+// read reads the rule files and runs the generator, prev standing in for
+// what does not load, and digests what it read.
+func (e *Engine) read(prev []*ruleFile) ([]*ruleFile, []FileProblem, [32]byte) {
+	gen, genProblems := e.generate()
+	files, problems := readRuleFiles(e.opts.Files, gen, genProblems, prev)
+	return files, problems, inputsSum(e.opts.Files, gen, genProblems)
+}
+
+// generate runs the generator, if there is one.
+func (e *Engine) generate() ([]GeneratedFile, []FileProblem) {
+	if e.opts.Generate == nil {
+		return nil, nil
+	}
+	return e.opts.Generate()
 }
 
 // rulesOf lists the rules of the groups in effect.
@@ -239,18 +259,20 @@ func inOrder(gs []*engineGroup, rs []Rule) {
 // anything was read anew; Problems says what is wrong now.
 func (e *Engine) Reload(now time.Time) (bool, error) {
 	e.mu.Lock()
-	prev := e.files
+	prev, prevSum := e.files, e.sum
 	e.mu.Unlock()
-	if unchanged(e.opts.Files, prev) {
+	gen, genProblems := e.generate()
+	sum := inputsSum(e.opts.Files, gen, genProblems)
+	if sum == prevSum {
 		return false, nil
 	}
-	files, problems := readRuleFiles(e.opts.Files, prev)
+	files, problems := readRuleFiles(e.opts.Files, gen, genProblems, prev)
 	loaded, err := e.load(files)
 	if err != nil {
 		// Validated groups that Prometheus will not load: keep all as it was.
 		e.load(prev)
 		e.mu.Lock()
-		e.problems = append(problems, FileProblem{File: "", Err: err})
+		e.problems, e.sum = append(problems, FileProblem{File: "", Err: err}), sum
 		e.mu.Unlock()
 		return true, err
 	}
@@ -280,7 +302,7 @@ func (e *Engine) Reload(now time.Time) (bool, error) {
 		}
 	}
 	e.resolveRemoved(gs, now)
-	e.files, e.problems, e.rules = files, problems, rulesOf(files)
+	e.files, e.problems, e.rules, e.sum = files, problems, rulesOf(files), sum
 	inOrder(gs, e.rules)
 	e.groups = gs
 	return true, nil

@@ -1,7 +1,6 @@
 package alerts
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -28,12 +27,24 @@ type FileProblem struct {
 // Error names the file; Err already carries line and column.
 func (p FileProblem) Error() string { return p.Err.Error() }
 
+// GeneratedFile is a rule file made rather than read: from the service
+// catalogue's SLOs and KPIs, or from Sloth specs. Name stands for its
+// path in errors and in where a rule comes from.
+type GeneratedFile struct {
+	Name    string
+	Content []byte
+}
+
+// Generator makes the generated rule files anew, at every load and
+// reload. A problem names the file it could not make, which then keeps
+// its last good version.
+type Generator func() ([]GeneratedFile, []FileProblem)
+
 // ruleFile is one rule file as the engine runs it: its groups in effect —
 // the valid ones of the last read, and the last good version of any group
 // that is invalid now — with their rules and lines.
 type ruleFile struct {
 	path   string
-	sum    [32]byte // of the content last read
 	groups []loadedGroup
 }
 
@@ -45,7 +56,7 @@ type loadedGroup struct {
 // readRuleFiles reads the files the patterns match, in order. Where a file
 // or a group of it is invalid, the version in prev (the files in effect
 // before) stands in, if there is one, and the problem is reported.
-func readRuleFiles(patterns []string, prev []*ruleFile) ([]*ruleFile, []FileProblem) {
+func readRuleFiles(patterns []string, gen []GeneratedFile, genProblems []FileProblem, prev []*ruleFile) ([]*ruleFile, []FileProblem) {
 	old := map[string]*ruleFile{}
 	for _, f := range prev {
 		old[f.path] = f
@@ -85,6 +96,26 @@ func readRuleFiles(patterns []string, prev []*ruleFile) ([]*ruleFile, []FileProb
 			}
 		}
 	}
+	for _, g := range gen {
+		if seen[g.Name] {
+			continue
+		}
+		seen[g.Name] = true
+		f, errs := parseRuleFile(g.Name, g.Content, old[g.Name])
+		if len(errs) > 0 {
+			problems = append(problems, FileProblem{g.Name, errors.Join(errs...)})
+		}
+		if f != nil {
+			out = append(out, f)
+		}
+	}
+	for _, p := range genProblems {
+		problems = append(problems, p)
+		if o := old[p.File]; o != nil && !seen[p.File] {
+			seen[p.File] = true
+			out = append(out, o)
+		}
+	}
 	return out, problems
 }
 
@@ -110,7 +141,7 @@ func parseRuleFile(path string, content []byte, prev *ruleFile) (*ruleFile, []er
 		return prev, errs
 	}
 	lines := ruleLines(content)
-	f := &ruleFile{path: path, sum: sha256.Sum256(content)}
+	f := &ruleFile{path: path}
 	for gi, g := range set.Groups {
 		if bad[g.Name] {
 			if o, ok := prev.group(g.Name); ok {
@@ -145,40 +176,42 @@ func groupRules(path string, gi int, g rulefmt.RuleGroup, lines map[[2]int]int) 
 	return out
 }
 
-// unchanged reports whether the files the patterns match are those of
-// prev with the same content.
-func unchanged(patterns []string, prev []*ruleFile) bool {
-	var paths []string
+// inputsSum digests everything a load reads: the files the patterns
+// match with their content, and what the generator made or could not.
+func inputsSum(patterns []string, gen []GeneratedFile, genProblems []FileProblem) [32]byte {
+	h := sha256.New()
 	seen := map[string]bool{}
 	for _, pat := range patterns {
 		m, err := filepath.Glob(pat)
 		if err != nil {
-			return false
+			fmt.Fprintf(h, "bad pattern %q\x00", pat)
+			continue
 		}
 		slices.Sort(m)
 		for _, p := range m {
-			if !seen[p] {
-				seen[p] = true
-				paths = append(paths, p)
+			if seen[p] {
+				continue
 			}
+			seen[p] = true
+			b, err := os.ReadFile(p)
+			if err != nil {
+				fmt.Fprintf(h, "%s\x00unreadable %v\x00", p, err)
+				continue
+			}
+			sum := sha256.Sum256(b)
+			fmt.Fprintf(h, "%s\x00%x\x00", p, sum)
 		}
 	}
-	if len(paths) != len(prev) {
-		return false
+	for _, g := range gen {
+		sum := sha256.Sum256(g.Content)
+		fmt.Fprintf(h, "gen %s\x00%x\x00", g.Name, sum)
 	}
-	for i, p := range paths {
-		if prev[i].path != p {
-			return false
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return false
-		}
-		if sum := sha256.Sum256(b); !bytes.Equal(sum[:], prev[i].sum[:]) {
-			return false
-		}
+	for _, p := range genProblems {
+		fmt.Fprintf(h, "problem %s\x00%v\x00", p.File, p.Err)
 	}
-	return true
+	var out [32]byte
+	h.Sum(out[:0])
+	return out
 }
 
 // fileLoader serves Prometheus's rule manager the groups in effect, so

@@ -147,11 +147,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		MaxAlerts: cfg.Alerts.MaxAlerts, Logger: log, Metrics: pipeline.NewMetrics(reg),
 		WatchdogReceiver: cfg.Alerts.Watchdog.Receiver, WatchdogInterval: cfg.Alerts.Watchdog.Interval, NoDataQuery: s.source,
 	}
-	if len(cfg.Alerts.RuleFiles) > 0 {
+	if len(cfg.Alerts.RuleFiles) > 0 || GeneratesRules(cfg) {
 		// Leniently: a broken file or group is reported (and raises
 		// OncallRuleFilesInvalid) while the other groups run.
 		eo := alerts.EngineOptions{Files: cfg.Alerts.RuleFiles, Interval: cfg.Alerts.EvaluationInterval, Query: alerts.SourceQuery(s.source),
-			ExternalURL: external, ExternalLabels: labels.FromMap(cfg.Alerts.ExternalLabels), Logger: log, Registerer: reg, Lenient: true}
+			ExternalURL: external, ExternalLabels: labels.FromMap(cfg.Alerts.ExternalLabels), Logger: log, Registerer: reg, Lenient: true,
+			Generate: RuleGenerator(cfg)}
 		switch rw := cfg.Alerts.RemoteWrite; {
 		case s.embedded != nil:
 			eo.Appendable, eo.Query = s.embedded, s.embedded.RuleQuery

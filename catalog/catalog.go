@@ -1,7 +1,7 @@
 // Package catalog is the service catalogue: the business services oncall
 // watches, each with its owner team, tier, escalation policy, runbook,
-// dashboard, log selector and the name customers know it by on the
-// status page. Alert text, routing, the readiness checklist and
+// dashboard, log selector, SLOs and KPIs, and the name customers know it
+// by on the status page. Alert text, routing, the readiness checklist and
 // postmortems read it.
 package catalog
 
@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+
+	"github.com/oncallhq/oncall/alerts/slo"
 )
 
 // Service is one business service.
@@ -31,6 +33,16 @@ type Service struct {
 	// PublicName is the component customers see on the status page; a
 	// service without one is not shown there.
 	PublicName string `yaml:"public_name" json:"public_name,omitempty"`
+	// SLOs and KPIs are the service's objectives and business ratios:
+	// oncall generates their recording rules and alerts (multiwindow,
+	// multi-burn-rate pages and tickets; drops against a baseline).
+	SLOs []slo.SLO `yaml:"slos" json:"slos,omitempty"`
+	KPIs []slo.KPI `yaml:"kpis" json:"kpis,omitempty"`
+}
+
+// RuleService is what the rule generator needs of the service.
+func (s Service) RuleService() slo.Service {
+	return slo.Service{Name: s.Name, Runbook: s.Runbook, Dashboard: s.Dashboard}
 }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
@@ -55,6 +67,9 @@ func (s Service) Validate(policies func(string) bool) error {
 		if pu, err := url.Parse(u); err != nil || pu.Scheme == "" || pu.Host == "" {
 			errs = append(errs, fmt.Errorf("%s: %q is not an absolute URL", field, u))
 		}
+	}
+	if err := (slo.Spec{SLOs: s.SLOs, KPIs: s.KPIs}).Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	slices.SortFunc(errs, func(a, b error) int {
 		if a.Error() < b.Error() {

@@ -130,7 +130,11 @@ type LogRule struct {
 
 // Alerts configures rule evaluation, routing and limits.
 type Alerts struct {
-	RuleFiles          []string      `yaml:"rule_files"`
+	RuleFiles []string `yaml:"rule_files"`
+	// SLOFiles are Sloth SLO specifications (prometheus/v1), rendered
+	// into rule groups beside the catalogue's own SLOs and KPIs. Globs,
+	// relative to this file.
+	SLOFiles           []string      `yaml:"slo_files"`
 	EvaluationInterval time.Duration `yaml:"evaluation_interval"`
 	// AlertmanagerConfig is an alertmanager.yml, loaded unchanged: its
 	// route tree, receivers, inhibit_rules and time_intervals route every
@@ -316,6 +320,9 @@ func (c *Config) resolvePaths() {
 	}
 	for i, p := range c.Alerts.RuleFiles {
 		c.Alerts.RuleFiles[i] = abs(p)
+	}
+	for i, p := range c.Alerts.SLOFiles {
+		c.Alerts.SLOFiles[i] = abs(p)
 	}
 	for i, p := range c.Logs.Files {
 		c.Logs.Files[i] = abs(p)

@@ -202,13 +202,15 @@ func (c Config) validate(decoded []Problem) error {
 	if c.StatusPage.HistoryDays < 0 {
 		add("status_page.history_days", "must not be negative")
 	}
-	for i, pat := range c.Alerts.RuleFiles {
-		f := fmt.Sprintf("alerts.rule_files[%d]", i)
-		switch m, err := filepath.Glob(pat); {
-		case err != nil:
-			add(f, "bad pattern %q: %v", pat, err)
-		case len(m) == 0:
-			add(f, "%q matches no file", pat)
+	for field, pats := range map[string][]string{"rule_files": c.Alerts.RuleFiles, "slo_files": c.Alerts.SLOFiles} {
+		for i, pat := range pats {
+			f := fmt.Sprintf("alerts.%s[%d]", field, i)
+			switch m, err := filepath.Glob(pat); {
+			case err != nil:
+				add(f, "bad pattern %q: %v", pat, err)
+			case len(m) == 0:
+				add(f, "%q matches no file", pat)
+			}
 		}
 	}
 	if u := c.Alerts.RemoteWrite.URL; u != "" {

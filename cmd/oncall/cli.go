@@ -8,7 +8,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"text/tabwriter"
@@ -17,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/oncallhq/oncall/alerts"
+	"github.com/oncallhq/oncall/app"
 	"github.com/oncallhq/oncall/config"
 	"github.com/oncallhq/oncall/telemetry/metrics"
 	"github.com/oncallhq/oncall/termtext"
@@ -214,7 +214,7 @@ func (a *cli) alertsCmd() *cobra.Command {
 		},
 	}
 	a.addOutputFlag(list)
-	c.AddCommand(list, a.alertHistoryCmd(), a.alertPreviewCmd(), a.ruleTestCmd(), a.alertCheckCmd(), a.alertBacktestCmd())
+	c.AddCommand(list, a.alertHistoryCmd(), a.alertPreviewCmd(), a.ruleTestCmd(), a.alertCheckCmd(), a.alertBacktestCmd(), a.alertRenderCmd())
 	return c
 }
 
@@ -285,7 +285,7 @@ func listAlerts(ctx context.Context, cfg config.Config) ([]alerts.Alert, error) 
 	if err != nil {
 		return nil, err
 	}
-	eng, err := alerts.NewEngine(alerts.EngineOptions{Files: cfg.Alerts.RuleFiles, Interval: cfg.Alerts.EvaluationInterval, Query: alerts.SourceQuery(src)})
+	eng, err := alerts.NewEngine(alerts.EngineOptions{Files: cfg.Alerts.RuleFiles, Generate: app.RuleGenerator(cfg), Interval: cfg.Alerts.EvaluationInterval, Query: alerts.SourceQuery(src)})
 	if err != nil {
 		return nil, err
 	}
@@ -399,13 +399,7 @@ func (a *cli) configCmd() *cobra.Command {
 			// Every problem in one run: the configuration's, then the
 			// rule files' (each names its own file and line).
 			cfg, cerr := a.loadConfig()
-			var present []string // a missing one is the configuration's problem
-			for _, pat := range cfg.Alerts.RuleFiles {
-				if m, _ := filepath.Glob(pat); len(m) > 0 {
-					present = append(present, pat)
-				}
-			}
-			set, rerr := alerts.LoadRuleFiles(present)
+			set, rerr := app.LoadRules(cfg)
 			if cerr != nil || rerr != nil {
 				return errors.Join(cerr, rerr)
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/oncallhq/oncall/alerts"
+	"github.com/oncallhq/oncall/app"
 	"github.com/oncallhq/oncall/config"
 	"github.com/oncallhq/oncall/incidents"
 	"github.com/oncallhq/oncall/notify"
@@ -86,7 +87,7 @@ type previewIntegration struct {
 // buildPreview evaluates the named alerting rule once (against the
 // metrics source unless offline) and routes the first alert it makes.
 func buildPreview(ctx context.Context, cfg config.Config, name string, offline bool, now time.Time) (preview, error) {
-	set, err := alerts.LoadRuleFiles(cfg.Alerts.RuleFiles)
+	set, err := app.LoadRules(cfg)
 	if err != nil {
 		return preview{}, err
 	}

@@ -103,7 +103,7 @@ func TestDemoInTmux(t *testing.T) {
 
 	// Alerts, filtered from the palette, and one alert's detail.
 	tm.keys("2")
-	tm.wait(5*time.Second, "Alerts ·", "MatchesPerActiveUserDown")
+	tm.wait(5*time.Second, "Alerts ·", "MatchesPerActiveUserDropped")
 	tm.keys(":")
 	tm.typeText("alerts sev=page")
 	tm.keys("Enter")
