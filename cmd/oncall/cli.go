@@ -407,7 +407,7 @@ func (a *cli) configCmd() *cobra.Command {
 			if where == "" {
 				where = "built-in defaults"
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%d alerting rules, %d schedules, %d policies)\n", where, len(set.Rules), len(cfg.Schedules), len(cfg.Policies))
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%d alerting rules, %d recording rules, %d schedules, %d policies)\n", where, len(set.Rules)-set.Recording, set.Recording, len(cfg.Schedules), len(cfg.Policies))
 			return nil
 		},
 	})
