@@ -399,6 +399,9 @@ func (a *cli) configCmd() *cobra.Command {
 			// Every problem in one run: the configuration's, then the
 			// rule files' (each names its own file and line).
 			cfg, cerr := a.loadConfig()
+			if cerr != nil {
+				cfg.Services = nil // problems of their SLOs and KPIs are in cerr, with their lines
+			}
 			set, rerr := app.LoadRules(cfg)
 			if cerr != nil || rerr != nil {
 				return errors.Join(cerr, rerr)

@@ -51,3 +51,28 @@ func TestAlertsRenderCommand(t *testing.T) {
 		t.Errorf("validate: exit %d: %s%s", code, out, errOut)
 	}
 }
+
+// A broken SLO or KPI is reported once, with its file, line and field.
+func TestValidateBadSLO(t *testing.T) {
+	cfg := noServerConfig(t, `services:
+  - name: checkout
+    slos:
+      - name: availability
+        objective: 120
+        error_ratio: sum(rate(errors_total[{{.window}}]) / sum(rate(requests_total[{{.window}}]))
+`)
+	code, _, errOut := run(t, nil, "--config", cfg, "config", "validate")
+	want := []string{
+		cfg + ":6: services[0].slos[0].objective: 120: want a percentage below 100",
+		cfg + ":7: services[0].slos[0].error_ratio: 1:77: parse error: unclosed left parenthesis",
+	}
+	lines := strings.Split(strings.TrimSpace(errOut), "\n")
+	if code != 1 || len(lines) != len(want) {
+		t.Fatalf("exit %d, %d lines, want 1 and %d:\n%s", code, len(lines), len(want), errOut)
+	}
+	for i, w := range want {
+		if !strings.HasSuffix(lines[i], w) {
+			t.Errorf("line %d: %q, want it to end %q", i, lines[i], w)
+		}
+	}
+}
