@@ -1,6 +1,8 @@
 package alerts
 
 import (
+	"strings"
+
 	"github.com/prometheus/prometheus/promql/parser"
 )
 
@@ -16,22 +18,30 @@ type Condition struct {
 	Op string
 	// Threshold is what the signal is compared with.
 	Threshold string
+	// Gate is what must also hold for the alert to fire, when the
+	// comparison is gated (`signal < threshold and volume > 100` has
+	// the gate `and volume > 100`).
+	Gate string
 }
 
 // SplitCondition takes an alerting expression apart at its top-level
 // filtering comparison (`signal > threshold`, `bool` comparisons excluded):
-// the side that is a number or a smaller expression is the threshold.
+// the side that is a number or a smaller expression is the threshold. A
+// comparison gated by `and` or `unless` (a minimum volume, say) is split
+// too, the gate kept apart.
 func SplitCondition(expr string) Condition {
 	e, err := parser.NewParser(parser.Options{}).ParseExpr(expr)
 	if err != nil {
 		return Condition{Signal: expr}
 	}
-	for {
-		p, ok := e.(*parser.ParenExpr)
-		if !ok {
-			break
+	e = unparen(e)
+	gate := ""
+	if b, ok := e.(*parser.BinaryExpr); ok && (b.Op == parser.LAND || b.Op == parser.LUNLESS) {
+		if c, ok := unparen(b.LHS).(*parser.BinaryExpr); ok && c.Op.IsComparisonOperator() && !c.ReturnBool {
+			whole := b.String()
+			gate = strings.TrimSpace(whole[len(b.LHS.String()):])
+			e = c
 		}
-		e = p.Expr
 	}
 	b, ok := e.(*parser.BinaryExpr)
 	if !ok || !b.Op.IsComparisonOperator() || b.ReturnBool {
@@ -41,7 +51,18 @@ func SplitCondition(expr string) Condition {
 	if _, num := lhs.(*parser.NumberLiteral); num {
 		lhs, rhs, op = rhs, lhs, flip(op)
 	}
-	return Condition{Signal: lhs.String(), Op: op, Threshold: rhs.String()}
+	return Condition{Signal: lhs.String(), Op: op, Threshold: rhs.String(), Gate: gate}
+}
+
+// unparen strips the parentheses around e.
+func unparen(e parser.Expr) parser.Expr {
+	for {
+		p, ok := e.(*parser.ParenExpr)
+		if !ok {
+			return e
+		}
+		e = p.Expr
+	}
 }
 
 // flip turns `1 < x` into `x > 1`.

@@ -14,7 +14,12 @@ func TestSplitCondition(t *testing.T) {
 		{`a < 0.5 * (b offset 1w)`, Condition{Signal: "a", Op: "<", Threshold: "0.5 * (b offset 1w)"}},
 		{`absent(up{job="x"})`, Condition{Signal: `absent(up{job="x"})`}},
 		{`x > bool 1`, Condition{Signal: `x > bool 1`}},
-		{`sum(x) > 1 and on() vector(1)`, Condition{Signal: `sum(x) > 1 and on() vector(1)`}},
+		{`sum(x) > 1 and on() vector(1)`, Condition{Signal: `sum(x)`, Op: ">", Threshold: "1", Gate: `and on () vector(1)`}},
+		{"(kpi:ratio / kpi:baseline:ratio) < 0.5\nand\nkpi:volume >= 100",
+			Condition{Signal: "(kpi:ratio / kpi:baseline:ratio)", Op: "<", Threshold: "0.5", Gate: "and kpi:volume >= 100"}},
+		{`x > 1 unless y`, Condition{Signal: "x", Op: ">", Threshold: "1", Gate: "unless y"}},
+		{`x and y > 1`, Condition{Signal: `x and y > 1`}},
+		{`x > 1 or y > 2`, Condition{Signal: `x > 1 or y > 2`}},
 		{`not promql (`, Condition{Signal: `not promql (`}},
 	} {
 		if got := SplitCondition(tc.expr); got != tc.want {

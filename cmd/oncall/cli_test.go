@@ -45,7 +45,7 @@ func TestUnknownCommandsAndBadFlagsFail(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"alerts", "frob"}, 1, `unknown command "frob" for "oncall alerts" (commands: backtest, check, history, list, preview, test)`},
+		{[]string{"alerts", "frob"}, 1, `unknown command "frob" for "oncall alerts" (commands: backtest, check, history, list, preview, render, test)`},
 		{[]string{"config", "shw"}, 1, `unknown command "shw" for "oncall config"; did you mean "show"?`},
 		{[]string{"silenc"}, 1, `did you mean "silence"?`},
 		{[]string{"--log-level", "verbose", "config", "validate"}, 1, `--log-level "verbose": want debug, info, warn or error`},

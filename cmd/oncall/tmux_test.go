@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -147,7 +148,19 @@ func TestDemoInTmux(t *testing.T) {
 	tm.keys("6")
 	tm.wait(60*time.Second, "Logs · following", "buffer from")
 	tm.keys("k", "k", "k", "k", "k")
-	before := tm.wait(5*time.Second, "paused at 295 of 300")
+	// Five lines up from the newest: 295 of 300, less what scrolled out
+	// before the screen was read (a busy machine reads it late).
+	pausedAt := regexp.MustCompile(`paused at (\d+) of 300`)
+	var before string
+	eventually(t, 5*time.Second, "the log pane to pause five lines up", func() bool {
+		before = tm.screen()
+		m := pausedAt.FindStringSubmatch(before)
+		if m == nil {
+			return false
+		}
+		n, _ := strconv.Atoi(m[1])
+		return n > 0 && n <= 295
+	})
 	clock := headerClock(before)
 	tm.wait(10*time.Second, later(clock, 2))
 	after := tm.screen()
@@ -158,14 +171,15 @@ func TestDemoInTmux(t *testing.T) {
 		t.Errorf("scroll-out reported as loss:\n%s", after)
 	}
 	// E moves the selection back to the previous error line.
+	at := pausedAt.FindStringSubmatch(tm.screen())
 	tm.keys("E")
 	eventually(t, 5*time.Second, "E to move to an earlier error", func() bool {
 		sc := tm.screen()
 		if strings.Contains(sc, "no earlier error in the buffer") {
 			return true
 		}
-		m := regexp.MustCompile(`paused at (\d+) of 300`).FindStringSubmatch(sc)
-		return m != nil && m[1] != "295"
+		m := pausedAt.FindStringSubmatch(sc)
+		return m != nil && at != nil && m[1] != at[1]
 	})
 	tm.keys("f")
 	tm.wait(5*time.Second, "Logs · following")

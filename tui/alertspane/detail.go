@@ -276,6 +276,9 @@ func (d *detail) content(w int) []string {
 		section("Over the last hour")
 		if d.cond.Op != "" {
 			out = append(out, "  "+th.Dim.Render("the signal ")+termtext.Clean(d.cond.Signal), "  "+th.Dim.Render("fires when  "+d.cond.Op+" ")+termtext.Clean(d.cond.Threshold))
+			if d.cond.Gate != "" {
+				out = append(out, "  "+th.Dim.Render("only while ")+termtext.Clean(d.cond.Gate))
+			}
 		}
 		switch {
 		case d.rangeE != nil:
