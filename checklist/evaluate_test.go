@@ -44,6 +44,9 @@ func TestRecordValidation(t *testing.T) {
 		{"waiver without an expiry", Request{Kind: RecordWaiver, Check: "enforces-ssl", Service: "matchmaking", By: "ana", Text: "x"}, "expires: a waiver needs an expiry", 0},
 		{"expired already", Request{Kind: RecordWaiver, Check: "enforces-ssl", Service: "matchmaking", By: "ana", Text: "x", Expires: t0.Add(-time.Hour)}, "is not in the future", 0},
 		{"bad expiry", Request{Kind: RecordWaiver, Check: "enforces-ssl", Service: "matchmaking", By: "ana", Text: "x", ExpiresIn: "forever"}, `expires: "forever": want a positive duration`, 0},
+		{"waiver until a date", Request{Kind: RecordWaiver, Check: "enforces-ssl", Service: "matchmaking", By: "ana", Text: "x", ExpiresIn: "2026-12-03"}, "", 9*day + 14*time.Hour},
+		{"waiver until a time", Request{Kind: RecordWaiver, Check: "enforces-ssl", Service: "matchmaking", By: "ana", Text: "x", ExpiresIn: "2026-11-23T12:00:00+01:00"}, "", time.Hour},
+		{"a date gone", Request{Kind: RecordWaiver, Check: "enforces-ssl", Service: "matchmaking", By: "ana", Text: "x", ExpiresIn: "2026-11-23"}, "expires: 2026-11-23 is not in the future", 0},
 		{"pushed result", Request{Kind: RecordResult, Check: "security-audit", Service: "search", By: "ci", Status: Pass, EvidenceURL: "https://jira/SEC-1"}, "", 365 * day},
 		{"pushed result for a probe", Request{Kind: RecordResult, Check: "enforces-ssl", Service: "search", By: "ci", Status: Pass}, "only an external check takes a pushed result", 0},
 		{"pushed waived", Request{Kind: RecordResult, Check: "security-audit", Service: "search", By: "ci", Status: Waived}, `status "waived": a pushed result is pass, fail, warn, n/a or error`, 0},
@@ -70,6 +73,28 @@ func TestRecordValidation(t *testing.T) {
 	var u *Unknown
 	if !errors.As(err, &u) || u.What != "check" || len(u.Valid) != 10 {
 		t.Errorf("unknown check: %#v", err)
+	}
+}
+
+// An attestation says why (a justification) or shows it (an evidence
+// URL): a bare yes is refused, even where evidence is optional.
+func TestAttestationSaysWhy(t *testing.T) {
+	cl := mini(t)
+	for _, tc := range []struct {
+		req  Request
+		want string
+	}{
+		{Request{Kind: RecordAttestation, Check: "board", Service: "matchmaking", By: "ana"}, "justification: say why it is met (--justification TEXT) or link the evidence (--evidence URL)"},
+		{Request{Kind: RecordAttestation, Check: "board", Service: "matchmaking", By: "ana", Text: "the card is in Production"}, ""},
+		{Request{Kind: RecordAttestation, Check: "board", Service: "matchmaking", By: "ana", EvidenceURL: "https://board.example.com/42"}, ""},
+	} {
+		_, err := cl.Record(cat, tc.req, t0)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%+v: %v", tc.req, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%+v: %v, want %q", tc.req, err, tc.want)
+		}
 	}
 }
 

@@ -65,7 +65,8 @@ type Request struct {
 	Text        string `json:"text,omitempty"`
 	EvidenceURL string `json:"evidence_url,omitempty"`
 	// Expires, when set, is when the record stops counting; ExpiresIn is
-	// the same as a duration from now ("90d"). A waiver needs one of them;
+	// the same as a duration from now ("90d") or a date ("2027-01-31",
+	// the record stops counting as it begins, UTC). A waiver needs one of them;
 	// otherwise the check's valid_for applies.
 	Expires   time.Time `json:"expires,omitzero"`
 	ExpiresIn string    `json:"expires_in,omitempty"`
@@ -112,6 +113,9 @@ func (cl Checklist) Record(cat catalog.Catalog, req Request, now time.Time) (Rec
 		}
 		if c.Evidence == EvidenceRequired && r.EvidenceURL == "" {
 			errs = append(errs, fmt.Errorf("evidence: check %s needs an evidence URL (--evidence)", c.ID))
+		} else if r.Status == Pass && r.Text == "" && r.EvidenceURL == "" {
+			// A bare "yes" is not an attestation: say why, or show it.
+			errs = append(errs, errors.New("justification: say why it is met (--justification TEXT) or link the evidence (--evidence URL)"))
 		}
 	case RecordWaiver:
 		r.Status = Waived
@@ -137,9 +141,16 @@ func (cl Checklist) Record(cat catalog.Catalog, req Request, now time.Time) (Rec
 	}
 	switch {
 	case req.ExpiresIn != "":
+		if at, ok := parseDate(req.ExpiresIn); ok {
+			r.Expires = at
+			if !at.After(now) {
+				errs = append(errs, fmt.Errorf("expires: %s is not in the future", req.ExpiresIn))
+			}
+			break
+		}
 		d, err := ParseDuration(req.ExpiresIn)
 		if err != nil || d <= 0 {
-			errs = append(errs, fmt.Errorf("expires: %q: want a positive duration such as 90d", req.ExpiresIn))
+			errs = append(errs, fmt.Errorf("expires: %q: want a positive duration such as 90d, or a date such as 2027-01-31", req.ExpiresIn))
 		}
 		r.Expires = r.At.Add(d)
 	case !req.Expires.IsZero():
@@ -154,6 +165,18 @@ func (cl Checklist) Record(cat catalog.Catalog, req Request, now time.Time) (Rec
 		return Record{}, fmt.Errorf("%s %s for %s: %w", req.Kind, c.ID, req.Service, errors.Join(errs...))
 	}
 	return r, nil
+}
+
+// parseDate reads an expiry given as a date (2027-01-31: the record stops
+// counting as that day begins, UTC) or an RFC 3339 time.
+func parseDate(s string) (time.Time, bool) {
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, true
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), true
+	}
+	return time.Time{}, false
 }
 
 // provenBy says in words what proves c.

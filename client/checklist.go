@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -76,4 +77,48 @@ func (c *Client) IncidentsSince(ctx context.Context, since time.Time) ([]inciden
 	var out []incidents.Incident
 	q := url.Values{"all": {"1"}, "limit": {"1000"}, "since": {since.UTC().Format(time.RFC3339)}}
 	return out, c.do(ctx, http.MethodGet, "/api/v1/incidents", q, nil, &out)
+}
+
+// ReadinessRuns returns runs of every checklist, newest first: with
+// service "", the newest run of each checklist for each service (the
+// console's list); otherwise that service's runs, at most limit of each
+// checklist (its history).
+func (c *Client) ReadinessRuns(ctx context.Context, service string, limit int) ([]checklist.Run, error) {
+	cls, err := c.Checklists(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []checklist.Run
+	for _, cl := range cls {
+		var runs []checklist.Run
+		if service == "" {
+			runs, err = c.LatestChecklistRuns(ctx, cl.Name)
+		} else {
+			runs, err = c.ChecklistRuns(ctx, cl.Name, service, limit)
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, runs...)
+	}
+	slices.SortStableFunc(out, func(a, b checklist.Run) int { return b.At.Compare(a.At) })
+	return out, nil
+}
+
+// ReadinessRecords returns the attestations, waivers and pushed results
+// of every checklist that count now for service ("" for every service).
+func (c *Client) ReadinessRecords(ctx context.Context, service string) ([]checklist.Record, error) {
+	cls, err := c.Checklists(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []checklist.Record
+	for _, cl := range cls {
+		recs, err := c.ChecklistRecords(ctx, cl.Name, service, true)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, recs...)
+	}
+	return out, nil
 }

@@ -306,3 +306,32 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzImport: whatever Import makes of a foreign file is a postmortem in
+// oncall's format: written, it parses back the same, with its prose.
+func FuzzImport(f *testing.F) {
+	for _, p := range []string{"testdata/import/srebook-style.md", "testdata/import/frontmatter-style.md", "testdata/import/no-structure.txt"} {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte("# Search empty\n\n**Date:** 2026-10-02\n\n**Status:** Complete\n\n## Action Items\n\n- [ ] alert on empty results\n"))
+	f.Add([]byte("---\ntitle: t\nseverity: 1\n---\n## Action items\n\n| Action | Owner | Due |\n|---|---|---|\n| fix | ana | 2026-01-02 |\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		d, _, err := postmortem.Import("in.md", in)
+		if err != nil {
+			return
+		}
+		out, err := d.Bytes()
+		if err != nil {
+			return
+		}
+		back, err := postmortem.Parse("out.md", out)
+		if err != nil {
+			t.Fatalf("an import does not parse: %v\n%q\n%q", err, in, out)
+		}
+		if back.ID != d.ID || back.Title != d.Title || back.Status != d.Status || len(back.Actions) != len(d.Actions) || !bytes.Equal(back.Body, d.Body) {
+			t.Fatalf("an import read back differs:\n%+v\n%+v", d.FrontMatter, back.FrontMatter)
+		}
+	})
+}

@@ -112,8 +112,8 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { tsdb.Close() })
-	eng, err := alerts.NewEngine(alerts.EngineOptions{Files: []string{"testdata/checkout.rules.yml"}, Interval: 15 * time.Second,
-		Query: alerts.SourceQuery(tsdb), ExternalURL: "https://oncall.example.com"})
+	eng, err := alerts.NewEngine(alerts.EngineOptions{Files: []string{"testdata/checkout.rules.yml", "testdata/checkout-slo.rules.yml"}, Interval: 15 * time.Second,
+		Query: alerts.SourceQuery(tsdb), Appendable: tsdb, ExternalURL: "https://oncall.example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}

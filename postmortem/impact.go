@@ -14,16 +14,20 @@ import (
 )
 
 // Impact is the estimate of an incident's impact from the series oncall
-// can query: against the service's SLOs when it has some, else from the
-// queries of the alert rules that fired.
+// can query: against the service's SLOs and KPIs when it has some (the
+// objectives configured for the scaffold, else the series the SLO and KPI
+// rules record: slo:sli_error:ratio_rate5m, kpi:ratio and their
+// companions), else from the queries of the alert rules that fired.
 type Impact struct {
-	// Basis is "slo", "rules", or "" when nothing could be measured.
+	// Basis is "slo" (SLOs or KPIs), "rules", or "" when nothing could
+	// be measured.
 	Basis string `json:"basis,omitempty"`
 	// From and To are the range charted: the impact with some margin.
 	From       time.Time         `json:"from,omitzero"`
 	To         time.Time         `json:"to,omitzero"`
 	Step       time.Duration     `json:"step_ns,omitempty"`
 	Objectives []ObjectiveImpact `json:"objectives,omitempty"`
+	KPIs       []KPIImpact       `json:"kpis,omitempty"`
 	Series     []SeriesImpact    `json:"series,omitempty"`
 	// PeakAt is when the first measure was worst.
 	PeakAt time.Time `json:"peak_at,omitzero"`
@@ -108,10 +112,12 @@ func impact(ctx context.Context, q RangeQuerier, objs []Objective, fm FrontMatte
 	im.Step = niceStep(im.To.Sub(im.From) / 120)
 	// On a grid of the step, so that the same incident charts the same.
 	im.From = im.From.Truncate(im.Step)
+	configured := map[string]bool{}
 	for _, o := range objs {
 		if !slices.Contains(fm.Services, o.Service) || o.ErrorRatio == "" {
 			continue
 		}
+		configured[o.Service] = true
 		oi, err := objectiveImpact(ctx, q, o, start, stop, im)
 		if err != nil {
 			*missing = append(*missing, fmt.Sprintf("SLO %s: %v", o.Name, err))
@@ -120,6 +126,30 @@ func impact(ctx context.Context, q RangeQuerier, objs []Objective, fm FrontMatte
 		im.Objectives = append(im.Objectives, oi)
 		if im.PeakAt.IsZero() {
 			im.PeakAt = oi.PeakAt
+		}
+	}
+	for _, sv := range fm.Services {
+		if !configured[sv] {
+			ois, err := recordedObjectives(ctx, q, sv, start, stop, im)
+			if err != nil {
+				*missing = append(*missing, fmt.Sprintf("the SLO series of %s: %v", sv, err))
+			}
+			im.Objectives = append(im.Objectives, ois...)
+		}
+		kis, err := recordedKPIs(ctx, q, sv, start, stop, im)
+		if err != nil {
+			*missing = append(*missing, fmt.Sprintf("the KPI series of %s: %v", sv, err))
+		}
+		im.KPIs = append(im.KPIs, kis...)
+	}
+	for _, oi := range im.Objectives {
+		if im.PeakAt.IsZero() {
+			im.PeakAt = oi.PeakAt
+		}
+	}
+	for _, ki := range im.KPIs {
+		if im.PeakAt.IsZero() {
+			im.PeakAt = ki.LowestAt
 		}
 	}
 	n := 0
@@ -157,7 +187,7 @@ func impact(ctx context.Context, q RangeQuerier, objs []Objective, fm FrontMatte
 		im.Series = append(im.Series, sis...)
 	}
 	switch {
-	case len(im.Objectives) > 0:
+	case len(im.Objectives) > 0 || len(im.KPIs) > 0:
 		im.Basis = "slo"
 	case len(im.Series) > 0:
 		im.Basis = "rules"
@@ -387,7 +417,18 @@ func objectiveImpact(ctx context.Context, q RangeQuerier, o Objective, start, st
 		}
 		return oi, err
 	}
-	r := ratio[0]
+	var total *metrics.Series
+	if o.Total != "" {
+		if ts, err := q.Range(ctx, o.Total, im.From, im.To, im.Step); err == nil && len(ts) > 0 {
+			total = &ts[0]
+		}
+	}
+	return burned(oi, ratio[0], total, start, stop, im), nil
+}
+
+// burned is what the error ratio r (and the rate of all events, total,
+// when known) cost the objective oi over [start, stop].
+func burned(oi ObjectiveImpact, r metrics.Series, total *metrics.Series, start, stop time.Time, im Impact) ObjectiveImpact {
 	// The error ratio integrated over time: seconds of total failure.
 	var badSeconds float64
 	first := true
@@ -400,26 +441,23 @@ func objectiveImpact(ctx context.Context, q RangeQuerier, o Objective, start, st
 			oi.Peak, oi.PeakAt, first = p.V, p.T, false
 		}
 	}
-	budget := (1 - o.Objective/100) * window.Seconds()
+	budget := (1 - oi.Objective/100) * oi.Window.Seconds()
 	oi.BudgetBurned = badSeconds / budget
-	if o.Total != "" {
-		total, err := q.Range(ctx, o.Total, im.From, im.To, im.Step)
-		if err == nil && len(total) > 0 {
-			at := map[int64]float64{}
-			for _, p := range r.Points {
-				at[p.T.UnixMilli()] = p.V
-			}
-			for _, p := range total[0].Points {
-				if p.T.Before(start) || p.T.After(stop) {
-					continue
-				}
-				if v, ok := at[p.T.UnixMilli()]; ok && !math.IsNaN(v*p.V) {
-					oi.Lost += v * p.V * im.Step.Seconds()
-				}
-			}
-			oi.HasLost = true
+	if total != nil {
+		at := map[int64]float64{}
+		for _, p := range r.Points {
+			at[p.T.UnixMilli()] = p.V
 		}
+		for _, p := range total.Points {
+			if p.T.Before(start) || p.T.After(stop) {
+				continue
+			}
+			if v, ok := at[p.T.UnixMilli()]; ok && !math.IsNaN(v*p.V) {
+				oi.Lost += v * p.V * im.Step.Seconds()
+			}
+		}
+		oi.HasLost = true
 	}
 	oi.Chart = textchart.Chart(points(r), im.From, im.To, chartWidth, chartHeight)
-	return oi, nil
+	return oi
 }

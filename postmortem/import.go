@@ -183,7 +183,26 @@ func Import(file string, content []byte) (Document, ImportReport, error) {
 	}
 	fm.Actions = parseActions(actionLines)
 	fm.ImportedFrom = file
+	validText(&fm)
 	return New(fm, body), rep, nil
+}
+
+// validText replaces the bytes of the front matter's text that are not
+// UTF-8: YAML would write such a string as base64 and read back base64.
+func validText(fm *FrontMatter) {
+	fix := func(s *string) { *s = strings.ToValidUTF8(*s, "\uFFFD") }
+	for _, s := range []*string{&fm.ID, &fm.Title, &fm.Owner, &fm.Facilitator, &fm.DeclaredBy, &fm.ImportedFrom} {
+		fix(s)
+	}
+	for i := range fm.Services {
+		fix(&fm.Services[i])
+	}
+	for i := range fm.Actions {
+		a := &fm.Actions[i]
+		fix(&a.Title)
+		fix(&a.Owner)
+		fix(&a.Ticket)
+	}
 }
 
 // foreignKeys maps front matter keys of other tools (icco/postmortems,

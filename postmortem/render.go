@@ -4,6 +4,7 @@ import (
 	"bytes"
 	_ "embed"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,7 +28,7 @@ func DefaultTemplateText() string { return defaultTemplate }
 // time to another), clean (outside text without control characters), cell
 // (clean, for a table cell), code (an inline code span), lines (lines
 // joined), value (a number in three digits and a suffix), pct (a share as
-// a percentage), join, logline (a log line as one line of text), transactions (the
+// a percentage, to two significant digits below 1%), trim, join, logline (a log line as one line of text), transactions (the
 // distinct transaction ids of log lines) and times (once, twice, 3 times).
 func Funcs() template.FuncMap {
 	return template.FuncMap{
@@ -40,7 +41,8 @@ func Funcs() template.FuncMap {
 		"code":         code,
 		"lines":        func(ls []string) string { return strings.Join(ls, "\n") },
 		"value":        textchart.Value,
-		"pct":          func(f float64) string { return strconv.FormatFloat(f*100, 'f', 1, 64) + "%" },
+		"pct":          pct,
+		"trim":         strings.TrimSpace,
 		"join":         strings.Join,
 		"logline":      logline,
 		"transactions": transactions,
@@ -54,6 +56,15 @@ func Funcs() template.FuncMap {
 			return strconv.Itoa(n) + " times"
 		},
 	}
+}
+
+// pct writes a share as a percentage: 13.7%, 0.058%.
+func pct(f float64) string {
+	v := f * 100
+	if v != 0 && math.Abs(v) < 1 {
+		return strconv.FormatFloat(v, 'g', 2, 64) + "%"
+	}
+	return strconv.FormatFloat(v, 'f', 1, 64) + "%"
 }
 
 // ParseTemplate reads a body template (a user's override) named name.

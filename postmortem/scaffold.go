@@ -277,7 +277,7 @@ func Build(ctx context.Context, src Sources, id int64, opt Options) (Scaffold, e
 		if err != nil {
 			s.Missing = append(s.Missing, "the log lines: "+err.Error())
 		}
-		s.Logs = peakLogs(es, s.Services, opt.Catalog)
+		s.Logs = peakLogs(es, s.Services, opt.Catalog, s.PeakAt)
 	} else {
 		s.Missing = append(s.Missing, "the log lines")
 	}
@@ -588,9 +588,9 @@ func transaction(e logs.Entry) string {
 const maxLogLines = 20
 
 // peakLogs keeps the lines of the affected services (the catalogue's log
-// selector, else the service field), warnings and errors first if there
-// are any.
-func peakLogs(es []logs.Entry, services []string, cat catalog.Catalog) []LogLine {
+// selector, else the service field), warnings and errors if there are
+// any: the maxLogLines nearest the peak, in time order.
+func peakLogs(es []logs.Entry, services []string, cat catalog.Catalog, peak time.Time) []LogLine {
 	var filters []logs.Filter
 	for _, name := range services {
 		if sv, ok := cat.Get(name); ok && sv.Logs != "" {
@@ -629,9 +629,11 @@ func peakLogs(es []logs.Entry, services []string, cat catalog.Catalog) []LogLine
 	if len(loud) > 0 {
 		out = loud
 	}
-	slices.SortStableFunc(out, func(a, b LogLine) int { return cmp.Compare(a.Time.UnixNano(), b.Time.UnixNano()) })
 	if len(out) > maxLogLines {
+		away := func(l LogLine) time.Duration { return max(l.Time.Sub(peak), peak.Sub(l.Time)) }
+		slices.SortStableFunc(out, func(a, b LogLine) int { return cmp.Compare(away(a), away(b)) })
 		out = out[:maxLogLines]
 	}
+	slices.SortStableFunc(out, func(a, b LogLine) int { return cmp.Compare(a.Time.UnixNano(), b.Time.UnixNano()) })
 	return out
 }

@@ -22,7 +22,7 @@ func scripted(t *testing.T) (*world, int64) {
 	t.Helper()
 	w := newWorld(t)
 	bad := func(at time.Time) bool { return !at.Before(t0.Add(2*time.Minute)) && at.Before(t0.Add(20*time.Minute)) }
-	w.traffic(t0.Add(-time.Hour), t0.Add(time.Hour),
+	w.traffic(t0.Add(-time.Hour), t0.Add(40*time.Minute),
 		func(at time.Time) float64 {
 			if bad(at) {
 				return 33
@@ -128,6 +128,20 @@ func TestScaffoldFromAScriptedIncident(t *testing.T) {
 	// Eight orders a second short for about 18 minutes.
 	if lost < 6000 || lost > 10000 {
 		t.Errorf("orders lost %.0f, want about 8640", lost)
+	}
+	// The SLO and KPI rules' recorded series: 28 days of 99.9% read from
+	// slo:objective:ratio and slo:time_period:days; a third of requests
+	// failing for about 19 minutes is 0.33 × 1140 s of a 2419 s budget;
+	// orders per request fell from 0.1 to 0.02 of 100 requests a second.
+	im := s.Impact
+	if im.Basis != "slo" || len(im.Objectives) != 1 || len(im.KPIs) != 1 {
+		t.Fatalf("impact from the recorded series: %+v", im)
+	}
+	if o := im.Objectives[0]; o.Name != "availability" || o.Objective != 99.9 || o.Window != 28*24*time.Hour || o.BudgetBurned < 0.11 || o.BudgetBurned > 0.17 || len(o.Chart) == 0 {
+		t.Errorf("SLO impact %+v", o)
+	}
+	if k := im.KPIs[0]; k.Name != "orders_per_request" || k.Drop < 0.79 || k.Drop > 0.81 || !k.HasLost || k.Lost < 7000 || k.Lost > 10000 || k.Below < 15*time.Minute {
+		t.Errorf("KPI impact %+v", k)
 	}
 	if len(fm.Actions) != 1 || fm.Actions[0].Owner != "ric" || fm.Actions[0].Due != postmortem.DateOf(fm.Resolved).AddDays(30) {
 		t.Errorf("actions: %+v (the undone task, due in 30 days for SEV2)", fm.Actions)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -163,5 +164,61 @@ func TestChecklistAPI(t *testing.T) {
 	}
 	if recs, _ := c.ChecklistRecords(ctx, "prod", "mm", false); len(recs) != 3 {
 		t.Errorf("records after a restart: %d", len(recs))
+	}
+}
+
+// What the console reads: the newest run of every checklist for every
+// service, one service's runs of every checklist with its records.
+func TestChecklistReadinessForTheConsole(t *testing.T) {
+	ctx := context.Background()
+	c, _, stop := checklistServer(t, filepath.Join(t.TempDir(), "oncall.db"))
+	defer stop()
+	cls, err := c.Checklists(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prod, launch := cls[0], cls[1]
+	mm, search := catalog.Service{Name: "mm", Tier: 2}, catalog.Service{Name: "search", Tier: 1}
+	post := func(cl checklist.Checklist, svc catalog.Service, at time.Time) checklist.Run {
+		t.Helper()
+		run := checklist.Evaluate(cl, svc, cl.DefaultLevel, "default", nil, nil, at)
+		run, err := c.AddChecklistRun(ctx, run)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return run
+	}
+	old := post(prod, mm, t0.Add(-3*time.Hour))
+	newer := post(prod, mm, t0.Add(-2*time.Hour))
+	s := post(prod, search, t0.Add(-time.Hour))
+	l := post(launch, mm, t0.Add(-30*time.Minute))
+	if _, err := c.AddChecklistRecord(ctx, "launch", checklist.Request{Kind: checklist.RecordResult, Check: "demo", Service: "mm", Status: checklist.Pass, By: "ci"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AddChecklistRecord(ctx, "prod", checklist.Request{Kind: checklist.RecordWaiver, Check: "enforces-ssl", Service: "search", By: "ana", Text: "internal", ExpiresIn: "1d"}); err != nil {
+		t.Fatal(err)
+	}
+	ids := func(runs []checklist.Run) []int64 {
+		var out []int64
+		for _, r := range runs {
+			out = append(out, r.ID)
+		}
+		return out
+	}
+	latest, err := c.ReadinessRuns(ctx, "", 0)
+	if got, want := ids(latest), []int64{l.ID, s.ID, newer.ID}; err != nil || !slices.Equal(got, want) {
+		t.Errorf("latest of every checklist and service: %v %v, want %v", got, err, want)
+	}
+	hist, err := c.ReadinessRuns(ctx, "mm", 1)
+	if got, want := ids(hist), []int64{l.ID, newer.ID}; err != nil || !slices.Equal(got, want) {
+		t.Errorf("mm's runs, one of each checklist: %v %v, want %v", got, err, want)
+	}
+	hist, _ = c.ReadinessRuns(ctx, "mm", 0)
+	if got, want := ids(hist), []int64{l.ID, newer.ID, old.ID}; !slices.Equal(got, want) {
+		t.Errorf("mm's runs: %v, want %v", got, want)
+	}
+	recs, err := c.ReadinessRecords(ctx, "mm")
+	if err != nil || len(recs) != 1 || recs[0].Checklist != "launch" || recs[0].Service != "mm" {
+		t.Errorf("mm's records: %+v %v", recs, err)
 	}
 }

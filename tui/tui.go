@@ -1,6 +1,7 @@
 // Package tui is the on-call console: a Bubble Tea v2 program whose root
-// model only routes messages and lays out. Six panes (overview, alerts,
-// incidents, on call, metrics, logs) are components of their own in
+// model only routes messages and lays out. Eight panes (overview, alerts,
+// incidents, on call, metrics, logs, the postmortem review, readiness
+// checklists) are components of their own in
 // sub-packages; the ":" palette, the "?" help, the header that says when
 // the server cannot be reached, and the connection to the server's pushed
 // stream live here. The console knows the server only through Backend.
@@ -22,10 +23,13 @@ import (
 	amlabels "github.com/prometheus/alertmanager/pkg/labels"
 
 	"github.com/oncallhq/oncall/alerts"
+	"github.com/oncallhq/oncall/checklist"
+	"github.com/oncallhq/oncall/postmortem/review"
 	"github.com/oncallhq/oncall/routing/silence"
 	"github.com/oncallhq/oncall/telemetry/metrics"
 	"github.com/oncallhq/oncall/termtext"
 	"github.com/oncallhq/oncall/tui/alertspane"
+	"github.com/oncallhq/oncall/tui/checklistpane"
 	"github.com/oncallhq/oncall/tui/incidentspane"
 	"github.com/oncallhq/oncall/tui/layout"
 	"github.com/oncallhq/oncall/tui/logspane"
@@ -34,6 +38,7 @@ import (
 	"github.com/oncallhq/oncall/tui/oncallpane"
 	"github.com/oncallhq/oncall/tui/overviewpane"
 	"github.com/oncallhq/oncall/tui/palette"
+	"github.com/oncallhq/oncall/tui/postmortempane"
 	"github.com/oncallhq/oncall/tui/state"
 	"github.com/oncallhq/oncall/tui/theme"
 )
@@ -56,6 +61,15 @@ type Backend interface {
 	// History lists the state changes of the alerts named name since
 	// since, oldest first, at most the newest limit.
 	History(ctx context.Context, since time.Time, name string, limit int) ([]alerts.Transition, error)
+	// ReadinessRuns lists readiness checklist runs, newest first: with
+	// service "", the newest run of each checklist for each service;
+	// otherwise that service's runs, at most limit of each checklist.
+	ReadinessRuns(ctx context.Context, service string, limit int) ([]checklist.Run, error)
+	// ReadinessRecords lists the attestations, waivers and pushed results
+	// that count now for service.
+	ReadinessRecords(ctx context.Context, service string) ([]checklist.Record, error)
+	// Review is the agenda of the weekly postmortem review of week.
+	Review(ctx context.Context, week review.Week) (review.Review, error)
 }
 
 // Options configure the console.
@@ -114,7 +128,7 @@ var globalKeys = struct {
 
 func globalBindings() []key.Binding {
 	g := globalKeys
-	jump := key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6"), key.WithHelp("1…6", "go to a pane"))
+	jump := key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6", "7", "8"), key.WithHelp("1…8", "go to a pane"))
 	return []key.Binding{g.Palette, g.Help, jump, g.Next, g.Prev, g.Back, g.Quit}
 }
 
@@ -163,7 +177,7 @@ func New(opts Options) *Model {
 // build makes the panes and the palette for the current theme.
 func (m *Model) build() {
 	m.logs = logspane.New(m.env, m.opts.LogLines)
-	m.panes = []Pane{overviewpane.New(m.env), alertspane.New(m.env), incidentspane.New(m.env), oncallpane.New(m.env), metricspane.New(m.env), m.logs}
+	m.panes = []Pane{overviewpane.New(m.env), alertspane.New(m.env), incidentspane.New(m.env), oncallpane.New(m.env), metricspane.New(m.env), m.logs, postmortempane.New(m.env), checklistpane.New(m.env)}
 	m.palette = palette.New(m.env)
 	m.help = newHelp(m.env)
 }
@@ -249,7 +263,11 @@ func (m *Model) Update(ev tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.instantQuery(ev)
 	case msg.HistoryQuery:
 		return m, m.historyQuery(ev)
-	case msg.RangeResult, msg.InstantResult, msg.HistoryResult:
+	case postmortempane.Query:
+		return m, m.reviewQuery(ev)
+	case checklistpane.Query:
+		return m, m.readinessQuery(ev)
+	case msg.RangeResult, msg.InstantResult, msg.HistoryResult, postmortempane.Result, checklistpane.Result:
 		return m, m.broadcast(ev)
 	case tea.MouseWheelMsg:
 		return m, m.wheel(ev)
@@ -414,6 +432,32 @@ func (m *Model) historyQuery(q msg.HistoryQuery) tea.Cmd {
 	}
 }
 
+func (m *Model) reviewQuery(q postmortempane.Query) tea.Cmd {
+	ctx, b := m.ctx, m.opts.Backend
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		r, err := b.Review(ctx, q.Week)
+		return postmortempane.Result{Week: q.Week, Review: r, Err: err}
+	}
+}
+
+// readinessQuery answers the checklist pane: runs, and for one service
+// its current records too.
+func (m *Model) readinessQuery(q checklistpane.Query) tea.Cmd {
+	ctx, b := m.ctx, m.opts.Backend
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		res := checklistpane.Result{ID: q.ID, Service: q.Service}
+		res.Runs, res.Err = b.ReadinessRuns(ctx, q.Service, q.Limit)
+		if res.Err == nil && q.Service != "" {
+			res.Records, res.Err = b.ReadinessRecords(ctx, q.Service)
+		}
+		return res
+	}
+}
+
 func (m *Model) instantQuery(q msg.InstantQuery) tea.Cmd {
 	ctx, b := m.ctx, m.opts.Backend
 	return func() tea.Msg {
@@ -543,7 +587,20 @@ func paneTitle(name string) string {
 }
 
 func (m *Model) tabLabel(i int) string {
+	if m.compactTabs() {
+		return fmt.Sprintf("%d %s", i+1, paneTitle(m.panes[i].Name()))
+	}
 	return fmt.Sprintf(" %d %s ", i+1, paneTitle(m.panes[i].Name()))
+}
+
+// compactTabs says the tabs, padded, do not fit the width: they are drawn
+// without their padding.
+func (m *Model) compactTabs() bool {
+	n := 0
+	for i := range m.panes {
+		n += ansi.StringWidth(paneTitle(m.panes[i].Name())) + len(fmt.Sprint(i+1)) + 4
+	}
+	return n > max(m.w, 40)
 }
 
 // header says what the console shows and whether it can be trusted: the

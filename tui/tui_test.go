@@ -17,9 +17,11 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/oncallhq/oncall/alerts"
+	"github.com/oncallhq/oncall/checklist"
 	"github.com/oncallhq/oncall/health"
 	"github.com/oncallhq/oncall/incidents"
 	"github.com/oncallhq/oncall/incidents/schedule"
+	"github.com/oncallhq/oncall/postmortem/review"
 	"github.com/oncallhq/oncall/routing/silence"
 	"github.com/oncallhq/oncall/telemetry/logs"
 	"github.com/oncallhq/oncall/telemetry/metrics"
@@ -110,6 +112,28 @@ func (s *server) Query(_ context.Context, expr string, at time.Time) (metrics.Re
 func (s *server) History(_ context.Context, since time.Time, name string, _ int) ([]alerts.Transition, error) {
 	s.mu.Lock()
 	s.queries = append(s.queries, "history "+name)
+	s.mu.Unlock()
+	return nil, nil
+}
+
+func (s *server) Review(_ context.Context, w review.Week) (review.Review, error) {
+	s.mu.Lock()
+	s.queries = append(s.queries, "review "+w.String())
+	s.mu.Unlock()
+	return review.Review{Week: w.String(), From: w.Start(), To: w.End(), Incidents: []review.IncidentRow{{Ref: "INC-7", Title: "Matches down", Severity: "SEV2", Opened: w.Start()}}}, nil
+}
+
+func (s *server) ReadinessRuns(_ context.Context, service string, _ int) ([]checklist.Run, error) {
+	s.mu.Lock()
+	s.queries = append(s.queries, "readiness runs "+service)
+	s.mu.Unlock()
+	return []checklist.Run{{Checklist: "prod", Service: "matchmaking", Level: "gold", LevelReason: "tier 1", Outcome: checklist.OutcomeFail, At: now.Add(-time.Hour),
+		Results: []checklist.Result{{Check: "alerts-a-human", Level: "bronze", Required: true, Status: checklist.Fail, Summary: "on-call: nobody on call"}}}}, nil
+}
+
+func (s *server) ReadinessRecords(_ context.Context, service string) ([]checklist.Record, error) {
+	s.mu.Lock()
+	s.queries = append(s.queries, "readiness records "+service)
 	s.mu.Unlock()
 	return nil, nil
 }
@@ -213,7 +237,7 @@ func TestGoldenScreens(t *testing.T) {
 		tm, m := start(t, srv, size.w, size.h)
 		for i, name := range []string{"overview", "alerts", "incidents", "oncall", "metrics", "logs"} {
 			press(tm, fmt.Sprint(i+1))
-			want := map[string]string{"overview": "INC-7 TRIGGERED", "alerts": "MatchesPerActiveUserDown", "incidents": "step 2 secondary",
+			want := map[string]string{"overview": "0.42    INC-7 TRIGGERED", "alerts": "MatchesPerActiveUserDown", "incidents": "step 2 secondary",
 				"oncall": "primary on-call", "metrics": "PromQL", "logs": "match candidates query timed out"}[name]
 			v := screen(t, tm, m, want)
 			tuitest.Size(t, v, size.w, size.h)
@@ -351,6 +375,29 @@ func TestPaletteHelpAndBack(t *testing.T) {
 	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
 }
 
+// :checklist SERVICE asks the Backend for the service's runs and records
+// and shows its newest run; esc returns to the list of every service's.
+func TestChecklistPaneReadsTheBackend(t *testing.T) {
+	srv := newServer()
+	srv.updates <- platform()
+	tm, m := start(t, srv, 140, 35)
+	screen(t, tm, m, "INC-7")
+	press(tm, ":")
+	tm.Type("checklist matchmaking")
+	press(tm, "enter")
+	screen(t, tm, m, "Checklist › matchmaking › prod", "gold required (tier 1): FAIL", "on-call: nobody on call")
+	press(tm, "esc")
+	screen(t, tm, m, "Readiness · 1 run, 1 not at the level required", "alerts-a-human (fail)")
+	srv.mu.Lock()
+	qs := slices.Clone(srv.queries)
+	srv.mu.Unlock()
+	for _, want := range []string{"readiness runs ", "readiness runs matchmaking", "readiness records matchmaking"} {
+		if !slices.Contains(qs, want) {
+			t.Errorf("the backend was not asked %q: %q", want, qs)
+		}
+	}
+}
+
 // Outside text reaches the screen with its control characters visible,
 // whatever pane shows it.
 func TestOutsideTextIsCleanEverywhere(t *testing.T) {
@@ -436,5 +483,24 @@ func BenchmarkKeyToFrame(b *testing.B) {
 			slices.Sort(took)
 			b.ReportMetric(float64(took[len(took)*99/100].Microseconds()), "p99-µs")
 		})
+	}
+}
+
+// :review WEEK asks the Backend for that week's postmortem review and the
+// review pane draws the answer.
+func TestReviewThroughTheBackend(t *testing.T) {
+	srv := newServer()
+	srv.updates <- platform()
+	tm, m := start(t, srv, 140, 30)
+	screen(t, tm, m, "INC-7")
+	press(tm, ":")
+	tm.Type("review 2026-W53")
+	press(tm, "enter")
+	screen(t, tm, m, "Review › 2026-W53", "Postmortem review · 2026-W53 · Mon 28 Dec – Sun 3 Jan 2027", "Matches down")
+	srv.mu.Lock()
+	qs := slices.Clone(srv.queries)
+	srv.mu.Unlock()
+	if !slices.Contains(qs, "review 2026-W53") {
+		t.Errorf("queries %q: the review was not asked of the backend", qs)
 	}
 }

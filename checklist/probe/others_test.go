@@ -159,6 +159,7 @@ func TestStagingProbe(t *testing.T) {
 		{"version endpoints agree", Staging{}, ep("/prod", "/staging"), checklist.Pass, "both run 2.0.1"},
 		{"version endpoints differ", Staging{}, ep("/prod", "/old"), checklist.Fail, "staging runs 1.9.0, production runs 2.0.1"},
 		{"a broken endpoint", Staging{}, ep("/prod", "/broken"), checklist.Error, "answers 500"},
+		{"one endpoint for both", Staging{}, ep("/prod", "/prod"), checklist.Fail, "the production and staging version endpoints of mm are the same URL"},
 		{"nothing to ask", Staging{}, checklist.Endpoints{}, checklist.Error, "no metrics source and no version endpoints"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -39,6 +39,11 @@ func (p Staging) Probe(ctx context.Context, t checklist.Target) checklist.Result
 		if urls[prodEnv] == "" || urls[stagingEnv] == "" {
 			return errorResult("set both version endpoints of %s, %s and %s", t.Service.Name, prodEnv, stagingEnv)
 		}
+		if urls[prodEnv] == urls[stagingEnv] {
+			// One endpoint agrees with itself: that proves nothing.
+			return checklist.Result{Status: checklist.Fail, Summary: fmt.Sprintf("the %s and %s version endpoints of %s are the same URL, %s: point %s at the staging deployment",
+				prodEnv, stagingEnv, t.Service.Name, secret.Redact(urls[prodEnv]), stagingEnv)}
+		}
 		client := p.Client
 		if client == nil {
 			client = &http.Client{}

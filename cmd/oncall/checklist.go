@@ -15,7 +15,7 @@ import (
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
-	"github.com/oncallhq/oncall/alerts"
+	"github.com/oncallhq/oncall/app"
 	"github.com/oncallhq/oncall/catalog"
 	"github.com/oncallhq/oncall/checklist"
 	"github.com/oncallhq/oncall/checklist/announce"
@@ -319,7 +319,7 @@ func checklistProbers(ctx context.Context, cfg config.Config, be checklistBacken
 		logging.Logs = probe.FileLogs{Patterns: cfg.Logs.Files}
 	}
 	ps[checklist.ProbeLogging] = logging
-	set, rerr := alerts.LoadRuleFiles(cfg.Alerts.RuleFiles)
+	set, rerr := app.LoadRules(cfg) // the generated SLO and KPI rules count too
 	rc, cerr := cfg.Routing()
 	if err := errors.Join(rerr, cerr); err != nil {
 		ps[checklist.ProbeAlerts] = checklist.ProberFunc(func(context.Context, checklist.Target) checklist.Result {
@@ -549,7 +549,7 @@ func (a *cli) checklistAttestCmd() *cobra.Command {
 	f.add(c)
 	c.Flags().StringVar(&evidence, "evidence", "", "a URL that shows it (required by some checks)")
 	c.Flags().StringVar(&justification, "justification", "", "why it holds (required with --na)")
-	c.Flags().StringVar(&f.expires, "expires", "", "how long the attestation holds, e.g. 90d (default: the check's valid_for)")
+	c.Flags().StringVar(&f.expires, "expires", "", "how long the attestation holds, e.g. 90d, or until a date, 2027-01-31 (default: the check's valid_for)")
 	c.Flags().BoolVar(&na, "na", false, "the check does not apply to the service")
 	return c
 }
@@ -567,7 +567,7 @@ func (a *cli) checklistWaiveCmd() *cobra.Command {
 	}
 	f.add(c)
 	c.Flags().StringVar(&reason, "reason", "", "why it is waived (required)")
-	c.Flags().StringVar(&f.expires, "expires", "", "how long the waiver holds, e.g. 30d (required)")
+	c.Flags().StringVar(&f.expires, "expires", "", "how long the waiver holds, e.g. 30d, or until a date, 2027-01-31 (required)")
 	return c
 }
 
@@ -593,7 +593,7 @@ func (a *cli) checklistReportCmd() *cobra.Command {
 	c.Flags().StringVar(&summary, "summary", "", "what was found")
 	c.Flags().StringVar(&link, "url", "", "where the result is (a ticket, a CI job)")
 	c.Flags().StringVar(&source, "source", "cli", "what reports it (a CI job's name)")
-	c.Flags().StringVar(&f.expires, "expires", "", "how long the result holds (default: the check's valid_for)")
+	c.Flags().StringVar(&f.expires, "expires", "", "how long the result holds, e.g. 90d or 2027-01-31 (default: the check's valid_for)")
 	return c
 }
 

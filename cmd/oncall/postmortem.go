@@ -471,10 +471,7 @@ A postmortem file that cannot be read is skipped and listed.`,
 			if err != nil {
 				return err
 			}
-			src := serverSources{c}
-			dir := postmortemDir(cmd, cfg)
-			r, err := review.Build(cmd.Context(), review.Sources{Incidents: src, Pages: src, Transitions: src, Postmortems: dirSource(dir)},
-				review.Options{Week: w, Now: now, People: cfg.People(), StuckAfter: cfg.Postmortems.StuckAfter})
+			r, err := weeklyReview(cmd.Context(), c, cfg, postmortemDir(cmd, cfg), w, now)
 			if err != nil {
 				return err
 			}
@@ -487,6 +484,20 @@ A postmortem file that cannot be read is skipped and listed.`,
 	c.Flags().StringVar(&week, "week", "", "the ISO week, like 2026-W47 (default: this week)")
 	c.Flags().StringVarP(&output, "output", "o", "markdown", "output format: markdown or json")
 	return c
+}
+
+// weeklyReview builds the review of week w from the server and the
+// postmortem directory dir: the same agenda for the CLI and the console.
+func weeklyReview(ctx context.Context, c *client.Client, cfg config.Config, dir string, w review.Week, now time.Time) (review.Review, error) {
+	src := serverSources{c}
+	return review.Build(ctx, review.Sources{Incidents: src, Pages: src, Transitions: src, Postmortems: dirSource(dir)},
+		review.Options{Week: w, Now: now, People: cfg.People(), StuckAfter: cfg.Postmortems.StuckAfter})
+}
+
+// Review is the weekly postmortem review for the console, from the
+// configured postmortem directory.
+func (b consoleBackend) Review(ctx context.Context, w review.Week) (review.Review, error) {
+	return weeklyReview(ctx, b.Client, b.cfg, b.cfg.Postmortems.Dir(b.cfg.File), w, time.Now())
 }
 
 // dirSource reads the postmortem directory for the review.

@@ -59,12 +59,16 @@ func (a *cli) attach(ctx context.Context, cfg config.Config, c *client.Client) e
 // flags.
 func (a *cli) consoleOptions(cfg config.Config, c *client.Client, title string) tui.Options {
 	mode, _ := theme.ParseMode(cfg.Console.Theme) // validated with the configuration
-	return tui.Options{Backend: consoleBackend{c}, User: cfg.User, Title: title, ReadOnly: cfg.Console.ReadOnly,
+	return tui.Options{Backend: consoleBackend{Client: c, cfg: cfg}, User: cfg.User, Title: title, ReadOnly: cfg.Console.ReadOnly,
 		Theme: mode, Mouse: cfg.Console.Mouse, LogLines: cfg.Console.LogLines}
 }
 
-// consoleBackend is the API client as the console sees it.
-type consoleBackend struct{ *client.Client }
+// consoleBackend is the API client as the console sees it; cfg says
+// where the postmortems are and who is on which schedule, for the review.
+type consoleBackend struct {
+	*client.Client
+	cfg config.Config
+}
 
 // Act runs an incident action from the console.
 func (b consoleBackend) Act(ctx context.Context, by string, a msg.Act) error {

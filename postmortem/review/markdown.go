@@ -95,7 +95,7 @@ func (r Review) WriteMarkdown(w io.Writer) error {
 			if s.Flagged {
 				flag = "**" + flag + " ⚠**"
 			}
-			m.f("| %s | %s | %s | %s | %d | %s |\n", cell(s.Schedule), cell(strings.Join(s.Users, ", ")), stamp(s.Start), stamp(s.End), s.Pages, flag)
+			m.f("| %s | %s | %s | %s | %d | %s |\n", cell(s.Label()), cell(strings.Join(s.Users, ", ")), stamp(s.Start), stamp(s.End), s.Pages, flag)
 		}
 	}
 	if len(l.People) > 0 {
@@ -182,6 +182,14 @@ func (m *md) notes(title string, ns []IncidentNote) {
 
 func nanValue() float64 { return math.NaN() }
 
+// String is the median with its count, and how many never got there:
+// "5m (n=7), 2 never"; "—" with none counted.
+func (s Stat) String() string { return stat(s) }
+
+// Trend says how this week's median compares with the previous weeks':
+// "faster (2m, was 3m)", "slower …", "the same (3m)".
+func Trend(this, prev Stat) string { return trend(this, prev) }
+
 func stat(s Stat) string {
 	if s.N == 0 {
 		if s.Without > 0 {
@@ -212,6 +220,18 @@ func trend(this, prev Stat) string {
 		return fmt.Sprintf("faster (%s, was %s)", postmortem.Duration(a), postmortem.Duration(b))
 	}
 	return fmt.Sprintf("slower (%s, was %s)", postmortem.Duration(a), postmortem.Duration(b))
+}
+
+// Label names the shift's on-call: the schedule, with "(secondary)" or
+// "(+2)" for those behind its primary.
+func (s ShiftLoad) Label() string {
+	switch s.Offset {
+	case 0:
+		return s.Schedule
+	case 1:
+		return s.Schedule + " (secondary)"
+	}
+	return fmt.Sprintf("%s (+%d)", s.Schedule, s.Offset)
 }
 
 // plural is "1 page", "2 pages".

@@ -137,7 +137,8 @@ type IncidentRow struct {
 	DeclaredBy string    `json:"declared_by,omitempty"`
 	Opened     time.Time `json:"opened"`
 	Resolved   time.Time `json:"resolved,omitzero"`
-	// Duration is from opened to resolved (to the week's end while open).
+	// Duration is from opened to resolved (while open, to when the review
+	// is made or the week's end, the earlier).
 	Duration Dur  `json:"duration"`
 	Open     bool `json:"open,omitempty"`
 	// Postmortem is the postmortem's status, "missing" when its severity
@@ -198,11 +199,14 @@ type Load struct {
 
 // ShiftLoad is one stretch of a schedule's on-call and its pages.
 type ShiftLoad struct {
-	Schedule string    `json:"schedule"`
-	Users    []string  `json:"users"`
-	Start    time.Time `json:"start"`
-	End      time.Time `json:"end"`
-	Pages    int       `json:"pages"`
+	Schedule string `json:"schedule"`
+	// Offset is which on-call of the schedule: 0 the primary, 1 the
+	// secondary a policy step pages with offset 1.
+	Offset int       `json:"offset,omitempty"`
+	Users  []string  `json:"users"`
+	Start  time.Time `json:"start"`
+	End    time.Time `json:"end"`
+	Pages  int       `json:"pages"`
 	// Busiest12h is the most pages in any 12 hours of the shift.
 	Busiest12h int  `json:"busiest_12h"`
 	Flagged    bool `json:"flagged,omitempty"`
@@ -354,7 +358,7 @@ func Build(ctx context.Context, src Sources, opt Options) (Review, error) {
 			byIncident[id] = d
 		}
 	}
-	r.Incidents = incidentRows(week, byIncident, r.To)
+	r.Incidents = incidentRows(week, byIncident, r.At)
 	r.Due, r.Stuck = postmortemsDue(incs, docs, byIncident, r.At, opt.StuckAfter)
 	r.OverdueActions = overdueActions(docs, r.At)
 	r.Load = load(pages, opt.People, r.From, r.To)
@@ -494,11 +498,29 @@ func load(pages []incidents.Page, people schedule.Directory, from, to time.Time)
 		ShiftLoad
 		times []time.Time
 	}
+	// The on-calls of each schedule the policies page: the primary, and
+	// the secondary (offset 1) and beyond where a step asks for them.
+	offsets := map[string][]int{}
+	for _, n := range names {
+		offsets[n] = []int{0}
+	}
+	for _, pol := range people.Policies {
+		for _, st := range pol.Steps {
+			for _, tg := range st.Targets {
+				if os, ok := offsets[tg.Schedule]; ok && !slices.Contains(os, tg.Offset) {
+					offsets[tg.Schedule] = append(os, tg.Offset)
+				}
+			}
+		}
+	}
 	var shifts []*shift
 	for _, n := range names {
-		for _, sp := range people.Spans(n, from, to, 0) {
-			if len(sp.Users) > 0 {
-				shifts = append(shifts, &shift{ShiftLoad: ShiftLoad{Schedule: n, Users: sp.Users, Start: sp.Start, End: sp.End}})
+		slices.Sort(offsets[n])
+		for _, off := range offsets[n] {
+			for _, sp := range people.Spans(n, from, to, off) {
+				if len(sp.Users) > 0 {
+					shifts = append(shifts, &shift{ShiftLoad: ShiftLoad{Schedule: n, Offset: off, Users: sp.Users, Start: sp.Start, End: sp.End}})
+				}
 			}
 		}
 	}

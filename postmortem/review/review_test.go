@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -451,5 +452,46 @@ func TestWeekAcrossTheYear(t *testing.T) {
 	// weekend shift covers both years' sides of midnight.
 	if r.Load.Pages != 1 || len(r.Load.Shifts) != 1 || r.Load.Shifts[0].Users[0] != "dee" {
 		t.Errorf("2027-W01 load %+v", r.Load)
+	}
+}
+
+// A policy's secondary step (offset 1) pages the schedule's secondary
+// on-call: that page counts in the secondary's shift, not outside any.
+func TestSecondaryShifts(t *testing.T) {
+	sd := newSeed(t)
+	sd.s.People = schedule.Directory{
+		Users: map[string]schedule.User{"ann": {Name: "ann", TimeZone: "Europe/Berlin"}, "bo": {Name: "bo", TimeZone: "Europe/Berlin"}},
+		Schedules: map[string]schedule.Schedule{"checkout": {Name: "checkout", Users: []string{"ann", "bo"},
+			Start: schedule.At(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))}},
+		Policies: map[string]schedule.Policy{"checkout": {Name: "checkout", Steps: []schedule.Step{
+			{Name: "primary on-call", Targets: []schedule.Target{{Schedule: "checkout"}}, Delay: 5 * time.Minute},
+			{Name: "secondary", Targets: []schedule.Target{{Schedule: "checkout", Offset: 1}}, Delay: 10 * time.Minute},
+		}}},
+	}
+	at := utc(11, 24, 10, 0)
+	i := sd.alarm(at, "CheckoutErrors", "checkout", "page")
+	sd.act(i, func(inc *incidents.Incident) ([]incidents.Page, error) {
+		return inc.Escalate(sd.s, at.Add(5*time.Minute)), nil
+	})
+	sd.ack(i, "bo", at.Add(7*time.Minute))
+	r, err := review.Build(context.Background(), sources(sd, t.TempDir()), review.Options{Week: review.WeekOf(at), Now: at.Add(time.Hour), People: sd.s.People})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := r.Load
+	got := map[string]int{}
+	for _, s := range l.Shifts {
+		got[fmt.Sprintf("%s+%d %s", s.Schedule, s.Offset, strings.Join(s.Users, ","))] += s.Pages
+	}
+	if l.Pages != 2 || l.OutsideShifts != 0 || got["checkout+0 bo"] != 1 || got["checkout+1 ann"] != 1 {
+		t.Errorf("load %+v: want bo's page in his shift and ann's in her secondary shift", l)
+	}
+	var md bytes.Buffer
+	if err := r.WriteMarkdown(&md); err != nil || !strings.Contains(md.String(), "| checkout (secondary) | ann |") {
+		t.Errorf("markdown (%v) lacks the secondary's shift:\n%s", err, md.String())
+	}
+	// Still open an hour in: its duration so far, not to the week's end.
+	if len(r.Incidents) != 1 || !r.Incidents[0].Open || time.Duration(r.Incidents[0].Duration) != time.Hour {
+		t.Errorf("the open incident: %+v", r.Incidents)
 	}
 }

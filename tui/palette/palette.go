@@ -42,6 +42,8 @@ var Commands = []Command{
 	{Name: "metrics", Aliases: []string{"m", "prom"}, Pane: "metrics", Arg: "EXPR", Help: "ad hoc PromQL, charted"},
 	{Name: "query", Aliases: []string{"qr", "promql"}, Pane: "metrics", Arg: "EXPR", Needs: true, Help: "run PromQL, e.g. :query rate(http_requests_total[5m])"},
 	{Name: "logs", Aliases: []string{"l", "log"}, Pane: "logs", Arg: "FILTER", Help: "logs, e.g. :logs svc=api level>=error"},
+	{Name: "review", Aliases: []string{"postmortems", "pm", "rv"}, Pane: "review", Arg: "WEEK", Help: "the weekly postmortem review, e.g. :review 2026-W47"},
+	{Name: "checklist", Aliases: []string{"ready", "readiness", "cl"}, Pane: "checklist", Arg: "SERVICE", Help: "production-readiness runs per service, e.g. :checklist checkout"},
 	{Name: "help", Aliases: []string{"h", "?"}, Help: "every key, filterable"},
 	{Name: "quit", Aliases: []string{"q", "q!", "exit"}, Help: "leave the console"},
 }
@@ -255,6 +257,17 @@ func (m *Model) arguments(c Command) []suggestion {
 		case "logs":
 			add("level>=error", "errors and worse")
 			add("level>=warn", "warnings and worse")
+		}
+	case "checklist":
+		var svcs []string
+		for _, s := range st.Services() {
+			if !strings.HasPrefix(s.Name, "(") { // not "(no service)"
+				svcs = append(svcs, s.Name)
+			}
+		}
+		sort.Strings(svcs)
+		for _, s := range svcs {
+			add(termtext.Clean(s), "its readiness checklist runs")
 		}
 	case "query", "metrics":
 		seen := map[string]bool{}

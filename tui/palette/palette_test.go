@@ -28,6 +28,8 @@ func TestParse(t *testing.T) {
 		{"query rate(x[5m])", msg.Open{Pane: "metrics", Arg: "rate(x[5m])"}, ""},
 		{"logs svc=api level>=error", msg.Open{Pane: "logs", Arg: "svc=api level>=error"}, ""},
 		{"who", msg.Open{Pane: "oncall"}, ""},
+		{"checklist checkout", msg.Open{Pane: "checklist", Arg: "checkout"}, ""},
+		{"ready", msg.Open{Pane: "checklist"}, ""},
 		{"o", msg.Open{Pane: "overview"}, ""},
 		{"quit", Quit{}, ""},
 		{"q", Quit{}, ""}, // as in vim and k9s
@@ -98,6 +100,11 @@ func TestCompletion(t *testing.T) {
 	v = ansi.Strip(strings.Join(m.View(100), "\n"))
 	if !strings.Contains(v, "alerts sev=page svc=checkout") || !strings.Contains(v, "alerts sev=page svc=matchmaking") {
 		t.Fatalf("second term:\n%s", v)
+	}
+	m.Open()
+	typeIn(m, "checklist m")
+	if v := ansi.Strip(strings.Join(m.View(100), "\n")); !strings.Contains(v, "checklist matchmaking") || strings.Contains(v, "checklist checkout") {
+		t.Fatalf("checklist services:\n%s", v)
 	}
 	m.Open()
 	typeIn(m, "query ")
