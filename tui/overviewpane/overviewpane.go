@@ -1,7 +1,8 @@
 // Package overviewpane is the console's first screen: every service the
 // rules and alerts name, the ones in trouble first, with what fires, its
-// open incident and a sparkline of its signal over the last hour; who is
-// on call now; and whether oncall itself can see.
+// open incident, the error budget its SLOs have left and a sparkline of
+// its signal over the last hour; who is on call now; and whether oncall
+// itself can see.
 package overviewpane
 
 import (
@@ -14,6 +15,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/oncallhq/oncall/alerts"
+	"github.com/oncallhq/oncall/catalog"
 	"github.com/oncallhq/oncall/incidents"
 	"github.com/oncallhq/oncall/termtext"
 	"github.com/oncallhq/oncall/tui/chart"
@@ -65,11 +67,24 @@ type Pane struct {
 	round   int
 	queries map[string]signal // by request ID
 	failed  int               // signals whose query failed this round
+	budgets map[string]budget // by service: its SLO with the least budget left
+	budgetQ string            // the ID of the budget query in flight
+}
+
+// budgetExpr is the recorded error budget left of every SLO oncall
+// generates (Sloth's series and labels).
+const budgetExpr = "slo:period_error_budget_remaining:ratio"
+
+// budget is the error budget left of a service's worst SLO: 1 is all of
+// it, 0 none, below 0 overspent.
+type budget struct {
+	slo  string
+	left float64
 }
 
 // New returns the overview.
 func New(env *state.Env) *Pane {
-	return &Pane{env: env, box: filterbox.New(env.Theme), sparks: map[string]*spark{}, queries: map[string]signal{}}
+	return &Pane{env: env, box: filterbox.New(env.Theme), sparks: map[string]*spark{}, queries: map[string]signal{}, budgets: map[string]budget{}}
 }
 
 // Name is the pane's name.
@@ -100,6 +115,23 @@ func (p *Pane) Update(m tea.Msg) tea.Cmd {
 	case msg.Changed:
 		if m.Kinds&state.KindRules != 0 || (p.asked.IsZero() && p.env.State.Known()) {
 			return p.query()
+		}
+	case msg.InstantResult:
+		if m.ID != p.budgetQ || m.Expr != budgetExpr {
+			return nil
+		}
+		p.budgetQ = ""
+		if m.Err != nil {
+			p.failed++
+			return nil
+		}
+		clear(p.budgets)
+		for _, s := range m.Result.Vector {
+			svc := s.Labels.Get("sloth_service")
+			if b, ok := p.budgets[svc]; svc == "" || (ok && b.left <= s.Value) {
+				continue
+			}
+			p.budgets[svc] = budget{slo: s.Labels.Get("sloth_slo"), left: s.Value}
 		}
 	case msg.RangeResult:
 		sig, ok := p.queries[m.ID]
@@ -212,6 +244,11 @@ func (p *Pane) query() tea.Cmd {
 	}
 	slices.SortStableFunc(sigs, func(a, b *signal) int { return b.rank - a.rank })
 	var cmds []tea.Cmd
+	if slices.ContainsFunc(p.env.State.Catalog, func(s catalog.Service) bool { return len(s.SLOs) > 0 }) {
+		p.budgetQ = fmt.Sprintf("overview:%d:budget", p.round)
+		bid := p.budgetQ
+		cmds = append(cmds, func() tea.Msg { return msg.InstantQuery{ID: bid, Expr: budgetExpr, At: now} })
+	}
 	for i, s := range sigs {
 		if i == maxSignals {
 			break
@@ -328,10 +365,14 @@ func (p *Pane) View(w, h int) string {
 	// Services.
 	sparkW := min(40, max(10, w/6))
 	wide := w >= 120
+	budgetHead := ""
+	if len(p.budgets) > 0 {
+		budgetHead = fmt.Sprintf("%-*s ", budgetW, "BUDGET")
+	}
 	if wide {
-		out = append(out, th.Dim.Render(fmt.Sprintf("  %-18s %-9s %6s %5s %7s  %-*s %s", "SERVICE", "STATE", "FIRING", "MUTED", "PENDING", sparkW+8, "LAST HOUR", "INCIDENT")))
+		out = append(out, th.Dim.Render(fmt.Sprintf("  %-18s %-9s %6s %5s %7s  %s%-*s %s", "SERVICE", "STATE", "FIRING", "MUTED", "PENDING", budgetHead, sparkW+8, "LAST HOUR", "INCIDENT")))
 	} else {
-		out = append(out, th.Dim.Render(fmt.Sprintf("  %-16s %-9s %-8s  %-*s %s", "SERVICE", "STATE", "F/M/P", sparkW+8, "LAST HOUR", "INCIDENT")))
+		out = append(out, th.Dim.Render(fmt.Sprintf("  %-16s %-9s %-8s  %s%-*s %s", "SERVICE", "STATE", "F/M/P", budgetHead, sparkW+8, "LAST HOUR", "INCIDENT")))
 	}
 	room := max(3, h-len(out)-len(st.OnCall)-5)
 	switch {
@@ -418,11 +459,34 @@ func (p *Pane) serviceLine(sv *state.Service, sparkW int, wide bool, now time.Ti
 	if i := sv.Incident; i != nil {
 		inc = i.Ref() + " " + incidentState(p, i, now)
 	}
+	sparkCell = p.budgetCell(sv.Name) + sparkCell
 	if !wide {
 		counts := fmt.Sprintf("%d/%d/%d", sv.Firing, sv.Muted, sv.Pending)
 		return fmt.Sprintf("  %s %s %-8s  %s %s", layout.Fit(termtext.Clean(sv.Name), 16), stateCell, counts, sparkCell, inc)
 	}
 	return fmt.Sprintf("  %s %s %6d %5d %7d  %s %s", layout.Fit(termtext.Clean(sv.Name), 18), stateCell, sv.Firing, sv.Muted, sv.Pending, sparkCell, inc)
+}
+
+// budgetW is the width of the BUDGET column.
+const budgetW = 11
+
+// budgetCell is the error budget left of the service's worst SLO, when
+// any service has SLOs: green above half, amber below, red once spent.
+func (p *Pane) budgetCell(service string) string {
+	if len(p.budgets) == 0 {
+		return ""
+	}
+	th := p.env.Theme
+	b, ok := p.budgets[service]
+	switch {
+	case !ok:
+		return layout.Fit(th.Dim.Render("—"), budgetW) + " "
+	case b.left <= 0:
+		return layout.Fit(th.Firing.Render("spent"), budgetW) + " "
+	case b.left < 0.5:
+		return layout.Fit(th.Warn.Render(fmt.Sprintf("%.0f%% left", b.left*100)), budgetW) + " "
+	}
+	return layout.Fit(th.OK.Render(fmt.Sprintf("%.0f%% left", b.left*100)), budgetW) + " "
 }
 
 func incidentState(p *Pane, i *incidents.Incident, now time.Time) string {

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/oncallhq/oncall/alerts"
+	"github.com/oncallhq/oncall/alerts/slo"
 	"github.com/oncallhq/oncall/catalog"
 	"github.com/oncallhq/oncall/health"
 	"github.com/oncallhq/oncall/incidents"
@@ -247,5 +248,51 @@ func TestCatalogueAndFilter(t *testing.T) {
 	p.Update(msg.Open{Pane: "overview", Arg: "team=payments"})
 	if got := strings.Join(names(), " "); got != "checkout ledger" {
 		t.Errorf(":overview team=payments: %q", got)
+	}
+}
+
+// With SLOs in the catalogue, each service shows the budget its worst SLO
+// has left, asked once a round; an answer to an older round is dropped.
+func TestErrorBudgets(t *testing.T) {
+	env := fixture()
+	avail := []slo.SLO{{Name: "availability", Objective: 99.5}, {Name: "latency", Objective: 99}}
+	cat := []catalog.Service{{Name: "matchmaking", SLOs: avail}, {Name: "checkout", SLOs: avail[:1]}, {Name: "profile-db"}}
+	env.State.Apply(state.Update{Services: &cat})
+	p := New(env)
+	var bq msg.InstantQuery
+	for _, m := range tuitest.Msgs(p.Update(msg.Changed{Kinds: state.KindRules})) {
+		if q, ok := m.(msg.InstantQuery); ok {
+			bq = q
+		}
+	}
+	if bq.Expr != "slo:period_error_budget_remaining:ratio" {
+		t.Fatalf("no budget query: %+v", bq)
+	}
+	sample := func(svc, name string, v float64) metrics.Sample {
+		return metrics.Sample{Labels: labels.FromStrings("sloth_service", svc, "sloth_slo", name), Value: v}
+	}
+	stale := msg.InstantResult{ID: "overview:0:budget", Expr: bq.Expr, Result: metrics.Result{Type: "vector", Vector: metrics.Vector{sample("checkout", "availability", 0.99)}}}
+	p.Update(stale)
+	if v := ansi.Strip(p.View(160, 30)); strings.Contains(v, "BUDGET") {
+		t.Fatalf("an answer to another query was taken:\n%s", v)
+	}
+	p.Update(msg.InstantResult{ID: bq.ID, Expr: bq.Expr, Result: metrics.Result{Type: "vector", Vector: metrics.Vector{
+		sample("matchmaking", "availability", 0.62), sample("matchmaking", "latency", 0.31), sample("checkout", "availability", -0.2)}}})
+	for _, w := range []int{160, 80} {
+		v := ansi.Strip(p.View(w, 30))
+		if !strings.Contains(v, "BUDGET") {
+			t.Fatalf("%d columns: no BUDGET column:\n%s", w, v)
+		}
+		for svc, want := range map[string]string{"matchmaking": "31% left", "checkout": "spent", "profile-db": "—"} {
+			line := ""
+			for _, l := range strings.Split(v, "\n") {
+				if strings.HasPrefix(strings.TrimLeft(l, " ▸"), svc+" ") {
+					line = l
+				}
+			}
+			if !strings.Contains(line, want) {
+				t.Errorf("%d columns: %s line %q, want %q", w, svc, line, want)
+			}
+		}
 	}
 }
