@@ -147,12 +147,22 @@ func (p *Pipeline) evaluate(ctx context.Context, now time.Time) {
 		}
 		p.rulesEpoch = cur
 		// Another leader may have saved since: save ours afresh.
-		p.savedSum, p.savedAt = [32]byte{}, time.Time{}
+		p.savedSum, p.savedAt, p.rulesGathered = [32]byte{}, time.Time{}, time.Time{}
 	}
 	start := time.Now()
 	sent, err := p.opts.Rules.Eval(ctx, now)
-	ras := p.opts.Rules.Alerts()
-	p.m.evaluated(time.Since(start), ras, err)
+	// What every alert of every group is (the pending list, their history,
+	// the saved state) is gathered at most once a second: with a thousand
+	// staggered groups, most wakes run a few of them, and gathering all
+	// alerts each time cost more than evaluating. Alerts to send go out at
+	// every wake.
+	full := p.rulesGathered.IsZero() || now.Sub(p.rulesGathered) >= gatherEvery || now.Before(p.rulesGathered)
+	var ras []alerts.RuleAlert
+	if full {
+		ras = p.opts.Rules.Alerts()
+		p.rulesGathered = now
+	}
+	p.m.evaluated(time.Since(start), ras, full, err)
 	if err != nil {
 		p.log.Warn("rule evaluation", "err", err)
 	}
@@ -163,6 +173,11 @@ func (p *Pipeline) evaluate(ctx context.Context, now time.Time) {
 		p.seen.evalErr = err // every rule failed: the source does not answer
 	}
 	p.mu.Unlock()
+	if !full {
+		p.put(now, sent, sourceRule, true)
+		p.ruleHealth(ctx, now, err)
+		return
+	}
 	var pending, active []alerts.RuleAlert
 	for _, ra := range ras {
 		switch ra.State {
@@ -195,6 +210,9 @@ func (p *Pipeline) evaluate(ctx context.Context, now time.Time) {
 	}
 	p.ruleHealth(ctx, now, err)
 }
+
+// gatherEvery is how often evaluate gathers every rule alert.
+const gatherEvery = time.Second
 
 // ruleStateRefresh is how often the rule state is saved when no alert
 // changed state: what a restart restores is when each alert became active

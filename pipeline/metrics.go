@@ -54,7 +54,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-func (m *Metrics) evaluated(d time.Duration, as []alerts.RuleAlert, err error) {
+func (m *Metrics) evaluated(d time.Duration, as []alerts.RuleAlert, gathered bool, err error) {
 	if m == nil {
 		return
 	}
@@ -62,6 +62,9 @@ func (m *Metrics) evaluated(d time.Duration, as []alerts.RuleAlert, err error) {
 	m.evals.Inc()
 	if err != nil {
 		m.evalFailures.Inc()
+	}
+	if !gathered {
+		return
 	}
 	counts := map[alerts.State]int{}
 	for _, a := range as {

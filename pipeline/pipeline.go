@@ -162,7 +162,9 @@ type Pipeline struct {
 	// savedSum and savedAt are the digest of the rule state last saved,
 	// and when (touched by the rules loop only).
 	savedSum [32]byte
-	savedAt  time.Time
+	// rulesGathered is when evaluate last gathered every rule alert.
+	rulesGathered time.Time
+	savedAt       time.Time
 
 	// metaMu guards the state of the meta-alerts, which is that of one
 	// leadership epoch; it is taken before mu, never after.
