@@ -27,6 +27,7 @@ import (
 	"github.com/oncallhq/oncall/secret"
 	"github.com/oncallhq/oncall/store"
 	"github.com/oncallhq/oncall/store/sqlite"
+	"github.com/oncallhq/oncall/telemetry/logs"
 	"github.com/oncallhq/oncall/termtext"
 )
 
@@ -161,6 +162,47 @@ func openChecklistBackend(ctx context.Context, cfg config.Config) (checklistBack
 }
 
 type checklistServerBackend struct{ c *client.Client }
+
+// serverLogFiles samples the log files a running server tails (the
+// sources its buffered entries name), when the configuration here names
+// none: the format is judged on the lines as written, which the API does
+// not carry.
+type serverLogFiles struct{ c *client.Client }
+
+// Sample implements probe.LogSampler.
+func (s serverLogFiles) Sample(ctx context.Context, f logs.Filter, n int) ([][]byte, error) {
+	entries, err := s.c.TailLogs(ctx, 0, 1000)
+	if err != nil {
+		return nil, fmt.Errorf("the server's logs: %w", err)
+	}
+	var files, elsewhere []string
+	for _, e := range entries {
+		switch {
+		case !filepath.IsAbs(e.Source) || slices.Contains(files, e.Source) || slices.Contains(elsewhere, e.Source):
+		case fileReadable(e.Source):
+			files = append(files, e.Source)
+		default:
+			elsewhere = append(elsewhere, e.Source)
+		}
+	}
+	if len(files) == 0 {
+		if len(elsewhere) > 0 {
+			return nil, fmt.Errorf("the server reads its logs from %s, which this machine cannot read: set logs.files", strings.Join(elsewhere, ", "))
+		}
+		return nil, errors.New("the server tails no log file: set logs.files")
+	}
+	return probe.FileLogs{Patterns: files}.Sample(ctx, f, n)
+}
+
+// fileReadable reports whether path opens for reading here.
+func fileReadable(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	f.Close()
+	return true
+}
 
 func (b checklistServerBackend) Runs(ctx context.Context, cl, svc string, limit int) ([]checklist.Run, error) {
 	return b.c.ChecklistRuns(ctx, cl, svc, limit)
@@ -317,6 +359,8 @@ func checklistProbers(ctx context.Context, cfg config.Config, be checklistBacken
 	logging := probe.Logging{}
 	if len(cfg.Logs.Files) > 0 {
 		logging.Logs = probe.FileLogs{Patterns: cfg.Logs.Files}
+	} else if sb, ok := be.(checklistServerBackend); ok {
+		logging.Logs = serverLogFiles{sb.c}
 	}
 	ps[checklist.ProbeLogging] = logging
 	set, rerr := app.LoadRules(cfg) // the generated SLO and KPI rules count too

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"net"
 	"net/http/httptest"
 	"os"
@@ -21,6 +22,7 @@ import (
 	"github.com/oncallhq/oncall/server"
 	"github.com/oncallhq/oncall/store"
 	"github.com/oncallhq/oncall/store/sqlite"
+	"github.com/oncallhq/oncall/telemetry/logs"
 	"github.com/oncallhq/oncall/telemetry/metrics"
 )
 
@@ -372,4 +374,49 @@ func (noSeries) Range(context.Context, string, time.Time, time.Time, time.Durati
 }
 func (noSeries) Query(_ context.Context, _ string, at time.Time) (metrics.Result, error) {
 	return metrics.Result{Type: metrics.TypeVector, T: at}, nil
+}
+
+// fixedLogs is a server's log buffer of fixed entries.
+type fixedLogs []logs.Entry
+
+func (l fixedLogs) After(uint64, int) []logs.Entry { return l }
+func (l fixedLogs) Tail(uint64, int) []logs.Entry  { return l }
+
+// Without logs.files here, the logging probe samples the files the
+// server tails, as written, and says so when it cannot read them.
+func TestChecklistSamplesTheServersLogFiles(t *testing.T) {
+	cfgPath := checklistWorld(t, "")
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "server.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	logFile := filepath.Join(t.TempDir(), "mm.log")
+	var lines strings.Builder
+	for i := range 20 {
+		fmt.Fprintf(&lines, `{"time":"2026-11-23T09:59:%02dZ","level":"info","service":"mm","msg":"request served","path":"/v1/x","request_id":"r%d"}`+"\n", i, i)
+	}
+	if err := os.WriteFile(logFile, []byte(lines.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	svcs := []catalog.Service{{Name: "mm", Tier: 3, Logs: "service=mm"}, {Name: "search", Tier: 1}}
+	for _, tc := range []struct {
+		source, want string
+	}{
+		{logFile, "pass    structured-logging"},
+		{"/nonexistent/elsewhere.log", "which this machine cannot read: set logs.files"},
+	} {
+		srv := httptest.NewServer(server.Handler(server.Options{Store: st, Source: noSeries{}, Now: func() time.Time { return clT0 },
+			Logs: fixedLogs{{Seq: 1, Service: "mm", Message: "request served", Source: tc.source}}, Catalog: catalog.Catalog{Services: svcs}}))
+		os.WriteFile(cfgPath, []byte(`server: {listen: "127.0.0.1:1"}
+services:
+  - {name: mm, tier: 3, logs: "service=mm"}
+  - {name: search, tier: 1}
+`), 0o600)
+		_, out, errOut := oncallRun(t, "--config", cfgPath, "--server", srv.URL, "checklist", "prod", "--service", "mm", "--no-record")
+		srv.Close()
+		if !strings.Contains(out, tc.want) {
+			t.Errorf("server tails %s: want %q in\n%s%s", tc.source, tc.want, out, errOut)
+		}
+	}
 }
