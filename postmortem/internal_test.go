@@ -4,6 +4,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/oncallhq/oncall/alerts"
 	"github.com/oncallhq/oncall/catalog"
 	"github.com/oncallhq/oncall/incidents"
 	"github.com/oncallhq/oncall/telemetry/logs"
@@ -56,6 +59,37 @@ func TestDefaultActionDueDays(t *testing.T) {
 	for sev, want := range map[incidents.Severity]int{incidents.SEV1: 15, incidents.SEV2: 30, incidents.SEV3: 60, incidents.SEV4: 60} {
 		if got := DefaultActionDueDays(sev); got != want {
 			t.Errorf("%v: %d days, want %d", sev, got, want)
+		}
+	}
+}
+
+// An alert is shown with the rule that made it: of two rules of one name
+// (an SLO's page and ticket), the one whose labels it carries.
+func TestRuleOfTellsSameNamedRulesApart(t *testing.T) {
+	rs := []alerts.Rule{
+		{Name: "Burn", Record: true},
+		{Name: "Burn", File: "slo.yml", Line: 10, Labels: map[string]string{"severity": "page"}},
+		{Name: "Burn", File: "slo.yml", Line: 20, Labels: map[string]string{"severity": "ticket", "team": "{{ $labels.owner }}"}},
+		{Name: "Other", File: "o.yml", Line: 1},
+	}
+	for _, tc := range []struct {
+		name string
+		ls   labels.Labels
+		want string // Where, "" for none
+	}{
+		{"Burn", labels.FromStrings("alertname", "Burn", "severity", "ticket", "team", "a"), "slo.yml:20"},
+		{"Burn", labels.FromStrings("alertname", "Burn", "severity", "page"), "slo.yml:10"},
+		{"Burn", labels.FromStrings("alertname", "Burn", "severity", "warning"), "slo.yml:10"}, // none matches: the first of the name
+		{"Other", labels.FromStrings("alertname", "Other"), "o.yml:1"},
+		{"Gone", labels.FromStrings("alertname", "Gone"), ""},
+	} {
+		r, ok := ruleOf(rs, tc.name, tc.ls)
+		got := ""
+		if ok {
+			got = r.Where()
+		}
+		if got != tc.want {
+			t.Errorf("%s %v: rule %q, want %q", tc.name, tc.ls, got, tc.want)
 		}
 	}
 }

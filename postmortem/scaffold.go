@@ -526,48 +526,77 @@ func figures(fm FrontMatter) []Figure {
 	}
 }
 
-// ruleUses are the alerts of the transitions, with their rules.
+// ruleUses are the alerts of the transitions, with their rules. Two
+// rules of one name (an SLO's page and ticket) are told apart by their
+// labels, so each alert is shown with the rule that made it.
 func ruleUses(ctx context.Context, rules Rules, trs []alerts.Transition, missing *[]string) []RuleUse {
+	if len(trs) == 0 {
+		return nil
+	}
+	var rs []alerts.Rule
+	switch {
+	case rules == nil:
+		*missing = append(*missing, "the alert rules")
+	default:
+		var err error
+		if rs, err = rules.Rules(ctx); err != nil {
+			*missing = append(*missing, "the alert rules: "+err.Error())
+		}
+	}
 	var out []RuleUse
 	index := map[string]int{}
 	series := map[string]map[uint64]bool{}
 	for _, t := range trs {
 		n := t.Name()
-		i, ok := index[n]
+		r, defined := ruleOf(rs, n, t.Labels)
+		key := n
+		if defined {
+			key += "\x00" + r.Where()
+		}
+		i, ok := index[key]
 		if !ok {
 			i = len(out)
-			index[n] = i
-			out = append(out, RuleUse{Name: n})
-			series[n] = map[uint64]bool{}
+			index[key] = i
+			out = append(out, RuleUse{Name: n, Rule: r, Defined: defined})
+			series[key] = map[uint64]bool{}
 		}
 		if t.State == alerts.StateFiring {
 			out[i].Firings++
 		}
-		series[n][alerts.Fingerprint(t.Labels)] = true
+		series[key][alerts.Fingerprint(t.Labels)] = true
 	}
-	for i := range out {
-		out[i].Series = len(series[out[i].Name])
+	for key, i := range index {
+		out[i].Series = len(series[key])
 	}
-	if rules == nil || len(out) == 0 {
-		if len(out) > 0 {
-			*missing = append(*missing, "the alert rules")
+	return out
+}
+
+// ruleOf is the alerting rule named name whose labels the alert carries
+// (a templated label value matches any), else the first of that name.
+func ruleOf(rs []alerts.Rule, name string, ls labels.Labels) (alerts.Rule, bool) {
+	first := -1
+	for i, r := range rs {
+		if r.Record || r.Name != name {
+			continue
 		}
-		return out
-	}
-	rs, err := rules.Rules(ctx)
-	if err != nil {
-		*missing = append(*missing, "the alert rules: "+err.Error())
-		return out
-	}
-	for i := range out {
-		for _, r := range rs {
-			if !r.Record && r.Name == out[i].Name {
-				out[i].Rule, out[i].Defined = r, true
+		if first < 0 {
+			first = i
+		}
+		match := true
+		for k, v := range r.Labels {
+			if !strings.Contains(v, "{{") && ls.Get(k) != v {
+				match = false
 				break
 			}
 		}
+		if match {
+			return r, true
+		}
 	}
-	return out
+	if first >= 0 {
+		return rs[first], true
+	}
+	return alerts.Rule{}, false
 }
 
 // transaction is a log line's transaction id: its trace id, or a field
