@@ -154,6 +154,19 @@ func sloGroup(svc Service, s SLO) rulefmt.RuleGroup {
 	return g
 }
 
+// ErrorRatioOver is the SLO's error ratio over w, the query its rules
+// record as slo:sli_error:ratio_rate<w>.
+func (s SLO) ErrorRatioOver(w time.Duration) string { return sliExpr(s, w) }
+
+// TotalOver is the rate of all the SLO's events over w, when it is
+// written as good and total ("" for an error_ratio SLO).
+func (s SLO) TotalOver(w time.Duration) string {
+	if s.Total == "" {
+		return ""
+	}
+	return withWindow(s.Total, w)
+}
+
 // sliName is the recorded error ratio over w.
 func sliName(w time.Duration) string { return "slo:sli_error:ratio_rate" + formatWindow(w) }
 

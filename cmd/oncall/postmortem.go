@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/oncallhq/oncall/alerts"
+	"github.com/oncallhq/oncall/alerts/slo"
 	"github.com/oncallhq/oncall/client"
 	"github.com/oncallhq/oncall/config"
 	"github.com/oncallhq/oncall/incidents"
@@ -223,7 +224,8 @@ A file that exists is never overwritten without --force.`,
 			}
 			src := serverSources{c}
 			s, err := postmortem.Build(cmd.Context(), postmortem.Sources{Incidents: src, Transitions: src, Pages: src, Rules: src, Series: rangeSource{c}, Logs: src},
-				id, postmortem.Options{Now: time.Now(), ActionDueDays: actionDays(cfg), DueDays: cfg.Postmortems.DueDays, Catalog: cfg.Catalog()})
+				id, postmortem.Options{Now: time.Now(), ActionDueDays: actionDays(cfg), DueDays: cfg.Postmortems.DueDays, Catalog: cfg.Catalog(),
+					Objectives: objectives(cfg)})
 			if err != nil {
 				return err
 			}
@@ -505,4 +507,22 @@ type dirSource string
 
 func (d dirSource) Postmortems(context.Context) ([]postmortem.Document, []error) {
 	return loadPostmortems(string(d))
+}
+
+// objectives are the catalogue's SLOs as the postmortem measures them:
+// their 5-minute error ratio and, for those written as good and total,
+// the rate of all events, so that the impact counts the requests lost.
+func objectives(cfg config.Config) []postmortem.Objective {
+	var out []postmortem.Objective
+	for _, svc := range cfg.Services {
+		for _, s := range svc.SLOs {
+			window := time.Duration(s.Window)
+			if window == 0 {
+				window = time.Duration(slo.DefaultWindow)
+			}
+			out = append(out, postmortem.Objective{Service: svc.Name, Name: s.Name, Objective: s.Objective, Window: window,
+				ErrorRatio: s.ErrorRatioOver(5 * time.Minute), Total: s.TotalOver(5 * time.Minute)})
+		}
+	}
+	return out
 }

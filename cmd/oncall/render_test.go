@@ -4,6 +4,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/oncallhq/oncall/config"
 )
 
 const sloConfig = `services:
@@ -74,5 +77,31 @@ func TestValidateBadSLO(t *testing.T) {
 		if !strings.HasSuffix(lines[i], w) {
 			t.Errorf("line %d: %q, want it to end %q", i, lines[i], w)
 		}
+	}
+}
+
+// The postmortem measures each catalogue SLO by its 5-minute error ratio,
+// and by the rate of all its events when it is written as good and total.
+func TestPostmortemObjectivesFromTheCatalogue(t *testing.T) {
+	cfg, err := config.Parse("oncall.yaml", []byte(`services:
+  - name: checkout
+    slos:
+      - {name: availability, objective: 99.9, window: 7d, good: 'sum(rate(ok_total[{{.window}}]))', total: 'sum(rate(all_total[{{.window}}]))'}
+      - {name: latency, objective: 99, error_ratio: 'sum(rate(slow_total[{{.window}}])) / sum(rate(all_total[{{.window}}]))'}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs := objectives(cfg)
+	if len(objs) != 2 {
+		t.Fatalf("objectives %+v", objs)
+	}
+	a, l := objs[0], objs[1]
+	if a.Service != "checkout" || a.Name != "availability" || a.Objective != 99.9 || a.Window != 7*24*time.Hour ||
+		!strings.Contains(a.ErrorRatio, "ok_total[5m]") || a.Total != "sum(rate(all_total[5m]))" {
+		t.Errorf("good/total SLO: %+v", a)
+	}
+	if l.Window != 30*24*time.Hour || !strings.Contains(l.ErrorRatio, "slow_total[5m]") || l.Total != "" {
+		t.Errorf("error_ratio SLO: %+v", l)
 	}
 }
