@@ -502,10 +502,17 @@ func (m *Model) click(ev tea.MouseClickMsg) tea.Cmd {
 func (m *Model) View() tea.View {
 	v := tea.NewView(m.render())
 	v.AltScreen = true
-	f, _, _ := m.env.State.Counts()
-	v.WindowTitle = fmt.Sprintf("oncall: %d firing", f)
-	if m.env.State.Stale() {
-		v.WindowTitle += " (stale)"
+	st := m.env.State
+	f, _, _ := st.Counts()
+	switch {
+	case !st.Known() && st.Err != nil: // no count: "0 firing" would claim calm
+		v.WindowTitle = "oncall: server unreachable"
+	case !st.Known():
+		v.WindowTitle = "oncall: connecting…"
+	case st.Stale():
+		v.WindowTitle = fmt.Sprintf("oncall: %d firing (stale)", f)
+	default:
+		v.WindowTitle = fmt.Sprintf("oncall: %d firing", f)
 	}
 	if m.opts.Mouse {
 		v.MouseMode = tea.MouseModeCellMotion

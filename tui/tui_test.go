@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image/color"
 	"os"
 	"slices"
 	"strings"
@@ -155,6 +156,13 @@ func (s *server) calls() (streams, acks, resolves []string, silences []silence.S
 	return append([]string(nil), s.streams...), append([]string(nil), s.acks...), append([]string(nil), s.resolves...), append([]silence.Silence(nil), s.silences...)
 }
 
+// asked are the queries the server answered, in order.
+func (s *server) asked() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.queries)
+}
+
 // platform is the state of a platform in trouble.
 func platform() state.Update {
 	opened := now.Add(-2 * time.Minute)
@@ -180,7 +188,7 @@ func platform() state.Update {
 }
 
 // start runs the console in a real program at w×h against srv.
-func start(t *testing.T, srv *server, w, h int, opts ...func(*Options)) (*teatest.TestModel, *Model) {
+func start(t *testing.T, srv *server, w, h int, opts ...func(*Options)) *teatest.TestModel {
 	t.Helper()
 	o := Options{Backend: srv, User: "tester", Title: "oncall · test", Now: func() time.Time { return now }, Theme: theme.Dark,
 		Retry: func(int) time.Duration { return time.Hour }}
@@ -193,35 +201,64 @@ func start(t *testing.T, srv *server, w, h int, opts ...func(*Options)) (*teates
 	m.ctx = ctx
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h))
 	t.Cleanup(func() { tm.Quit() })
-	return tm, m
+	return tm
 }
 
-// screen waits until the console draws a screen containing every want,
-// and returns it (without colours).
-func screen(t *testing.T, tm *teatest.TestModel, m *Model, want ...string) string {
+// screen waits (teatest.WaitFor, up to 5s) until the console draws a
+// screen containing every want, and returns it without colours. The
+// screen is asked of the program itself, so reading it races nothing.
+func screen(t *testing.T, tm *teatest.TestModel, want ...string) string {
 	t.Helper()
 	var last string
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	drawn := func([]byte) bool {
 		reply := make(chan string, 1)
 		tm.Send(screenRequest{reply: reply})
 		select {
-		case last = <-reply:
+		case s := <-reply:
+			last = ansi.Strip(s)
 		case <-time.After(time.Second):
 		}
-		ok := true
 		for _, w := range want {
-			ok = ok && strings.Contains(ansi.Strip(last), w)
+			if !strings.Contains(last, w) {
+				return false
+			}
 		}
-		if ok {
-			return ansi.Strip(last)
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("waited 5s for %q; the screen is:\n%s", want, ansi.Strip(last))
-		}
-		time.Sleep(20 * time.Millisecond) // polling a real program, not a timer of ours
+		return true
 	}
+	timedOut := func() string { return fmt.Sprintf("waited 5s for %q; the screen is:\n%s", want, last) }
+	teatest.WaitFor(screenTB{t, timedOut}, tm.Output(), drawn, teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+	return last
 }
+
+// screenTB reports a WaitFor that timed out with the screen as drawn,
+// not the renderer's raw bytes.
+type screenTB struct {
+	testing.TB
+	why func() string
+}
+
+func (s screenTB) Fatal(...any) {
+	s.TB.Helper()
+	s.TB.Fatal(s.why())
+}
+
+// final quits with q and returns the model as the program left it (safe
+// to read: the program has stopped).
+func final(t *testing.T, tm *teatest.TestModel) *Model {
+	t.Helper()
+	press(tm, "q")
+	return tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
+}
+
+// clock is a settable clock for Options.Now.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
 
 func press(tm *teatest.TestModel, keys ...string) {
 	for _, k := range keys {
@@ -229,20 +266,73 @@ func press(tm *teatest.TestModel, keys ...string) {
 	}
 }
 
-// The console at 80×24 and 160×45 on every pane, as a new user walks it.
+// sizes are the terminals the goldens are drawn at.
+var sizes = []struct{ w, h int }{{80, 24}, {160, 45}}
+
+// The console at 80×24 and 160×45 as a new user walks it: every pane,
+// the palette completing commands then an incident's id from the state,
+// the help, then the help filtered. Each step presses keys, types text,
+// and waits for want before comparing the screen with its golden.
 func TestGoldenScreens(t *testing.T) {
-	for _, size := range []struct{ w, h int }{{80, 24}, {160, 45}} {
+	steps := []struct {
+		name  string
+		keys  []string
+		typed string
+		want  []string
+	}{
+		{name: "overview", keys: []string{"1"}, want: []string{"0.42    INC-7 TRIGGERED"}},
+		{name: "alerts", keys: []string{"2"}, want: []string{"MatchesPerActiveUserDown"}},
+		{name: "incidents", keys: []string{"3"}, want: []string{"step 2 secondary"}},
+		{name: "oncall", keys: []string{"4"}, want: []string{"primary on-call"}},
+		{name: "metrics", keys: []string{"5"}, want: []string{"PromQL"}},
+		{name: "logs", keys: []string{"6"}, want: []string{"match candidates query timed out"}},
+		{name: "palette", keys: []string{"1", ":"}, want: []string{"ID  one incident's detail", "tab complete"}},
+		{name: "palette_incident", typed: "incident ", want: []string{"incident 7", "triggered · Matches per active user"}},
+		{name: "help", keys: []string{"esc", "?"}, want: []string{"Help · ? or esc closes", "Everywhere", "Overview"}},
+		{name: "help_filtered", typed: "silence", want: []string{"filter: silence", "silence the alert"}},
+	}
+	for _, size := range sizes {
 		srv := newServer()
 		srv.updates <- platform()
-		tm, m := start(t, srv, size.w, size.h)
-		for i, name := range []string{"overview", "alerts", "incidents", "oncall", "metrics", "logs"} {
-			press(tm, fmt.Sprint(i+1))
-			want := map[string]string{"overview": "0.42    INC-7 TRIGGERED", "alerts": "MatchesPerActiveUserDown", "incidents": "step 2 secondary",
-				"oncall": "primary on-call", "metrics": "PromQL", "logs": "match candidates query timed out"}[name]
-			v := screen(t, tm, m, want)
+		tm := start(t, srv, size.w, size.h)
+		for _, st := range steps {
+			press(tm, st.keys...)
+			tm.Type(st.typed)
+			v := screen(t, tm, st.want...)
 			tuitest.Size(t, v, size.w, size.h)
-			tuitest.Golden(t, fmt.Sprintf("%s_%dx%d", name, size.w, size.h), v)
+			tuitest.Golden(t, fmt.Sprintf("%s_%dx%d", st.name, size.w, size.h), v)
 		}
+	}
+}
+
+// When the server cannot be reached, the header says so in the alarm
+// colour, since when and for how long, and every pane keeps the last state
+// it had (the header dates it); before the server ever answered, nothing
+// claims calm.
+func TestGoldenUnreachable(t *testing.T) {
+	for _, size := range sizes {
+		srv := newServer()
+		srv.updates <- platform()
+		c := &clock{t: now}
+		tm := start(t, srv, size.w, size.h, func(o *Options) { o.Now = c.Now })
+		screen(t, tm, "1 firing", "0.42    INC-7 TRIGGERED")
+		c.Set(now.Add(10 * time.Second))
+		srv.breaks <- errors.New("dial tcp 127.0.0.1:7767: connect: connection refused")
+		screen(t, tm, "STALE")
+		c.Set(now.Add(2 * time.Minute))
+		for i, want := range []string{"0.42    INC-7 TRIGGERED", "MatchesPerActiveUserDown", "step 2 secondary", "primary on-call"} {
+			press(tm, fmt.Sprint(i+1))
+			v := screen(t, tm, "STALE · server unreachable since 10:05:10 (1m50s)", "why: dial tcp 127.0.0.1:7767", want)
+			tuitest.Size(t, v, size.w, size.h)
+			tuitest.Golden(t, fmt.Sprintf("stale_%s_%dx%d", []string{"overview", "alerts", "incidents", "oncall"}[i], size.w, size.h), v)
+		}
+
+		never := newServer()
+		never.breaks <- errors.New("dial tcp 127.0.0.1:7767: connect: connection refused")
+		tm = start(t, never, size.w, size.h)
+		v := screen(t, tm, "SERVER UNREACHABLE since 10:05:00", "why: dial tcp 127.0.0.1:7767")
+		tuitest.Size(t, v, size.w, size.h)
+		tuitest.Golden(t, fmt.Sprintf("unreachable_%dx%d", size.w, size.h), v)
 	}
 }
 
@@ -252,18 +342,15 @@ func TestGoldenScreens(t *testing.T) {
 func TestServerGoneAndBack(t *testing.T) {
 	srv := newServer()
 	srv.updates <- platform()
-	var mu sync.Mutex
-	clock := now
-	tm, m := start(t, srv, 120, 30, func(o *Options) {
-		o.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	c := &clock{t: now}
+	tm := start(t, srv, 120, 30, func(o *Options) {
+		o.Now = c.Now
 		o.Retry = func(int) time.Duration { return 0 }
 	})
-	screen(t, tm, m, "1 firing", "INC-7 triggered")
-	mu.Lock()
-	clock = now.Add(10 * time.Second)
-	mu.Unlock()
+	screen(t, tm, "1 firing", "INC-7 triggered")
+	c.Set(now.Add(10 * time.Second))
 	srv.breaks <- errors.New("oncall server 127.0.0.1:7767: connection refused")
-	v := screen(t, tm, m, "STALE · server unreachable since 10:05:10")
+	v := screen(t, tm, "STALE · server unreachable since 10:05:10")
 	for _, want := range []string{"showing its state of 10:05:00", "why: oncall server 127.0.0.1:7767: connection refused", "INC-7", "matchmaking"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("%q missing:\n%s", want, v)
@@ -271,7 +358,7 @@ func TestServerGoneAndBack(t *testing.T) {
 	}
 	srv.updates <- state.Update{Logs: []logs.Entry{{Seq: 3, Time: now, Message: "back again"}}}
 	press(tm, "6")
-	screen(t, tm, m, "back again", "1 firing")
+	screen(t, tm, "back again", "1 firing")
 	streams, _, _, _ := srv.calls()
 	if len(streams) < 2 || streams[0] != "after=0 backlog=10000" || streams[len(streams)-1] != "after=2 backlog=0" {
 		t.Errorf("streams %v: the second should resume after line 2", streams)
@@ -282,8 +369,8 @@ func TestServerGoneAndBack(t *testing.T) {
 func TestNeverConnected(t *testing.T) {
 	srv := newServer()
 	srv.breaks <- errors.New("dial tcp 127.0.0.1:7767: connection refused")
-	tm, m := start(t, srv, 100, 20)
-	v := screen(t, tm, m, "SERVER UNREACHABLE since", "connection refused")
+	tm := start(t, srv, 100, 20)
+	v := screen(t, tm, "SERVER UNREACHABLE since", "connection refused")
 	if strings.Contains(v, "Nothing firing") || strings.Contains(v, "No open incidents") || !strings.Contains(v, "Unknown: the server has not answered") {
 		t.Errorf("calm claimed:\n%s", v)
 	}
@@ -294,25 +381,25 @@ func TestNeverConnected(t *testing.T) {
 func TestActionsReachTheServer(t *testing.T) {
 	srv := newServer()
 	srv.updates <- platform()
-	tm, m := start(t, srv, 140, 30)
-	screen(t, tm, m, "INC-7")
+	tm := start(t, srv, 140, 30)
+	screen(t, tm, "INC-7")
 	press(tm, "3", "a")
-	screen(t, tm, m, "INC-7 acknowledged")
+	screen(t, tm, "INC-7 acknowledged")
 	press(tm, "e", "y")
-	screen(t, tm, m, "INC-7 escalated")
+	screen(t, tm, "INC-7 escalated")
 	press(tm, "i")
-	screen(t, tm, m, "INC-7 has you as incident commander")
+	screen(t, tm, "INC-7 has you as incident commander")
 	press(tm, "n")
-	screen(t, tm, m, "note on INC-7:")
+	screen(t, tm, "note on INC-7:")
 	tm.Type("rolled back 4.2")
 	press(tm, "enter")
-	screen(t, tm, m, "INC-7 noted")
+	screen(t, tm, "INC-7 noted")
 	press(tm, "m")
-	screen(t, tm, m, "INC-7 mitigated")
+	screen(t, tm, "INC-7 mitigated")
 	press(tm, "e", "n")
-	screen(t, tm, m, "escalate cancelled")
+	screen(t, tm, "escalate cancelled")
 	press(tm, "r", "y")
-	screen(t, tm, m, "INC-7 resolved")
+	screen(t, tm, "INC-7 resolved")
 	srv.mu.Lock()
 	acts := slices.Clone(srv.acts)
 	srv.mu.Unlock()
@@ -320,7 +407,7 @@ func TestActionsReachTheServer(t *testing.T) {
 		t.Errorf("acts %q, want %q", acts, want)
 	}
 	press(tm, "2", "j", "s", "enter")
-	screen(t, tm, m, "MatchesPerActiveUserDown silenced for 2h00m")
+	screen(t, tm, "MatchesPerActiveUserDown silenced for 2h00m")
 	_, acks, resolves, silences := srv.calls()
 	if len(acks) != 1 || acks[0] != "INC-7 by tester" || len(resolves) != 1 || len(silences) != 1 || silences[0].EndsAt.Sub(silences[0].StartsAt) != 2*time.Hour ||
 		silences[0].CreatedBy != "tester" || len(silences[0].Matchers) != 3 {
@@ -329,10 +416,10 @@ func TestActionsReachTheServer(t *testing.T) {
 
 	ro := newServer()
 	ro.updates <- platform()
-	tm, m = start(t, ro, 140, 30, func(o *Options) { o.ReadOnly = true })
-	screen(t, tm, m, "INC-7", "read-only")
+	tm = start(t, ro, 140, 30, func(o *Options) { o.ReadOnly = true })
+	screen(t, tm, "INC-7", "read-only")
 	press(tm, "3", "a")
-	screen(t, tm, m, "read-only console")
+	screen(t, tm, "read-only console")
 	if _, acks, _, _ := ro.calls(); len(acks) != 0 {
 		t.Errorf("read-only acknowledged: %v", acks)
 	}
@@ -343,31 +430,31 @@ func TestActionsReachTheServer(t *testing.T) {
 func TestPaletteHelpAndBack(t *testing.T) {
 	srv := newServer()
 	srv.updates <- platform()
-	tm, m := start(t, srv, 140, 35)
-	screen(t, tm, m, "INC-7")
+	tm := start(t, srv, 140, 35)
+	screen(t, tm, "INC-7")
 	press(tm, ":")
 	tm.Type("incident 7")
 	press(tm, "enter")
-	screen(t, tm, m, "Incidents › INC-7", "Timeline")
+	screen(t, tm, "Incidents › INC-7", "Timeline")
 	press(tm, "esc")
-	screen(t, tm, m, "Incidents · 1 open")
+	screen(t, tm, "Incidents · 1 open")
 	press(tm, "esc")
-	screen(t, tm, m, "Overview ·")
+	screen(t, tm, "Overview ·")
 	press(tm, ":")
 	tm.Type("query up")
 	press(tm, "enter")
-	screen(t, tm, m, "Metrics › up", "0.42")
+	screen(t, tm, "Metrics › up", "0.42")
 	press(tm, ":")
 	tm.Type("logs level>=error")
 	press(tm, "enter")
-	v := screen(t, tm, m, "1 of 2 match")
+	v := screen(t, tm, "1 of 2 match")
 	if strings.Contains(v, "request served") {
 		t.Errorf(":logs filter:\n%s", v)
 	}
 	press(tm, "?")
-	screen(t, tm, m, "Help", "Everywhere", "Logs", "Alerts", "Incidents")
+	screen(t, tm, "Help", "Everywhere", "Logs", "Alerts", "Incidents")
 	tm.Type("silence")
-	v = screen(t, tm, m, "silence the alert")
+	v = screen(t, tm, "silence the alert")
 	if strings.Contains(v, "previous error") {
 		t.Errorf("help filter:\n%s", v)
 	}
@@ -380,17 +467,15 @@ func TestPaletteHelpAndBack(t *testing.T) {
 func TestChecklistPaneReadsTheBackend(t *testing.T) {
 	srv := newServer()
 	srv.updates <- platform()
-	tm, m := start(t, srv, 140, 35)
-	screen(t, tm, m, "INC-7")
+	tm := start(t, srv, 140, 35)
+	screen(t, tm, "INC-7")
 	press(tm, ":")
 	tm.Type("checklist matchmaking")
 	press(tm, "enter")
-	screen(t, tm, m, "Checklist › matchmaking › prod", "gold required (tier 1): FAIL", "on-call: nobody on call")
+	screen(t, tm, "Checklist › matchmaking › prod", "gold required (tier 1): FAIL", "on-call: nobody on call")
 	press(tm, "esc")
-	screen(t, tm, m, "Readiness · 1 run, 1 not at the level required", "alerts-a-human (fail)")
-	srv.mu.Lock()
-	qs := slices.Clone(srv.queries)
-	srv.mu.Unlock()
+	screen(t, tm, "Readiness · 1 run, 1 not at the level required", "alerts-a-human (fail)")
+	qs := srv.asked()
 	for _, want := range []string{"readiness runs ", "readiness runs matchmaking", "readiness records matchmaking"} {
 		if !slices.Contains(qs, want) {
 			t.Errorf("the backend was not asked %q: %q", want, qs)
@@ -411,10 +496,10 @@ func TestOutsideTextIsCleanEverywhere(t *testing.T) {
 	u.Logs[0].Message = tuitest.Poison
 	srv := newServer()
 	srv.updates <- u
-	tm, m := start(t, srv, 160, 40)
+	tm := start(t, srv, 160, 40)
 	for _, k := range []string{"1", "2", "3", "4", "6"} {
 		press(tm, k)
-		v := screen(t, tm, m, "PWNED")
+		v := screen(t, tm, "PWNED")
 		if !tuitest.Clean(v) {
 			t.Errorf("pane %s draws raw sequences:\n%q", k, v)
 		}
@@ -491,16 +576,159 @@ func BenchmarkKeyToFrame(b *testing.B) {
 func TestReviewThroughTheBackend(t *testing.T) {
 	srv := newServer()
 	srv.updates <- platform()
-	tm, m := start(t, srv, 140, 30)
-	screen(t, tm, m, "INC-7")
+	tm := start(t, srv, 140, 30)
+	screen(t, tm, "INC-7")
 	press(tm, ":")
 	tm.Type("review 2026-W53")
 	press(tm, "enter")
-	screen(t, tm, m, "Review › 2026-W53", "Postmortem review · 2026-W53 · Mon 28 Dec – Sun 3 Jan 2027", "Matches down")
-	srv.mu.Lock()
-	qs := slices.Clone(srv.queries)
-	srv.mu.Unlock()
+	screen(t, tm, "Review › 2026-W53", "Postmortem review · 2026-W53 · Mon 28 Dec – Sun 3 Jan 2027", "Matches down")
+	qs := srv.asked()
 	if !slices.Contains(qs, "review 2026-W53") {
 		t.Errorf("queries %q: the review was not asked of the backend", qs)
+	}
+}
+
+// A walk through the console, run by teatest and judged on the model the
+// program ends with: 2 j enter opens the alert's detail (the Backend is
+// asked for its chart, value and history), esc closes it, :incident 7
+// drills into INC-7 although INC-9 is the row selected, a acknowledges,
+// q quits. The acknowledgement reaches the Backend for INC-7 as the user;
+// read-only, it never does and the footer says why.
+func TestWalkToAnAcknowledgement(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		readOnly bool
+		status   string
+		isErr    bool
+		acks     []string
+	}{
+		{name: "read-write", status: "INC-7 acknowledged", acks: []string{"INC-7 by tester"}},
+		{name: "read-only", readOnly: true, status: "read-only console: acting on incidents is off", isErr: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			u := platform()
+			inc9 := incidents.Incident{ID: 9, Title: "Checkout slow", Service: "checkout", Severity: incidents.SEV3, Status: incidents.StatusTriggered, OpenedAt: now.Add(-time.Minute)}
+			*u.Incidents = append([]incidents.Incident{inc9}, *u.Incidents...)
+			srv := newServer()
+			srv.updates <- u
+			tm := start(t, srv, 160, 40, func(o *Options) { o.ReadOnly = tc.readOnly })
+			screen(t, tm, "INC-9 triggered", "INC-7 triggered")
+			press(tm, "2", "j", "enter")
+			screen(t, tm, "Alerts › MatchesPerActiveUserDown")
+			press(tm, "esc")
+			screen(t, tm, "grouped as they notify")
+			press(tm, ":")
+			tm.Type("incident 7")
+			press(tm, "enter")
+			screen(t, tm, "Incidents › INC-7", "Timeline")
+			press(tm, "a")
+			screen(t, tm, " "+tc.status+" ") // not "…": the Backend has answered
+			m := final(t, tm)
+
+			if got := m.panes[m.focus].Name(); got != "incidents" {
+				t.Errorf("focused pane %s, want incidents", got)
+			}
+			if got := m.panes[m.focus].Crumbs(); !slices.Equal(got, []string{"INC-7"}) {
+				t.Errorf("crumbs %q, want [INC-7]", got)
+			}
+			if got := m.panes[1].Crumbs(); len(got) != 0 {
+				t.Errorf("esc left the alert's detail open: %q", got)
+			}
+			if want := []int{1}; !slices.Equal(m.history, want) {
+				t.Errorf("history %v, want %v: esc should return to the alerts", m.history, want)
+			}
+			if m.status != tc.status || m.statusErr != tc.isErr {
+				t.Errorf("status %q (error %v), want %q (%v)", m.status, m.statusErr, tc.status, tc.isErr)
+			}
+			v := m.View()
+			if content := ansi.Strip(v.Content); !strings.Contains(content, "Incidents › INC-7") || !strings.Contains(content, tc.status) {
+				t.Errorf("final view:\n%s", content)
+			}
+			if v.WindowTitle != "oncall: 1 firing" {
+				t.Errorf("title %q", v.WindowTitle)
+			}
+			if _, acks, _, _ := srv.calls(); !slices.Equal(acks, tc.acks) {
+				t.Errorf("acks %q, want %q", acks, tc.acks)
+			}
+			qs := srv.asked()
+			for _, want := range []string{"range matches_per_user", "instant matches_per_user < 0.5", "history MatchesPerActiveUserDown"} {
+				if !slices.Contains(qs, want) {
+					t.Errorf("the alert's detail did not ask %q: %q", want, qs)
+				}
+			}
+		})
+	}
+}
+
+// The terminal title counts what fires (not what is muted or pending),
+// says when that count is the last known one, and never shows a count of
+// a server that has not answered.
+func TestWindowTitle(t *testing.T) {
+	u := platform()
+	muted := (*u.Alerts)[0]
+	muted.Labels = labels.FromStrings("alertname", "Silenced", "service", "matchmaking")
+	muted.Status.SilencedBy = []string{"s-1"}
+	pending := (*u.Alerts)[0]
+	pending.Labels = labels.FromStrings("alertname", "Soon", "service", "matchmaking")
+	pending.Status.State = alerts.StatePending
+	*u.Alerts = append(*u.Alerts, muted, pending)
+	down := errors.New("connection refused")
+	for _, tc := range []struct {
+		name   string
+		events eventsMsg
+		want   string
+	}{
+		{"connecting", nil, "oncall: connecting…"},
+		{"connected", eventsMsg{{connected: true}, {update: &u}}, "oncall: 1 firing"},
+		{"stale", eventsMsg{{connected: true}, {update: &u}, {err: down}}, "oncall: 1 firing (stale)"},
+		{"never connected", eventsMsg{{err: down}}, "oncall: server unreachable"},
+	} {
+		m := New(Options{Backend: newServer(), Now: func() time.Time { return now }, Theme: theme.Dark})
+		if tc.events != nil {
+			m.Update(tc.events)
+		}
+		if got := m.View().WindowTitle; got != tc.want {
+			t.Errorf("%s: title %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// The light theme draws the same text as the dark one in its own colours
+// (the firing red of each palette), on every pane; auto mode takes the
+// terminal's answer about its background.
+func TestThemes(t *testing.T) {
+	u := platform()
+	draw := func(mode theme.Mode, bg tea.Msg) []string {
+		m := New(Options{Backend: newServer(), User: "tester", Now: func() time.Time { return now }, Theme: mode})
+		m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
+		if bg != nil {
+			m.Update(bg)
+		}
+		m.Update(eventsMsg{{connected: true}, {update: &u}})
+		var out []string
+		for i := range m.panes {
+			m.focus = i
+			out = append(out, m.render())
+		}
+		return out
+	}
+	// The foreground of Firing in each palette (theme.New), as lipgloss
+	// writes it.
+	darkRed, lightRed := "38;2;255;95;95", "38;2;196;0;43"
+	dark, light := draw(theme.Dark, nil), draw(theme.Light, nil)
+	autoLight := draw(theme.Auto, tea.BackgroundColorMsg{Color: color.White})
+	for i := range dark {
+		if ansi.Strip(dark[i]) != ansi.Strip(light[i]) {
+			t.Errorf("pane %d: the text differs between themes:\n%s\n---\n%s", i+1, ansi.Strip(dark[i]), ansi.Strip(light[i]))
+		}
+		if dark[i] == light[i] {
+			t.Errorf("pane %d: light draws the dark colours", i+1)
+		}
+		if autoLight[i] != light[i] {
+			t.Errorf("pane %d: auto on a white background is not the light theme", i+1)
+		}
+	}
+	if !strings.Contains(dark[1], darkRed) || strings.Contains(dark[1], lightRed) || !strings.Contains(light[1], lightRed) || strings.Contains(light[1], darkRed) {
+		t.Errorf("the alerts pane's firing red: dark %q, light %q", dark[1], light[1])
 	}
 }

@@ -217,10 +217,12 @@ func TestDetail(t *testing.T) {
 		{At: now.Add(-5 * time.Minute), Fingerprint: fp, State: alerts.StatePending},
 		{At: now.Add(-4 * time.Minute), Fingerprint: fp, State: alerts.StateFiring},
 	}})
-	v := p.View(160, 60)
-	tuitest.Size(t, v, 160, 60)
-	tuitest.Golden(t, "detail_160x60", v)
-	plain := ansi.Strip(v)
+	for _, size := range []struct{ w, h int }{{80, 24}, {160, 45}, {160, 60}} {
+		v := p.View(size.w, size.h)
+		tuitest.Size(t, v, size.w, size.h)
+		tuitest.Golden(t, fmt.Sprintf("detail_%dx%d", size.w, size.h), v)
+	}
+	plain := ansi.Strip(p.View(160, 60))
 	for _, want := range []string{"FIRING for 4m12s", "Players queue but few matches form.", "rule MatchRateCollapsed in rules/matchmaking.yml:12", "for             1m0s",
 		"fires when  < 0.5 * (sum(rate(matches_total[5m] offset 1w))", "⠤", "━━ signal now 0.31", "threshold (< 0.5 * (sum(rate(matches_total[5m] offset 1w)) / sum(active_users offset 1w))) now 0.41", "{}  ", "0.31", "pager, console", "INC-3 acknowledged by ana", "s silence",
 		"fired 2 times in the last 7 days", "Mon 23 Nov 10:01:00  firing   (4m00s ago)", "Mon 23 Nov 10:00:00  pending  (5m00s ago)", "Sun 22 Nov 08:05:00  firing   (26h00m ago)"} {

@@ -3,6 +3,7 @@ package postmortempane
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -77,6 +78,11 @@ func TestAgendaGolden(t *testing.T) {
 		t.Fatalf(":review 2026-W43 asked %+v", q)
 	}
 	p.Update(Result{Week: q.Week, Review: w43(t)})
+	for _, size := range []struct{ w, h int }{{80, 24}, {160, 45}} {
+		s := p.View(size.w, size.h)
+		tuitest.Size(t, s, size.w, size.h)
+		tuitest.Golden(t, fmt.Sprintf("review_%dx%d", size.w, size.h), s)
+	}
 	screen := p.View(120, 40)
 	tuitest.Size(t, screen, 120, 40)
 	tuitest.Golden(t, "review_120x40", screen)
