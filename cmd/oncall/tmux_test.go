@@ -126,6 +126,13 @@ func TestDemoInTmux(t *testing.T) {
 	tm.keys("4")
 	tm.wait(5*time.Second, "On call · policy", "primary on-call", primary, "Pages sent")
 
+	// This week's postmortem review has the incident; no service has run
+	// its readiness checklist yet.
+	tm.keys("7")
+	tm.wait(15*time.Second, "Postmortem review · ", "Incidents (1)", "INC-1")
+	tm.keys("8")
+	tm.wait(15*time.Second, "Readiness · 0 runs", "services never checked", "matchmaking", "NEVER")
+
 	// An ad hoc query, charted and tabled.
 	tm.keys(":")
 	tm.typeText("query sum by (service) (matchmaking_active_users)")
