@@ -41,6 +41,9 @@ type Options struct {
 	// AdoptStore accepts a store whose identity differs from the one this
 	// state directory recorded (an emptied or replaced oncall.db).
 	AdoptStore bool
+	// HangupQuits leaves SIGHUP to the caller: behind a console, a hangup
+	// is the terminal going away, not a request to reload the rules.
+	HangupQuits bool
 	// Command says what runs the stack ("oncall serve", "the oncall
 	// console"), for a second process that finds the state directory busy.
 	Command string
@@ -59,6 +62,8 @@ type Stack struct {
 	listener net.Listener
 	handler  http.Handler
 	closers  []func() error
+	// reload says whether SIGHUP reloads the rules (not behind a console).
+	reload bool
 	// stopping is closed when Run shuts down: streams end at once.
 	stopping chan struct{}
 	// Warmup, when set, runs once the API is up and before scraping and
@@ -68,7 +73,7 @@ type Stack struct {
 
 // New wires everything from a validated configuration.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) (_ *Stack, err error) {
-	s := &Stack{cfg: cfg, log: log, stopping: make(chan struct{})}
+	s := &Stack{cfg: cfg, log: log, stopping: make(chan struct{}), reload: !opts.HangupQuits}
 	defer func() {
 		if err != nil {
 			s.Close()
@@ -317,7 +322,9 @@ func (s *Stack) Run(ctx context.Context) error {
 			g.Go(func() error { return stopped("metrics probe", s.probe.run(ctx)) })
 		}
 		g.Go(func() error { s.backups(ctx); return nil })
-		g.Go(func() error { s.reloadOnHangup(ctx); return nil })
+		if s.reload {
+			g.Go(func() error { s.reloadOnHangup(ctx); return nil })
+		}
 		return stopped("pipeline", s.pipeline.Run(ctx))
 	})
 	g.Go(func() error {
@@ -333,9 +340,6 @@ func (s *Stack) Run(ctx context.Context) error {
 // backupEvery is how often the store is copied beside itself.
 const backupEvery = 6 * time.Hour
 
-// backups copies the store now if its backup is older than backupEvery
-// (a store that never closed cleanly has none), then every backupEvery,
-// until ctx is done.
 // reloadOnHangup reads the rule files again on SIGHUP, as Prometheus
 // does (they are also read again whenever they change).
 func (s *Stack) reloadOnHangup(ctx context.Context) {
@@ -353,6 +357,9 @@ func (s *Stack) reloadOnHangup(ctx context.Context) {
 	}
 }
 
+// backups copies the store now if its backup is older than backupEvery
+// (a store that never closed cleanly has none), then every backupEvery,
+// until ctx is done.
 func (s *Stack) backups(ctx context.Context) {
 	if s.store.BackupAge(time.Now()) > backupEvery {
 		if err := s.store.Backup(ctx); err != nil {

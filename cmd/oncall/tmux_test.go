@@ -263,3 +263,22 @@ func TestConsoleShowsServerLoss(t *testing.T) {
 	tm.keys("q")
 	eventually(t, 10*time.Second, "the console to quit", tm.closed)
 }
+
+// Closing the terminal (here: killing its tmux session) ends the demo and
+// the server under it, rather than leaving it running with nobody to see
+// it: SIGHUP reloads the rules only for a server without a console.
+func TestConsoleQuitsOnHangup(t *testing.T) {
+	bin := binary(t)
+	dir := t.TempDir()
+	tm := newTerminal(t, 120, 36, []string{"USER=tester"}, bin, "demo", "--state-dir", dir, "--faults", "none")
+	tm.wait(15*time.Second, "oncall demo", "Overview")
+	pid, err := strconv.Atoi(strings.TrimSpace(tm.sh("display-message", "-p", "-t", tm.session, "#{pane_pid}")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm.sh("kill-session", "-t", tm.session)
+	eventually(t, 15*time.Second, "the demo to exit after the hangup", func() bool {
+		_, err := os.Stat(fmt.Sprintf("/proc/%d", pid))
+		return os.IsNotExist(err)
+	})
+}

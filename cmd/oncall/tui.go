@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -111,7 +113,15 @@ func (a *cli) runInProcess(ctx context.Context, cfg config.Config, title string,
 	defer closeLog()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	s, err := oncallapp.New(ctx, cfg, log, oncallapp.Options{Command: "the oncall console (" + title + ")"})
+	if headless == nil {
+		// The terminal hanging up (its window closed, tmux killed) ends the
+		// console and the server under it, cleanly; headless, SIGHUP
+		// reloads the rules as it does for serve.
+		var stop context.CancelFunc
+		ctx, stop = signal.NotifyContext(ctx, syscall.SIGHUP)
+		defer stop()
+	}
+	s, err := oncallapp.New(ctx, cfg, log, oncallapp.Options{Command: "the oncall console (" + title + ")", HangupQuits: headless == nil})
 	if err != nil {
 		return err
 	}
