@@ -13,6 +13,9 @@ import (
 
 	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
+
+	"github.com/oncallhq/oncall/suggest"
+	"github.com/oncallhq/oncall/yamlnode"
 )
 
 // The probes oncall has; a probe check names one of them.
@@ -114,7 +117,7 @@ func (p *parser) entries(n *yaml.Node, path string, known []string) [][2]*yaml.N
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		f := join(path, k.Value)
+		f := yamlnode.Join(path, k.Value)
 		switch {
 		case known != nil && !slices.Contains(known, k.Value):
 			p.add(k, f, "unknown field%s (fields: %s)", nearest(k.Value, known), strings.Join(known, ", "))
@@ -128,21 +131,10 @@ func (p *parser) entries(n *yaml.Node, path string, known []string) [][2]*yaml.N
 	return out
 }
 
-func join(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
-
-// nearest suggests the known name closest to s, if one is close.
+// nearest suggests the known name closest to s, if one is close: at most
+// two edits away, else the first that begins with the same four letters.
 func nearest(s string, known []string) string {
-	best, bestD := "", 3
-	for _, k := range known {
-		if d := distance(s, k); d < bestD {
-			best, bestD = k, d
-		}
-	}
+	best := suggest.Closest(s, known, 2)
 	for _, k := range known {
 		if best == "" && len(s) >= 4 && len(k) >= 4 && s[:4] == k[:4] {
 			best = k
@@ -154,46 +146,19 @@ func nearest(s string, known []string) string {
 	return fmt.Sprintf("; did you mean %q?", best)
 }
 
-// distance is the Levenshtein distance of a and b.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
-
+// kindOf is n in words, an alias and null by name.
 func kindOf(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.AliasNode:
+	switch {
+	case n.Kind == yaml.AliasNode:
 		return "an alias"
-	}
-	if n.Tag == "!!null" {
+	case yamlnode.IsNull(n):
 		return "nothing"
 	}
-	return fmt.Sprintf("%q", n.Value)
+	return yamlnode.Describe(n)
 }
 
 func (p *parser) str(n *yaml.Node, field string) string {
-	if n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
+	n = yamlnode.Resolve(n)
 	if n.Kind != yaml.ScalarNode {
 		p.add(n, field, "want text, got %s", kindOf(n))
 		return ""

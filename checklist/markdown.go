@@ -12,6 +12,8 @@ import (
 	"unicode"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/oncallhq/oncall/mdtable"
 )
 
 var (
@@ -86,7 +88,7 @@ func ImportMarkdown(name string, src []byte) (Checklist, error) {
 			continue
 		}
 		if isTableRow(trimmed) && i+1 < len(lines) && isSeparator(strings.TrimSpace(lines[i+1])) {
-			header := cells(trimmed)
+			header := mdtable.Cells(trimmed)
 			nameCol, descCol, levelCol, levelCols := tableColumns(header)
 			if len(levelCols) > 0 {
 				tableLevels = tableLevels[:0]
@@ -96,7 +98,7 @@ func ImportMarkdown(name string, src []byte) (Checklist, error) {
 			}
 			i += 2
 			for ; i < len(lines) && isTableRow(strings.TrimSpace(lines[i])); i++ {
-				row := cells(strings.TrimSpace(lines[i]))
+				row := mdtable.Cells(strings.TrimSpace(lines[i]))
 				get := func(c int) string {
 					if c < 0 || c >= len(row) {
 						return ""
@@ -222,34 +224,12 @@ func isSeparator(s string) bool {
 	if !isTableRow(s) {
 		return false
 	}
-	for _, c := range cells(s) {
+	for _, c := range mdtable.Cells(s) {
 		if !sepCellRE.MatchString(strings.TrimSpace(c)) {
 			return false
 		}
 	}
 	return true
-}
-
-// cells splits a table row into its cells (an escaped \| stays).
-func cells(row string) []string {
-	row = strings.TrimSpace(row)
-	row = strings.TrimPrefix(row, "|")
-	row = strings.TrimSuffix(row, "|")
-	var out []string
-	var cur strings.Builder
-	for i := 0; i < len(row); i++ {
-		switch {
-		case row[i] == '\\' && i+1 < len(row) && row[i+1] == '|':
-			cur.WriteByte('|')
-			i++
-		case row[i] == '|':
-			out = append(out, strings.TrimSpace(cur.String()))
-			cur.Reset()
-		default:
-			cur.WriteByte(row[i])
-		}
-	}
-	return append(out, strings.TrimSpace(cur.String()))
 }
 
 // tableColumns finds the name, description and level columns of a

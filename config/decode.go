@@ -10,6 +10,9 @@ import (
 
 	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
+
+	"github.com/oncallhq/oncall/suggest"
+	"github.com/oncallhq/oncall/yamlnode"
 )
 
 // decoder fills a value from a YAML node tree the way yaml.v3 would, but
@@ -38,15 +41,13 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	for n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
 		n = n.Content[0]
 	}
-	if n.Kind == yaml.AliasNode {
-		n = n.Alias
-	}
+	n = yamlnode.Resolve(n)
 	t := v.Type()
 	switch {
 	case t == nodeType:
 		v.Set(reflect.ValueOf(*n))
 		return
-	case isNull(n):
+	case yamlnode.IsNull(n):
 		// As yaml.v3: null empties a pointer, list or map and leaves
 		// anything else (a default) as it was.
 		switch t.Kind() {
@@ -70,7 +71,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		d.structure(n, v, path)
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
-			d.add(n, path, "want a list, got %s", kindOf(n))
+			d.add(n, path, "want a list, got %s", yamlnode.Describe(n))
 			return
 		}
 		s := reflect.MakeSlice(t, len(n.Content), len(n.Content))
@@ -80,7 +81,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		v.Set(s)
 	case reflect.Map:
 		if n.Kind != yaml.MappingNode {
-			d.add(n, path, "want a mapping, got %s", kindOf(n))
+			d.add(n, path, "want a mapping, got %s", yamlnode.Describe(n))
 			return
 		}
 		m := reflect.MakeMapWithSize(t, len(n.Content)/2)
@@ -88,7 +89,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 			k := reflect.New(t.Key()).Elem()
 			d.decode(key, k, path)
 			e := reflect.New(t.Elem()).Elem()
-			d.decode(val, e, join(path, key.Value))
+			d.decode(val, e, yamlnode.Join(path, key.Value))
 			m.SetMapIndex(k, e)
 		})
 		v.Set(m)
@@ -104,7 +105,7 @@ func (d *decoder) pairs(n *yaml.Node, path string, f func(key, val *yaml.Node)) 
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		key, val := n.Content[i], n.Content[i+1]
 		if first, dup := seen[key.Value]; dup {
-			d.add(key, join(path, key.Value), "duplicate key (first at line %d)", first)
+			d.add(key, yamlnode.Join(path, key.Value), "duplicate key (first at line %d)", first)
 			continue
 		}
 		seen[key.Value] = key.Line
@@ -115,7 +116,7 @@ func (d *decoder) pairs(n *yaml.Node, path string, f func(key, val *yaml.Node)) 
 // structure decodes a mapping into a struct by its yaml tags.
 func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind != yaml.MappingNode {
-		d.add(n, path, "want a mapping, got %s", kindOf(n))
+		d.add(n, path, "want a mapping, got %s", yamlnode.Describe(n))
 		return
 	}
 	fields := yamlFields(v.Type())
@@ -124,7 +125,7 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string) {
 		if !ok {
 			msg := "unknown field"
 			if s := nearest(key.Value, fields); s != "" {
-				msg += "; did you mean " + join(path, s) + "?"
+				msg += "; did you mean " + yamlnode.Join(path, s) + "?"
 			}
 			if _, step := fields["delay"]; step && key.Value == "ack_timeout" {
 				msg += " (a step's wait is now delay; ack_timeout is the policy's: how long an acknowledgement holds)"
@@ -132,10 +133,10 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string) {
 			if path == "alerts" && key.Value == "routes" {
 				msg += " (routing is now Alertmanager's route tree: alerts.alertmanager_config or alerts.routing)"
 			}
-			d.add(key, join(path, key.Value), "%s", msg)
+			d.add(key, yamlnode.Join(path, key.Value), "%s", msg)
 			return
 		}
-		d.decode(val, v.Field(i), join(path, key.Value))
+		d.decode(val, v.Field(i), yamlnode.Join(path, key.Value))
 	})
 }
 
@@ -163,7 +164,7 @@ func yamlFields(t reflect.Type) map[string]int {
 // would read it as nanoseconds.
 func (d *decoder) duration(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind != yaml.ScalarNode {
-		d.add(n, path, "want a duration like 30s, 5m or 1h30m, got %s", kindOf(n))
+		d.add(n, path, "want a duration like 30s, 5m or 1h30m, got %s", yamlnode.Describe(n))
 		return
 	}
 	if n.Tag == "!!int" || n.Tag == "!!float" {
@@ -196,7 +197,7 @@ func (d *decoder) scalar(n *yaml.Node, v reflect.Value, path string) {
 // reword says what was wanted in the terms of the file, not of Go.
 func reword(err error, n *yaml.Node, t reflect.Type) string {
 	if n.Kind != yaml.ScalarNode {
-		return fmt.Sprintf("want %s, got %s", want(t), kindOf(n))
+		return fmt.Sprintf("want %s, got %s", want(t), yamlnode.Describe(n))
 	}
 	te, ok := err.(*yaml.TypeError)
 	if ok && len(te.Errors) > 0 && !strings.Contains(te.Errors[0], "cannot unmarshal") {
@@ -225,64 +226,13 @@ func want(t reflect.Type) string {
 	return "a " + strings.ToLower(t.Name())
 }
 
-func kindOf(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	}
-	return fmt.Sprintf("%q", n.Value)
-}
-
-func isNull(n *yaml.Node) bool {
-	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
-}
-
-func join(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
-
 // nearest is the known key closest to an unknown one, if it is close
 // enough to be a typo.
 func nearest(key string, known map[string]int) string {
-	best, bestD := "", len(key)/3+2
 	names := make([]string, 0, len(known))
 	for k := range known {
 		names = append(names, k)
 	}
 	slices.Sort(names)
-	for _, k := range names {
-		if strings.EqualFold(k, key) || strings.ReplaceAll(k, "_", "") == strings.ToLower(strings.ReplaceAll(key, "-", "")) {
-			return k
-		}
-		if dist := editDistance(strings.ToLower(key), k); dist < bestD {
-			best, bestD = k, dist
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance of a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return suggest.Closest(key, names, len(key)/3+1)
 }

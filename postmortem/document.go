@@ -13,6 +13,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/oncallhq/oncall/incidents"
+	"github.com/oncallhq/oncall/suggest"
+	"github.com/oncallhq/oncall/yamlnode"
 )
 
 // Document is a postmortem file: its front matter, decoded, over the
@@ -82,6 +84,27 @@ func delimiter(line []byte, closing bool) bool {
 	return l == "---" || (closing && l == "...")
 }
 
+// closeFrontMatter splits what follows a front matter's opening line at
+// the first closing line: the YAML before it, and the offset of what comes
+// after it (-1 when no line closes the YAML).
+func closeFrontMatter(rest []byte) (yml []byte, end int) {
+	for off := 0; off <= len(rest); {
+		l, _, more := bytes.Cut(rest[off:], []byte("\n"))
+		if delimiter(l, true) {
+			end = off + len(l)
+			if more {
+				end++
+			}
+			return rest[:off], end
+		}
+		if !more {
+			break
+		}
+		off += len(l) + 1
+	}
+	return nil, -1
+}
+
 // Parse reads a postmortem file: YAML front matter between --- lines,
 // then the Markdown body. Every problem of the front matter is reported,
 // each naming file, line and field.
@@ -92,23 +115,7 @@ func Parse(file string, content []byte) (Document, error) {
 	if !delimiter(first, false) {
 		return d, Problem{File: file, Line: 1, Field: "front matter", Msg: "missing: a postmortem begins with a --- line and YAML (import one written with another template with `oncall postmortem import`)"}
 	}
-	// The YAML runs to the first closing line.
-	var fm []byte
-	end := -1
-	for off := 0; off <= len(rest); {
-		l, _, more := bytes.Cut(rest[off:], []byte("\n"))
-		if delimiter(l, true) {
-			fm, end = rest[:off], off+len(l)
-			if more {
-				end++
-			}
-			break
-		}
-		if !more {
-			break
-		}
-		off += len(l) + 1
-	}
+	fm, end := closeFrontMatter(rest)
 	if end < 0 {
 		return d, Problem{File: file, Line: 1, Field: "front matter", Msg: "not closed: no --- line after the YAML"}
 	}
@@ -244,30 +251,19 @@ func at(m *yaml.Node, key string) *yaml.Node {
 }
 
 func (f *fieldDecoder) scalar(n *yaml.Node, field, want string) bool {
-	if n.Kind == yaml.AliasNode && n.Alias != nil {
-		*n = *n.Alias
+	if n.Kind == yaml.AliasNode {
+		// The callers, and frontMatter's status check, read n itself.
+		*n = *yamlnode.Resolve(n)
 	}
 	if n.Kind != yaml.ScalarNode {
-		f.add(n, field, "want %s, got %s", want, kindOf(n))
+		f.add(n, field, "want %s, got %s", want, yamlnode.Describe(n))
 		return false
 	}
 	return true
 }
 
-func kindOf(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	}
-	return fmt.Sprintf("%q", n.Value)
-}
-
-func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }
-
 func (f *fieldDecoder) str(n *yaml.Node, field string) string {
-	if isNull(n) || !f.scalar(n, field, "a string") {
+	if yamlnode.IsNull(n) || !f.scalar(n, field, "a string") {
 		return ""
 	}
 	return n.Value
@@ -280,7 +276,7 @@ func (f *fieldDecoder) person(n *yaml.Node, field string) string {
 
 func (f *fieldDecoder) strs(n *yaml.Node, field string) []string {
 	switch {
-	case isNull(n):
+	case yamlnode.IsNull(n):
 		return nil
 	case n.Kind == yaml.ScalarNode:
 		// One service, or a comma-separated list.
@@ -292,7 +288,7 @@ func (f *fieldDecoder) strs(n *yaml.Node, field string) []string {
 		}
 		return out
 	case n.Kind != yaml.SequenceNode:
-		f.add(n, field, "want a list of names, got %s", kindOf(n))
+		f.add(n, field, "want a list of names, got %s", yamlnode.Describe(n))
 		return nil
 	}
 	var out []string
@@ -305,7 +301,7 @@ func (f *fieldDecoder) strs(n *yaml.Node, field string) []string {
 }
 
 func (f *fieldDecoder) boolean(n *yaml.Node, field string) bool {
-	if isNull(n) || !f.scalar(n, field, "true or false") {
+	if yamlnode.IsNull(n) || !f.scalar(n, field, "true or false") {
 		return false
 	}
 	b, err := strconv.ParseBool(strings.ToLower(n.Value))
@@ -316,7 +312,7 @@ func (f *fieldDecoder) boolean(n *yaml.Node, field string) bool {
 }
 
 func (f *fieldDecoder) incident(n *yaml.Node, field string) int64 {
-	if isNull(n) || !f.scalar(n, field, "an incident number") {
+	if yamlnode.IsNull(n) || !f.scalar(n, field, "an incident number") {
 		return 0
 	}
 	v := strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(n.Value)), "INC-")
@@ -348,7 +344,7 @@ func ParseTime(v string) (time.Time, error) {
 }
 
 func (f *fieldDecoder) time(n *yaml.Node, field string) time.Time {
-	if isNull(n) || !f.scalar(n, field, "a time") {
+	if yamlnode.IsNull(n) || !f.scalar(n, field, "a time") {
 		return time.Time{}
 	}
 	t, err := ParseTime(n.Value)
@@ -359,7 +355,7 @@ func (f *fieldDecoder) time(n *yaml.Node, field string) time.Time {
 }
 
 func (f *fieldDecoder) date(n *yaml.Node, field string) Date {
-	if isNull(n) || !f.scalar(n, field, "a date") || strings.TrimSpace(n.Value) == "" {
+	if yamlnode.IsNull(n) || !f.scalar(n, field, "a date") || strings.TrimSpace(n.Value) == "" {
 		return Date{}
 	}
 	d, err := ParseDate(n.Value)
@@ -372,18 +368,18 @@ func (f *fieldDecoder) date(n *yaml.Node, field string) Date {
 var actionFields = []string{"title", "owner", "due", "ticket", "status"}
 
 func (f *fieldDecoder) actions(n *yaml.Node, field string) []Action {
-	if isNull(n) {
+	if yamlnode.IsNull(n) {
 		return nil
 	}
 	if n.Kind != yaml.SequenceNode {
-		f.add(n, field, "want a list of action items (title, owner, due, ticket, status), got %s", kindOf(n))
+		f.add(n, field, "want a list of action items (title, owner, due, ticket, status), got %s", yamlnode.Describe(n))
 		return nil
 	}
 	var out []Action
 	for i, item := range n.Content {
 		p := fmt.Sprintf("%s[%d]", field, i)
 		if item.Kind != yaml.MappingNode {
-			f.add(item, p, "want an action item (title, owner, due, ticket, status), got %s", kindOf(item))
+			f.add(item, p, "want an action item (title, owner, due, ticket, status), got %s", yamlnode.Describe(item))
 			continue
 		}
 		var a Action
@@ -430,42 +426,15 @@ func (f *fieldDecoder) actions(n *yaml.Node, field string) []Action {
 	return out
 }
 
-// nearest is the known name an unknown key is a typo of, if any: one or
-// two edits away, or the same but for case and separators.
+// nearest is the known name an unknown key is a typo of, if any: the same
+// but for case and separators, or (for a key of four letters or more) one
+// or two edits away.
 func nearest(key string, known []string) string {
-	norm := func(s string) string {
-		return strings.NewReplacer("-", "", "_", "", " ", "").Replace(strings.ToLower(s))
+	most := 0
+	if len(key) > 3 {
+		most = 2
 	}
-	for _, k := range known {
-		if norm(k) == norm(key) {
-			return k
-		}
-	}
-	for _, k := range known {
-		if len(key) > 3 && editDistance(strings.ToLower(key), k) <= 2 {
-			return k
-		}
-	}
-	return ""
-}
-
-func editDistance(a, b string) int {
-	prev, cur := make([]int, len(b)+1), make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return suggest.Closest(key, known, most)
 }
 
 func mapValue(m *yaml.Node, key string) *yaml.Node {

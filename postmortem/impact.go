@@ -223,14 +223,7 @@ func splitThreshold(expr string) (lhs, op string, thr float64, ok bool) {
 	if err != nil {
 		return expr, "", 0, false
 	}
-	for {
-		p, isParen := e.(*parser.ParenExpr)
-		if !isParen {
-			break
-		}
-		e = p.Expr
-	}
-	b, isBin := e.(*parser.BinaryExpr)
+	b, isBin := unparen(e).(*parser.BinaryExpr)
 	if !isBin || !b.Op.IsComparisonOperator() || b.ReturnBool {
 		return expr, "", 0, false
 	}
@@ -245,6 +238,7 @@ func splitThreshold(expr string) (lhs, op string, thr float64, ok bool) {
 	return expr, "", 0, false
 }
 
+// unparen strips the parentheses around e.
 func unparen(e parser.Expr) parser.Expr {
 	for {
 		p, ok := e.(*parser.ParenExpr)

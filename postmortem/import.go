@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/oncallhq/oncall/incidents"
+	"github.com/oncallhq/oncall/mdtable"
 )
 
 // sectionNames maps the headings common templates use (Google's SRE
@@ -221,22 +222,7 @@ type foreign struct {
 // splitForeign reads another tool's front matter (after its opening line)
 // into strings: scalars as they are, lists joined with commas.
 func splitForeign(file string, rest []byte) (foreign, error) {
-	var yml []byte
-	end := -1
-	for off := 0; off <= len(rest); {
-		l, _, more := bytes.Cut(rest[off:], []byte("\n"))
-		if delimiter(l, true) {
-			yml, end = rest[:off], off+len(l)
-			if more {
-				end++
-			}
-			break
-		}
-		if !more {
-			break
-		}
-		off += len(l) + 1
-	}
+	yml, end := closeFrontMatter(rest)
 	if end < 0 {
 		return foreign{}, Problem{File: file, Line: 1, Field: "front matter", Msg: "not closed: no --- line after the YAML"}
 	}
@@ -358,7 +344,7 @@ func parseActions(lines []string) []Action {
 	for i, l := range lines {
 		t := strings.TrimSpace(l)
 		if strings.HasPrefix(t, "|") {
-			cells := splitRow(t)
+			cells := mdtable.Cells(t)
 			if cols == nil {
 				// A header is followed by its |---| line.
 				if i+1 < len(lines) && isRule(lines[i+1]) {
@@ -371,7 +357,7 @@ func parseActions(lines []string) []Action {
 			}
 			get := func(name string) string {
 				if c, ok := cols[name]; ok && c < len(cells) {
-					return strings.TrimSpace(cells[c])
+					return cells[c]
 				}
 				return ""
 			}
@@ -399,25 +385,6 @@ func parseActions(lines []string) []Action {
 		}
 	}
 	return out
-}
-
-func splitRow(row string) []string {
-	row = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(row), "|"), "|")
-	var cells []string
-	var cur strings.Builder
-	for i := 0; i < len(row); i++ {
-		switch {
-		case row[i] == '\\' && i+1 < len(row) && row[i+1] == '|':
-			cur.WriteByte('|')
-			i++
-		case row[i] == '|':
-			cells = append(cells, cur.String())
-			cur.Reset()
-		default:
-			cur.WriteByte(row[i])
-		}
-	}
-	return append(cells, cur.String())
 }
 
 func isRule(l string) bool {

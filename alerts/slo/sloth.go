@@ -14,6 +14,8 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/promql/parser"
 	"gopkg.in/yaml.v3"
+
+	"github.com/oncallhq/oncall/yamlnode"
 )
 
 // SlothVersion is the one Sloth spec version ParseSloth reads.
@@ -46,7 +48,7 @@ func ParseSloth(file string, data []byte) ([]SlothService, error) {
 		if err != nil {
 			return nil, yamlError(file, err)
 		}
-		if len(doc.Content) == 0 || isNull(doc.Content[0]) {
+		if len(doc.Content) == 0 || yamlnode.IsNull(doc.Content[0]) {
 			continue
 		}
 		p := &slothParser{file: file}
@@ -89,32 +91,6 @@ func (p *slothParser) errf(n *yaml.Node, path, format string, args ...any) {
 	p.errs = append(p.errs, fmt.Errorf("%s:%d: %s: %s", p.file, n.Line, path, fmt.Sprintf(format, args...)))
 }
 
-func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }
-
-func resolve(n *yaml.Node) *yaml.Node {
-	for n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
-	return n
-}
-
-func kindOf(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	}
-	return fmt.Sprintf("%q", n.Value)
-}
-
-func join(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
-
 // unsupported are fields of Sloth's spec that oncall cannot honour, and why.
 var unsupported = map[string]string{
 	"slo_plugins": "Sloth's SLO plugins are not supported: oncall generates the rules itself; remove slo_plugins",
@@ -137,9 +113,9 @@ const (
 )
 
 func (p *slothParser) mergedFields(n *yaml.Node, path string, depth int, known []string) map[string]*yaml.Node {
-	n = resolve(n)
+	n = yamlnode.Resolve(n)
 	if n.Kind != yaml.MappingNode {
-		p.errf(n, path, "want a mapping, got %s", kindOf(n))
+		p.errf(n, path, "want a mapping, got %s", yamlnode.Describe(n))
 		return nil
 	}
 	out := map[string]*yaml.Node{}
@@ -152,15 +128,15 @@ func (p *slothParser) mergedFields(n *yaml.Node, path string, depth int, known [
 			continue
 		}
 		if first, dup := keys[k.Value]; dup {
-			p.errf(k, join(path, k.Value), "duplicate key (first at line %d)", first.Line)
+			p.errf(k, yamlnode.Join(path, k.Value), "duplicate key (first at line %d)", first.Line)
 			continue
 		}
 		keys[k.Value] = k
 		switch {
 		case unsupported[k.Value] != "" && !slices.Contains(known, k.Value):
-			p.errf(k, join(path, k.Value), "%s", unsupported[k.Value])
+			p.errf(k, yamlnode.Join(path, k.Value), "%s", unsupported[k.Value])
 		case !slices.Contains(known, k.Value):
-			p.errf(k, join(path, k.Value), "unknown field; %s has %s", describe(path), strings.Join(known, ", "))
+			p.errf(k, yamlnode.Join(path, k.Value), "unknown field; %s has %s", describe(path), strings.Join(known, ", "))
 		default:
 			out[k.Value] = v
 		}
@@ -170,7 +146,7 @@ func (p *slothParser) mergedFields(n *yaml.Node, path string, depth int, known [
 		return out
 	}
 	for _, m := range merges {
-		m = resolve(m)
+		m = yamlnode.Resolve(m)
 		list := []*yaml.Node{m}
 		if m.Kind == yaml.SequenceNode {
 			list = m.Content
@@ -198,28 +174,28 @@ func describe(path string) string {
 }
 
 func (p *slothParser) str(n *yaml.Node, path string) string {
-	n = resolve(n)
-	if n.Kind != yaml.ScalarNode || isNull(n) {
-		p.errf(n, path, "want a string, got %s", kindOf(n))
+	n = yamlnode.Resolve(n)
+	if n.Kind != yaml.ScalarNode || yamlnode.IsNull(n) {
+		p.errf(n, path, "want a string, got %s", yamlnode.Describe(n))
 		return ""
 	}
 	return n.Value
 }
 
 func (p *slothParser) float(n *yaml.Node, path string) float64 {
-	n = resolve(n)
+	n = yamlnode.Resolve(n)
 	var f float64
 	if n.Kind != yaml.ScalarNode || (n.Tag != "!!float" && n.Tag != "!!int") || n.Decode(&f) != nil {
-		p.errf(n, path, "want a number, got %s", kindOf(n))
+		p.errf(n, path, "want a number, got %s", yamlnode.Describe(n))
 	}
 	return f
 }
 
 func (p *slothParser) boolean(n *yaml.Node, path string) bool {
-	n = resolve(n)
+	n = yamlnode.Resolve(n)
 	var b bool
 	if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" || n.Decode(&b) != nil {
-		p.errf(n, path, "want true or false, got %s", kindOf(n))
+		p.errf(n, path, "want true or false, got %s", yamlnode.Describe(n))
 	}
 	return b
 }
@@ -235,28 +211,28 @@ const (
 
 // labels reads a mapping of names to scalar values.
 func (p *slothParser) labels(n *yaml.Node, path string, kind labelKind) map[string]string {
-	n = resolve(n)
-	if isNull(n) {
+	n = yamlnode.Resolve(n)
+	if yamlnode.IsNull(n) {
 		return nil
 	}
 	if n.Kind != yaml.MappingNode {
-		p.errf(n, path, "want a mapping of names to values, got %s", kindOf(n))
+		p.errf(n, path, "want a mapping of names to values, got %s", yamlnode.Describe(n))
 		return nil
 	}
 	out := map[string]string{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := resolve(n.Content[i]), resolve(n.Content[i+1])
-		field := join(path, k.Value)
+		k, v := yamlnode.Resolve(n.Content[i]), yamlnode.Resolve(n.Content[i+1])
+		field := yamlnode.Join(path, k.Value)
 		if _, dup := out[k.Value]; dup {
 			p.errf(k, field, "duplicate key")
 			continue
 		}
 		if v.Kind != yaml.ScalarNode {
-			p.errf(v, field, "want a value, got %s", kindOf(v))
+			p.errf(v, field, "want a value, got %s", yamlnode.Describe(v))
 			continue
 		}
 		val := v.Value
-		if isNull(v) {
+		if yamlnode.IsNull(v) {
 			val = ""
 		}
 		out[k.Value] = val
@@ -287,9 +263,9 @@ func (p *slothParser) labels(n *yaml.Node, path string, kind labelKind) map[stri
 // query reads a PromQL query; sli says it is measured over windows. A
 // parse error in a literal block is placed on the file's line.
 func (p *slothParser) query(n *yaml.Node, path string, sli bool) string {
-	n = resolve(n)
-	if n.Kind != yaml.ScalarNode || isNull(n) || strings.TrimSpace(n.Value) == "" {
-		p.errf(n, path, "want a PromQL query, got %s", kindOf(n))
+	n = yamlnode.Resolve(n)
+	if n.Kind != yaml.ScalarNode || yamlnode.IsNull(n) || strings.TrimSpace(n.Value) == "" {
+		p.errf(n, path, "want a PromQL query, got %s", yamlnode.Describe(n))
 		return ""
 	}
 	q := n.Value
@@ -316,11 +292,11 @@ func (p *slothParser) query(n *yaml.Node, path string, sli bool) string {
 
 // spec reads one document.
 func (p *slothParser) spec(n *yaml.Node) SlothService {
-	root := resolve(n)
+	root := yamlnode.Resolve(n)
 	if root.Kind == yaml.MappingNode {
 		for i := 0; i+1 < len(root.Content); i += 2 {
 			if root.Content[i].Value == "apiVersion" {
-				v := resolve(root.Content[i+1]).Value
+				v := yamlnode.Resolve(root.Content[i+1]).Value
 				what := "this apiVersion"
 				switch {
 				case strings.HasPrefix(v, "sloth.slok.dev/"):
@@ -360,9 +336,9 @@ func (p *slothParser) spec(n *yaml.Node) SlothService {
 		p.errf(root, "slos", "required: the service's SLOs")
 		return svc
 	}
-	list := resolve(v)
+	list := yamlnode.Resolve(v)
 	if list.Kind != yaml.SequenceNode {
-		p.errf(list, "slos", "want a list, got %s", kindOf(list))
+		p.errf(list, "slos", "want a list, got %s", yamlnode.Describe(list))
 		return svc
 	}
 	if len(list.Content) == 0 {
@@ -376,12 +352,12 @@ func (p *slothParser) spec(n *yaml.Node) SlothService {
 			continue
 		}
 		if j, dup := seen[s.Name]; dup {
-			p.errf(resolve(item), path+".name", "%q: slos[%d] has the same name", s.Name, j)
+			p.errf(yamlnode.Resolve(item), path+".name", "%q: slos[%d] has the same name", s.Name, j)
 		}
 		seen[s.Name] = i
 		if err := s.Validate(); err != nil {
 			// What the checks above missed, on the SLO's line.
-			p.errf(resolve(item), path, "%v", err)
+			p.errf(yamlnode.Resolve(item), path, "%v", err)
 		}
 		svc.SLOs = append(svc.SLOs, s)
 	}
@@ -394,7 +370,7 @@ func (p *slothParser) slo(n *yaml.Node, path string, common map[string]string) (
 	if f == nil {
 		return SLO{}, false
 	}
-	item := resolve(n)
+	item := yamlnode.Resolve(n)
 	s := SLO{Window: DefaultWindow}
 	if v, ok := f["name"]; !ok {
 		p.errf(item, path+".name", "required")
@@ -460,7 +436,7 @@ func (p *slothParser) sli(n *yaml.Node, path string) string {
 		for i, key := range []string{"error_query", "total_query"} {
 			q, ok := ef[key]
 			if !ok {
-				p.errf(resolve(ev), path+".events."+key, "required: a PromQL query with %s", Placeholder)
+				p.errf(yamlnode.Resolve(ev), path+".events."+key, "required: a PromQL query with %s", Placeholder)
 				continue
 			}
 			qs[i] = p.query(q, path+".events."+key, true)
@@ -483,12 +459,12 @@ func (p *slothParser) sli(n *yaml.Node, path string) string {
 			q, ok = old, true
 		}
 		if !ok {
-			p.errf(resolve(raw), path+".raw.error_ratio_query", "required: a PromQL query with %s", Placeholder)
+			p.errf(yamlnode.Resolve(raw), path+".raw.error_ratio_query", "required: a PromQL query with %s", Placeholder)
 			return ""
 		}
 		return p.query(q, path+".raw.error_ratio_query", true)
 	default:
-		p.errf(resolve(n), path, "want events (error_query, total_query) or raw (error_ratio_query)")
+		p.errf(yamlnode.Resolve(n), path, "want events (error_query, total_query) or raw (error_ratio_query)")
 	}
 	return ""
 }
@@ -499,7 +475,7 @@ func (p *slothParser) alerting(n *yaml.Node, path string, s *SLO) {
 		return
 	}
 	if v, ok := f["name"]; !ok {
-		p.errf(resolve(n), path+".name", "required: the alerts' name")
+		p.errf(yamlnode.Resolve(n), path+".name", "required: the alerts' name")
 	} else if s.Alert = p.str(v, path+".name"); s.Alert != "" {
 		if err := checkAlertName(s.Alert); err != nil {
 			p.errf(v, path+".name", "%v", err)
@@ -517,7 +493,7 @@ func (p *slothParser) alerting(n *yaml.Node, path string, s *SLO) {
 		dst *Alerting
 	}{{"page_alert", &s.Page}, {"ticket_alert", &s.Ticket}} {
 		labels := merged(common)
-		if v, ok := f[a.key]; ok && !isNull(resolve(v)) {
+		if v, ok := f[a.key]; ok && !yamlnode.IsNull(yamlnode.Resolve(v)) {
 			af := p.fields(v, path+"."+a.key, "disable", "labels", "annotations")
 			if d, ok := af["disable"]; ok {
 				a.dst.Disable = p.boolean(d, path+"."+a.key+".disable")
