@@ -275,9 +275,21 @@ func (d *detail) content(w int) []string {
 	if d.expr != "" {
 		section("Over the last hour")
 		if d.cond.Op != "" {
-			out = append(out, "  "+th.Dim.Render("the signal ")+termtext.Clean(d.cond.Signal), "  "+th.Dim.Render("fires when  "+d.cond.Op+" ")+termtext.Clean(d.cond.Threshold))
+			// Each part wrapped under its own label: a long expression
+			// is read whole, not cut at the edge.
+			part := func(label, text string) {
+				for i, l := range wrap(termtext.Clean(text), w-2-12) {
+					if i == 0 {
+						out = append(out, "  "+th.Dim.Render(label)+l)
+					} else {
+						out = append(out, "  "+strings.Repeat(" ", 12)+l)
+					}
+				}
+			}
+			part("the signal  ", d.cond.Signal)
+			part("fires when  ", d.cond.Op+" "+d.cond.Threshold)
 			if d.cond.Gate != "" {
-				out = append(out, "  "+th.Dim.Render("only while ")+termtext.Clean(d.cond.Gate))
+				part("only while  ", d.cond.Gate)
 			}
 		}
 		switch {
