@@ -36,6 +36,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -87,6 +88,10 @@ func ParseRecorded(s string) (Recorded, error) {
 type Options struct {
 	// Files are the rule files (globs allowed).
 	Files []string
+	// Generated are rule files made rather than read (the catalogue's
+	// SLOs and KPIs, Sloth specs): replayed like Files, reported under
+	// their names.
+	Generated []alerts.GeneratedFile
 	// Since and Until bound the replay.
 	Since, Until time.Time
 	// Interval is the evaluation interval of groups that set none
@@ -159,15 +164,40 @@ func Run(ctx context.Context, src Source, o Options) (Report, error) {
 	if err := o.defaults(); err != nil {
 		return Report{}, err
 	}
+	// Prometheus's rule manager loads files: generated ones are written
+	// to a directory of their own for it, and named back in the report.
+	named := map[string]string{}
+	if len(o.Generated) > 0 {
+		dir, err := os.MkdirTemp("", "oncall-backtest-")
+		if err != nil {
+			return Report{}, err
+		}
+		defer os.RemoveAll(dir)
+		o.Files = slices.Clip(o.Files)
+		for i, g := range o.Generated {
+			p := filepath.Join(dir, fmt.Sprintf("generated-%d.yml", i))
+			if err := os.WriteFile(p, g.Content, 0o600); err != nil {
+				return Report{}, err
+			}
+			named[p] = g.Name
+			o.Files = append(o.Files, p)
+		}
+	}
 	set, err := alerts.LoadRuleFiles(o.Files)
 	if err != nil {
 		return Report{}, err
 	}
-	var files []string
+	var files, order []string // as loaded; as reported
 	for _, pat := range o.Files {
 		m, _ := filepath.Glob(pat)
 		slices.Sort(m)
 		files = append(files, m...)
+	}
+	for _, f := range files {
+		if name, ok := named[f]; ok {
+			f = name
+		}
+		order = append(order, f)
 	}
 	logger := slog.New(slog.DiscardHandler)
 	m := rules.NewManager(&rules.ManagerOptions{
@@ -195,6 +225,9 @@ func Run(ctx context.Context, src Source, o Options) (Report, error) {
 			if i < len(defs[k]) {
 				def = defs[k][i]
 			}
+			if name, ok := named[def.File]; ok {
+				def.File = name
+			}
 			switch r := r.(type) {
 			case *rules.RecordingRule:
 				recs = append(recs, recording{name: r.Name(), expr: r.Query().String(), labels: r.Labels(), interval: g.Interval()})
@@ -206,7 +239,7 @@ func Run(ctx context.Context, src Source, o Options) (Report, error) {
 	sort.Slice(ars, func(i, j int) bool {
 		a, b := ars[i].def, ars[j].def
 		if a.File != b.File {
-			return slices.Index(files, a.File) < slices.Index(files, b.File)
+			return slices.Index(order, a.File) < slices.Index(order, b.File)
 		}
 		return a.Line < b.Line
 	})

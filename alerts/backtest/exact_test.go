@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/oncallhq/oncall/alerts"
 )
 
 // rulesYAML covers what the state machine has: for, keep_firing_for,
@@ -315,4 +317,34 @@ func sameEpisodes(t *testing.T, name string, got, want []refEpisode, tol time.Du
 func near(a, b time.Time, tol time.Duration) bool {
 	d := a.Sub(b)
 	return d <= tol && -d <= tol
+}
+
+// Generated rules (the catalogue's SLOs and KPIs) replay as the same rules
+// in a file do, and are reported under their generated names.
+func TestGeneratedRulesReplayLikeFiles(t *testing.T) {
+	files := writeRules(t, map[string]string{"rules.yml": rulesYAML})
+	ll := lazyHistory(t, randomHistory(4, 6*60))
+	since, until := epoch.Add(time.Hour), epoch.Add(5*time.Hour)
+	fromFile, err := Run(context.Background(), newEngineSource(t, ll), Options{Files: files, Since: since, Until: until, Interval: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const name = "oncall.yaml#services.checkout"
+	gen, err := Run(context.Background(), newEngineSource(t, ll), Options{Since: since, Until: until, Interval: time.Minute,
+		Generated: []alerts.GeneratedFile{{Name: name, Content: []byte(rulesYAML)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(gen.Rules) == 0 || len(gen.Rules) != len(fromFile.Rules) {
+		t.Fatalf("%d rules generated, %d from the file", len(gen.Rules), len(fromFile.Rules))
+	}
+	for _, r := range gen.Rules {
+		if r.File != name {
+			t.Errorf("%s reported in %q, want %q", r.Alert, r.File, name)
+		}
+	}
+	want, got := episodesOf(fromFile), episodesOf(gen)
+	for n := range want {
+		sameEpisodes(t, n, got[n], want[n], 0)
+	}
 }

@@ -11,7 +11,9 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/spf13/cobra"
 
+	"github.com/oncallhq/oncall/alerts"
 	"github.com/oncallhq/oncall/alerts/backtest"
+	oncallapp "github.com/oncallhq/oncall/app"
 	"github.com/oncallhq/oncall/config"
 )
 
@@ -90,18 +92,30 @@ off.
 				return err
 			}
 			files := args
+			var generated []alerts.GeneratedFile
 			if len(files) == 0 {
+				// The configured rules: the rule files and what the
+				// catalogue's SLOs and KPIs generate.
 				files = cfg.Alerts.RuleFiles
+				var problems []alerts.FileProblem
+				generated, problems = oncallapp.RuleGenerator(cfg)()
+				if len(problems) > 0 {
+					errs := make([]error, len(problems))
+					for i, p := range problems {
+						errs[i] = p
+					}
+					return errors.Join(errs...)
+				}
 			}
-			if len(files) == 0 {
-				return errors.New("no rule files: give them as arguments or set alerts.rule_files")
+			if len(files) == 0 && len(generated) == 0 {
+				return errors.New("no rule files: give them as arguments, or set alerts.rule_files or services[].slos")
 			}
 			src, err := backtestSource(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
 			rep, err := backtest.Run(cmd.Context(), src, backtest.Options{
-				Files: files, Since: from, Until: to, Interval: cfg.Alerts.EvaluationInterval,
+				Files: files, Generated: generated, Since: from, Until: to, Interval: cfg.Alerts.EvaluationInterval,
 				ExternalLabels: labels.FromMap(cfg.Alerts.ExternalLabels), ExternalURL: cfg.Server.ExternalURL,
 				FlapWindow: time.Duration(flap), PageSeverities: pageSeverities, Recorded: rec,
 				MaxPoints: maxPoints, Concurrency: concurrency, Top: top,
