@@ -96,9 +96,14 @@ func Encode(comment string, groups rulefmt.RuleGroups) ([]byte, error) {
 	for _, line := range strings.Split(comment, "\n") {
 		fmt.Fprintf(&b, "# %s\n", line)
 	}
+	var root yaml.Node
+	if err := root.Encode(groups); err != nil {
+		return nil, err
+	}
+	explainChoices(&root)
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
-	if err := enc.Encode(groups); err != nil {
+	if err := enc.Encode(&root); err != nil {
 		return nil, err
 	}
 	if err := enc.Close(); err != nil {
@@ -108,6 +113,45 @@ func Encode(comment string, groups rulefmt.RuleGroups) ([]byte, error) {
 		return nil, fmt.Errorf("generated rules do not load: %w", errors.Join(errs...))
 	}
 	return b.Bytes(), nil
+}
+
+// explainChoices comments the generated rules where they break a
+// convention on purpose, in the words `oncall alerts check` reads: the
+// recorded series keep the names Sloth's dashboards and oncall's
+// postmortems read (OC504), and an SLO's burn-rate alerts need no `for`,
+// since their short window already makes them wait and let go (OC105).
+func explainChoices(root *yaml.Node) {
+	groups := mapValue(root, "groups")
+	if groups == nil {
+		return
+	}
+	for _, g := range groups.Content {
+		rules := mapValue(g, "rules")
+		if rules == nil {
+			continue
+		}
+		for _, r := range rules.Content {
+			switch {
+			case mapValue(r, "record") != nil:
+				r.HeadComment = "oncall-check: ignore OC504 (Sloth's and oncall's series names)"
+			case mapValue(mapValue(r, "labels"), "sloth_severity") != nil && mapValue(r, "for") == nil:
+				r.HeadComment = "oncall-check: ignore OC105 (multiwindow burn rates: the short window waits and lets go)"
+			}
+		}
+	}
+}
+
+// mapValue is the value of key in the mapping n (nil if none).
+func mapValue(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
 }
 
 // sloGroup is one SLO's rules: recordings first, so that the alerts of

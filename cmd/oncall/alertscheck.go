@@ -12,7 +12,9 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/spf13/cobra"
 
+	"github.com/oncallhq/oncall/alerts"
 	"github.com/oncallhq/oncall/alerts/lint"
+	oncallapp "github.com/oncallhq/oncall/app"
 	"github.com/oncallhq/oncall/config"
 	"github.com/oncallhq/oncall/secret"
 )
@@ -63,12 +65,32 @@ Checks:
 			if err != nil {
 				return a.unusable(err)
 			}
-			paths, err := ruleFilePaths(args, cfg.Alerts.RuleFiles)
-			if err != nil {
-				return a.unusable(err)
+			// Without FILE…, what oncall runs: the rule files and the rules
+			// generated from the catalogue's SLOs and KPIs.
+			var generated []alerts.GeneratedFile
+			var errs []error
+			if len(args) == 0 {
+				var problems []alerts.FileProblem
+				generated, problems = oncallapp.RuleGenerator(cfg)()
+				for _, p := range problems {
+					errs = append(errs, p)
+				}
+			}
+			var paths []string
+			if len(args) > 0 || len(cfg.Alerts.RuleFiles) > 0 || len(generated) == 0 {
+				if paths, err = ruleFilePaths(args, cfg.Alerts.RuleFiles); err != nil {
+					return a.unusable(err)
+				}
 			}
 			var files []*lint.File
-			var errs []error
+			for _, g := range generated {
+				f, err := lint.ParseFile(g.Name, g.Content)
+				if err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				files = append(files, f)
+			}
 			for _, p := range paths {
 				f, err := lint.ReadFile(p)
 				if err != nil {

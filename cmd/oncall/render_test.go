@@ -105,3 +105,18 @@ func TestPostmortemObjectivesFromTheCatalogue(t *testing.T) {
 		t.Errorf("error_ratio SLO: %+v", l)
 	}
 }
+
+// alerts check, without files, checks what oncall runs: the generated SLO
+// and KPI rules too, which break conventions only where they say why —
+// and a catalogue service without a runbook pages without one.
+func TestAlertsCheckReadsTheGeneratedRules(t *testing.T) {
+	withRunbook := strings.Replace(sloConfig, "  - name: checkout\n", "  - name: checkout\n    runbook: https://runbooks.example.com/checkout\n", 1)
+	code, out, errOut := run(t, nil, "--config", noServerConfig(t, withRunbook), "alerts", "check", "--offline")
+	if code != 0 || !strings.Contains(out, "no problems in 20 rules of 1 file") {
+		t.Errorf("check: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, _ = run(t, nil, "--config", noServerConfig(t, sloConfig), "alerts", "check", "--offline")
+	if code != 1 || !regexp.MustCompile(`oncall\.yaml#services\.checkout:\d+ +OC102 +error +AvailabilityBudgetBurn`).MatchString(out) {
+		t.Errorf("a service without a runbook: exit %d\n%s", code, out)
+	}
+}
