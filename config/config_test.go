@@ -2,13 +2,13 @@ package config
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/oncallhq/oncall/internal/golden"
 	"gopkg.in/yaml.v3"
 )
 
@@ -68,7 +68,7 @@ func TestUnknownFieldsAndBadTypes(t *testing.T) {
 	if err == nil {
 		t.Fatal("want errors")
 	}
-	golden(t, "testdata/unknown.golden", err.Error()+"\n")
+	golden.Check(t, "testdata/unknown.golden", err.Error()+"\n")
 }
 
 // Syntax errors name the line and column where the parser found them, not
@@ -175,26 +175,6 @@ func TestTokensWithWhitespaceAreRefused(t *testing.T) {
 	}
 }
 
-var update = flag.Bool("update", false, "rewrite golden files")
-
-// golden compares got with the file, or rewrites it with -update.
-func golden(t *testing.T, file, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (run go test -update):\n got:\n%s\nwant:\n%s", file, got, want)
-	}
-}
-
 // An invalid schedule or policy is reported with file, line and field:
 // overlapping rules, unknown users, an unknown time zone, zero steps, a
 // policy that targets itself.
@@ -203,7 +183,7 @@ func TestBadPeopleNameFileLineField(t *testing.T) {
 	if err == nil {
 		t.Fatal("want errors")
 	}
-	golden(t, "testdata/bad-people.golden", err.Error()+"\n")
+	golden.Check(t, "testdata/bad-people.golden", err.Error()+"\n")
 }
 
 // The configuration the README shows is valid, but for the files it

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/oncallhq/oncall/incidents"
+	"github.com/oncallhq/oncall/internal/golden"
 	"github.com/oncallhq/oncall/postmortem"
 )
 
@@ -84,7 +85,7 @@ func TestEditingKeepsTheProse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "edited.md", string(b))
+	golden.File(t, "edited.md", string(b))
 	back, err := postmortem.Parse("INC-7.md", b)
 	if err != nil {
 		t.Fatal(err)
@@ -248,7 +249,7 @@ func TestImport(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tc.golden, string(b))
+			golden.File(t, tc.golden, string(b))
 			back, err := postmortem.Parse(tc.golden, b)
 			if err != nil {
 				t.Fatalf("the import does not parse: %v", err)

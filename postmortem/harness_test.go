@@ -2,8 +2,6 @@ package postmortem_test
 
 import (
 	"context"
-	"flag"
-	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -26,26 +24,6 @@ import (
 	"github.com/oncallhq/oncall/telemetry/logs"
 	"github.com/oncallhq/oncall/telemetry/metrics"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -update writes it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
 
 // t0 is Monday 23 November 2026, 10:00 UTC: the incident begins at t0+2m.
 var t0 = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)

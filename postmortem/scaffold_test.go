@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/oncallhq/oncall/incidents"
+	"github.com/oncallhq/oncall/internal/golden"
 	"github.com/oncallhq/oncall/postmortem"
 	"github.com/oncallhq/oncall/telemetry/logs"
 )
@@ -101,7 +102,7 @@ func TestScaffoldFromAScriptedIncident(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "INC-1.md", string(b))
+	golden.File(t, "INC-1.md", string(b))
 
 	// The figures follow from the script, not from the template.
 	fm := s.FrontMatter
@@ -179,7 +180,7 @@ func TestScaffoldWithAUserTemplate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "custom.md", string(body))
+	golden.File(t, "custom.md", string(body))
 	if _, err := postmortem.ParseTemplate("bad.md", "{{.Ref"); err == nil || !strings.Contains(err.Error(), "bad.md:1") {
 		t.Errorf("a broken template: %v, want its name and line", err)
 	}

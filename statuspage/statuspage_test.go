@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
-	"flag"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -17,9 +14,8 @@ import (
 	"github.com/oncallhq/oncall/catalog"
 	"github.com/oncallhq/oncall/incidents"
 	"github.com/oncallhq/oncall/incidents/schedule"
+	"github.com/oncallhq/oncall/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // now is the fixed clock of these tests: Monday 23 November 2026, 10:05 UTC.
 var now = time.Date(2026, 11, 23, 10, 5, 0, 0, time.UTC)
@@ -501,29 +497,11 @@ func goldenPage(t *testing.T) Page {
 	return Build(cat, []incidents.Incident{past, search, checkout}, now, Options{Title: "Example status", HistoryDays: 7, URL: "https://status.example.com"})
 }
 
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		must(t, os.MkdirAll("testdata", 0o755))
-		must(t, os.WriteFile(path, []byte(got), 0o644))
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (run go test -update to accept):\n got:\n%s\nwant:\n%s", path, got, want)
-	}
-}
-
 func TestGolden(t *testing.T) {
 	out := outputs(t, goldenPage(t))
-	golden(t, "page.html", out["html"])
-	golden(t, "page.json", out["json"])
-	golden(t, "feed.atom", out["atom"])
+	golden.File(t, "page.html", out["html"])
+	golden.File(t, "page.json", out["json"])
+	golden.File(t, "feed.atom", out["atom"])
 }
 
 // The HTML is a whole document without script: a banner, one list item

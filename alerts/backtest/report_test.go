@@ -3,17 +3,13 @@ package backtest
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/oncallhq/oncall/internal/golden"
 	"github.com/prometheus/prometheus/model/labels"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // ep is an episode of the label set ls from a to b minutes after epoch.
 func ep(ls string, a, b int) Episode {
@@ -168,30 +164,12 @@ func goldenReport() Report {
 	return r
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		os.MkdirAll("testdata", 0o755)
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to write it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (run with -update after checking):\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
-
 func TestWriteTableGolden(t *testing.T) {
 	var b bytes.Buffer
 	if err := goldenReport().WriteTable(&b); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "report.txt", b.Bytes())
+	golden.File(t, "report.txt", b.Bytes())
 }
 
 func TestJSONGolden(t *testing.T) {
@@ -199,7 +177,7 @@ func TestJSONGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "report.json", append(b, '\n'))
+	golden.File(t, "report.json", append(b, '\n'))
 }
 
 // The JSON's schema: every field there with its type, durations as

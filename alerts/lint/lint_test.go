@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -15,10 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oncallhq/oncall/internal/golden"
 	"github.com/oncallhq/oncall/internal/testenv"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // testOptions are the options of the file-based tests: a one-minute
 // evaluation interval and a 15s scrape.
@@ -127,8 +125,8 @@ func TestGolden(t *testing.T) {
 	if err := enc.Encode(rep); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "testdata/mixed.table.golden", table(rep))
-	golden(t, "testdata/mixed.json.golden", js.String())
+	golden.Check(t, "testdata/mixed.table.golden", table(rep))
+	golden.Check(t, "testdata/mixed.json.golden", js.String())
 
 	// The JSON reads back as what was written: the schema is the Report.
 	var back Report
@@ -140,23 +138,6 @@ func TestGolden(t *testing.T) {
 	}
 	if rep.Summary.Errors == 0 || rep.Summary.Warnings == 0 || !rep.Failed(false) {
 		t.Errorf("summary %+v: want errors and warnings", rep.Summary)
-	}
-}
-
-func golden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to write it)", err)
-	}
-	if string(b) != got {
-		t.Errorf("%s differs (go test -update rewrites it); got:\n%s", path, got)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/prometheus/model/labels"
 
+	"github.com/oncallhq/oncall/internal/golden"
 	"github.com/oncallhq/oncall/telemetry/metrics"
 )
 
@@ -90,7 +91,7 @@ func TestSourceChecks(t *testing.T) {
 	if len(rep.Summary.Skipped) != 0 || rep.Summary.Source != "the test TSDB" {
 		t.Errorf("summary %+v", rep.Summary)
 	}
-	golden(t, "testdata/source/rules.table.golden", table(rep))
+	golden.Check(t, "testdata/source/rules.table.golden", table(rep))
 }
 
 // The limits: what the engine counts is compared, and a negative limit

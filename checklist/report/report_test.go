@@ -4,11 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
-	"flag"
 	"fmt"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -18,9 +15,8 @@ import (
 
 	"github.com/oncallhq/oncall/catalog"
 	"github.com/oncallhq/oncall/checklist"
+	"github.com/oncallhq/oncall/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 var t0 = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 
@@ -63,25 +59,6 @@ func fixture() checklist.Run {
 	return run
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		os.MkdirAll("testdata", 0o755)
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -update writes it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
-
 // Every format's report of the fixture equals its golden file.
 func TestGoldenReports(t *testing.T) {
 	run := fixture()
@@ -91,7 +68,7 @@ func TestGoldenReports(t *testing.T) {
 			if err := Write(&b, format, run); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, file, b.Bytes())
+			golden.File(t, file, b.Bytes())
 		})
 	}
 	if err := Write(&bytes.Buffer{}, "yaml", run); err == nil || !strings.Contains(err.Error(), "text, json, junit, sarif, markdown") {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,9 +10,8 @@ import (
 
 	"github.com/oncallhq/oncall/alerts"
 	"github.com/oncallhq/oncall/incidents"
+	"github.com/oncallhq/oncall/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // peopleYAML is a team: a weekly rotation, a night and weekend schedule
 // in Berlin, a policy that ends at the incident commander, a catalogue.
@@ -50,25 +48,6 @@ services:
   - {name: checkout, team: payments, tier: 1, policy: checkout, runbook: "https://runbooks.example.com/checkout", public_name: Checkout}
 `
 
-func goldenFile(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		os.MkdirAll("testdata", 0o755)
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -update writes it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
-
 // who, schedule show, lint and ical answer from the configuration alone:
 // no server runs in this test.
 func TestWhoAndScheduleFromTheConfiguration(t *testing.T) {
@@ -93,7 +72,7 @@ func TestWhoAndScheduleFromTheConfiguration(t *testing.T) {
 		if code != tc.code {
 			t.Errorf("%v: exit %d, want %d\n%s%s", tc.args, code, tc.code, out, stderr)
 		}
-		goldenFile(t, tc.golden, out)
+		golden.File(t, tc.golden, out)
 	}
 	code, out, stderr := run(t, env, "who", "--at", "2026-12-02T10:00:00+01:00", "-o", "json", "--config", cfg)
 	var who struct {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,32 +16,13 @@ import (
 	"github.com/oncallhq/oncall/alerts"
 	"github.com/oncallhq/oncall/incidents"
 	"github.com/oncallhq/oncall/incidents/schedule"
+	"github.com/oncallhq/oncall/internal/golden"
 	"github.com/oncallhq/oncall/postmortem"
 	"github.com/oncallhq/oncall/postmortem/review"
 	"github.com/oncallhq/oncall/postmortem/storedata"
 	"github.com/oncallhq/oncall/store"
 	"github.com/oncallhq/oncall/store/sqlite"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -update writes it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
 
 // people are a team in Berlin with a night on-call in New York: ana and
 // ben take weekday days in turn, cai the weeknights (a shift that crosses
@@ -278,12 +258,12 @@ func TestWeeklyReview(t *testing.T) {
 	if err := r.WriteMarkdown(&md); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "review-2026-W43.md", md.String())
+	golden.File(t, "review-2026-W43.md", md.String())
 	js, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "review-2026-W43.json", string(js)+"\n")
+	golden.File(t, "review-2026-W43.json", string(js)+"\n")
 
 	// Each figure, from the script above.
 	if len(r.Incidents) != 10 || r.Incidents[0].Ref != "INC-5" || !r.Incidents[9].Open {

@@ -1,16 +1,13 @@
 package textchart
 
 import (
-	"flag"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+	"github.com/oncallhq/oncall/internal/golden"
+)
 
 func TestSparkline(t *testing.T) {
 	nan := math.NaN()
@@ -63,29 +60,11 @@ func TestChartGolden(t *testing.T) {
 		pts = append(pts, Point{T: start.Add(time.Duration(i) * time.Minute), V: v})
 	}
 	got := strings.Join(Chart(pts, start, start.Add(time.Hour), 60, 4), "\n") + "\n"
-	golden(t, "chart.txt", got)
+	golden.File(t, "chart.txt", got)
 	if !strings.Contains(got, "0.9 ┤") || !strings.Contains(got, "11-23 10:00Z") || !strings.Contains(got, "11-23 11:00Z") {
 		t.Errorf("axes missing:\n%s", got)
 	}
 	if empty := Chart(nil, start, start.Add(time.Hour), 20, 3); len(empty) != 1 || !strings.Contains(empty[0], "no samples") {
 		t.Errorf("empty chart: %q", empty)
-	}
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -update writes it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (go test -update rewrites it):\n--- got\n%s--- want\n%s", path, got, want)
 	}
 }
