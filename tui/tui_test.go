@@ -209,6 +209,20 @@ func start(t *testing.T, srv *server, w, h int, opts ...func(*Options)) *teatest
 // screen is asked of the program itself, so reading it races nothing.
 func screen(t *testing.T, tm *teatest.TestModel, want ...string) string {
 	t.Helper()
+	return screenUntil(t, tm, nil, want...)
+}
+
+// done waits for an action's finished status: the text without the
+// trailing "…" the console shows while the server call is in flight.
+func done(t *testing.T, tm *teatest.TestModel, status string) {
+	t.Helper()
+	screenUntil(t, tm, func(s string) bool { return !strings.Contains(s, status+"…") }, status)
+}
+
+// screenUntil waits until the screen holds every want and ok (when
+// given) accepts it.
+func screenUntil(t *testing.T, tm *teatest.TestModel, ok func(string) bool, want ...string) string {
+	t.Helper()
 	var last string
 	drawn := func([]byte) bool {
 		reply := make(chan string, 1)
@@ -223,7 +237,7 @@ func screen(t *testing.T, tm *teatest.TestModel, want ...string) string {
 				return false
 			}
 		}
-		return true
+		return ok == nil || ok(last)
 	}
 	timedOut := func() string { return fmt.Sprintf("waited 5s for %q; the screen is:\n%s", want, last) }
 	teatest.WaitFor(screenTB{t, timedOut}, tm.Output(), drawn, teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
@@ -384,22 +398,22 @@ func TestActionsReachTheServer(t *testing.T) {
 	tm := start(t, srv, 140, 30)
 	screen(t, tm, "INC-7")
 	press(tm, "3", "a")
-	screen(t, tm, "INC-7 acknowledged")
+	done(t, tm, "INC-7 acknowledged")
 	press(tm, "e", "y")
-	screen(t, tm, "INC-7 escalated")
+	done(t, tm, "INC-7 escalated")
 	press(tm, "i")
-	screen(t, tm, "INC-7 has you as incident commander")
+	done(t, tm, "INC-7 has you as incident commander")
 	press(tm, "n")
 	screen(t, tm, "note on INC-7:")
 	tm.Type("rolled back 4.2")
 	press(tm, "enter")
-	screen(t, tm, "INC-7 noted")
+	done(t, tm, "INC-7 noted")
 	press(tm, "m")
-	screen(t, tm, "INC-7 mitigated")
+	done(t, tm, "INC-7 mitigated")
 	press(tm, "e", "n")
 	screen(t, tm, "escalate cancelled")
 	press(tm, "r", "y")
-	screen(t, tm, "INC-7 resolved")
+	done(t, tm, "INC-7 resolved")
 	srv.mu.Lock()
 	acts := slices.Clone(srv.acts)
 	srv.mu.Unlock()
@@ -407,7 +421,7 @@ func TestActionsReachTheServer(t *testing.T) {
 		t.Errorf("acts %q, want %q", acts, want)
 	}
 	press(tm, "2", "j", "s", "enter")
-	screen(t, tm, "MatchesPerActiveUserDown silenced for 2h00m")
+	done(t, tm, "MatchesPerActiveUserDown silenced for 2h00m")
 	_, acks, resolves, silences := srv.calls()
 	if len(acks) != 1 || acks[0] != "INC-7 by tester" || len(resolves) != 1 || len(silences) != 1 || silences[0].EndsAt.Sub(silences[0].StartsAt) != 2*time.Hour ||
 		silences[0].CreatedBy != "tester" || len(silences[0].Matchers) != 3 {
