@@ -618,20 +618,22 @@ func (m *Model) header(w int) string {
 	st := m.env.State
 	now := m.opts.Now()
 	right := fmt.Sprintf(" %s · %s ", termtext.Clean(m.opts.User), now.Local().Format("15:04:05"))
-	retry := ""
+	retry, shortRetry := "", ""
 	if !m.retryAt.IsZero() && m.retryAt.After(now) {
 		retry = " · retrying in " + layout.Short(m.retryAt.Sub(now))
+		shortRetry = " · retry " + layout.Short(m.retryAt.Sub(now))
 	}
 	switch {
 	case !st.Known() && st.Err != nil:
-		alarm := fmt.Sprintf(" SERVER UNREACHABLE since %s (%s)%s", st.Since.Local().Format("15:04:05"), layout.Short(now.Sub(st.Since)), retry)
-		return m.th.HeaderAlarm.Render(layout.Fit(alarm, w-ansi.StringWidth(right)) + right)
+		since := fmt.Sprintf("since %s (%s)", st.Since.Local().Format("15:04:05"), layout.Short(now.Sub(st.Since)))
+		return m.alarm(w, right, " SERVER UNREACHABLE "+since+retry, " UNREACHABLE "+since+shortRetry)
 	case !st.Known():
 		return m.th.Header.Render(layout.Fit(" "+termtext.Clean(m.opts.Title)+" · connecting…", w-ansi.StringWidth(right)) + right)
 	case st.Stale():
-		alarm := fmt.Sprintf(" STALE · server unreachable since %s (%s)%s · showing its state of %s", st.Since.Local().Format("15:04:05"),
-			layout.Short(now.Sub(st.Since)), retry, st.At.Local().Format("15:04:05"))
-		return m.th.HeaderAlarm.Render(layout.Fit(alarm, w-ansi.StringWidth(right)) + right)
+		since := fmt.Sprintf("since %s (%s)", st.Since.Local().Format("15:04:05"), layout.Short(now.Sub(st.Since)))
+		at := st.At.Local().Format("15:04:05")
+		return m.alarm(w, right, " STALE · server unreachable "+since+retry+" · showing its state of "+at,
+			" STALE "+since+" · state of "+at+shortRetry)
 	case st.Ready != nil && !st.Ready.Ready:
 		alarm := " oncall is BLIND: " + termtext.Clean(strings.Join(st.Ready.Failing(), "; "))
 		return m.th.HeaderAlarm.Render(layout.Fit(alarm, w-ansi.StringWidth(right)) + right)
@@ -645,6 +647,21 @@ func (m *Model) header(w int) string {
 		parts = append(parts, "read-only")
 	}
 	return m.th.Header.Render(layout.Fit(" "+strings.Join(parts, "  ·  "), w-ansi.StringWidth(right)) + right)
+}
+
+// alarm draws the header of a console that cannot trust what it shows:
+// the long wording when it fits beside right (who and the clock), else
+// the short one, else the short one alone, since the alarm matters more
+// than the clock.
+func (m *Model) alarm(w int, right, long, short string) string {
+	rw := ansi.StringWidth(right)
+	switch {
+	case ansi.StringWidth(long)+rw <= w:
+		return m.th.HeaderAlarm.Render(layout.Fit(long, w-rw) + right)
+	case ansi.StringWidth(short)+rw <= w:
+		return m.th.HeaderAlarm.Render(layout.Fit(short, w-rw) + right)
+	}
+	return m.th.HeaderAlarm.Render(layout.Fit(short, w))
 }
 
 // tabs names the panes, the focused one marked, then where the user is
