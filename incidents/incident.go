@@ -133,6 +133,9 @@ type Incident struct {
 	Timeline     []Event        `json:"timeline,omitempty"`
 	Updates      []Update       `json:"updates,omitempty"`
 	Tasks        []Task         `json:"tasks,omitempty"`
+	// Channel is the chat channel of the incident (a Slack channel ID):
+	// the chat bot keeps its messages for the timeline and the postmortem.
+	Channel string `json:"channel,omitempty"`
 	// PublicTitle is what the status page calls the incident; set with
 	// the first public update.
 	PublicTitle string `json:"public_title,omitempty"`

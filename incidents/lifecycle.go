@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oncallhq/oncall/incidents/chat"
 	"github.com/oncallhq/oncall/incidents/schedule"
 )
 
@@ -340,6 +341,29 @@ func (i *Incident) Assign(role Role, user string, by Actor, now time.Time) error
 	return nil
 }
 
+// LinkChannel makes channel the incident's chat channel: the chat bot
+// keeps what is written there from now on. A resolved incident can be
+// linked too (the discussion goes on into the postmortem); a merged one
+// cannot, its conversation belongs to the incident it joined.
+func (i *Incident) LinkChannel(channel string, by Actor, now time.Time) error {
+	if err := chat.ValidateChannel(channel); err != nil {
+		return fmt.Errorf("channel of %s: %v: %w", i.Ref(), err, ErrInvalid)
+	}
+	if i.MergedInto != 0 {
+		return i.refuse("link a channel to")
+	}
+	if channel == i.Channel {
+		return nil
+	}
+	text := "chat channel " + channel
+	if i.Channel != "" {
+		text += " (was " + i.Channel + ")"
+	}
+	i.event(now, "channel", text, by)
+	i.Channel = channel
+	return nil
+}
+
 // SetSeverity changes the incident's severity.
 func (i *Incident) SetSeverity(sev Severity, by Actor, now time.Time) error {
 	if sev.String() == "" {
@@ -440,6 +464,10 @@ func (i *Incident) MergeInto(src *Incident, by Actor, now time.Time) error {
 	if src.Severity != 0 && (i.Severity == 0 || src.Severity < i.Severity) {
 		i.event(now, "severity", fmt.Sprintf("severity %s → %s (from %s)", orNone(i.Severity.String()), src.Severity, src.Ref()), by)
 		i.Severity = src.Severity
+	}
+	if i.Channel == "" && src.Channel != "" {
+		i.event(now, "channel", fmt.Sprintf("chat channel %s (from %s)", src.Channel, src.Ref()), by)
+		i.Channel = src.Channel
 	}
 	i.event(now, "merged", fmt.Sprintf("%s merged into this incident: %s", src.Ref(), src.Title), by)
 	src.MergedInto = i.ID

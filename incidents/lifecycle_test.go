@@ -388,3 +388,38 @@ func TestSeverities(t *testing.T) {
 		t.Error("SEV1 falls back on the default")
 	}
 }
+
+// A chat channel is linked with a timeline event, relinked saying what it
+// was, refused when it is no channel ID or the incident was merged, and
+// follows a merge into an incident that has none.
+func TestLinkChannel(t *testing.T) {
+	inc := &Incident{ID: 3, Status: StatusResolved}
+	if err := inc.LinkChannel("C0INC3", cli, t0); err != nil {
+		t.Fatalf("link a resolved incident: %v", err)
+	}
+	if err := inc.LinkChannel("C0INC3", cli, t0); err != nil || len(inc.Timeline) != 1 {
+		t.Fatalf("linking the same channel again: %v, %d events", err, len(inc.Timeline))
+	}
+	if err := inc.LinkChannel("C0NEW", cli, t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if inc.Channel != "C0NEW" || len(inc.Timeline) != 2 || inc.Timeline[1].Text != "chat channel C0NEW (was C0INC3)" || inc.Timeline[1].Actor != "alice" {
+		t.Fatalf("relinked: %q %+v", inc.Channel, inc.Timeline)
+	}
+	for _, bad := range []string{"", "#inc 3", "C1\n"} {
+		if err := inc.LinkChannel(bad, cli, t0); !errors.Is(err, ErrInvalid) {
+			t.Errorf("LinkChannel(%q): %v, want ErrInvalid", bad, err)
+		}
+	}
+	into := &Incident{ID: 1, Key: "a"}
+	src := &Incident{ID: 2, Key: "b", Channel: "C0SRC"}
+	if err := into.MergeInto(src, cli, t0); err != nil {
+		t.Fatal(err)
+	}
+	if into.Channel != "C0SRC" {
+		t.Errorf("the merged incident's channel did not follow: %q", into.Channel)
+	}
+	if err := src.LinkChannel("C0X", cli, t0); !errors.Is(err, ErrTransition) {
+		t.Errorf("link a merged incident: %v", err)
+	}
+}

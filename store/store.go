@@ -14,6 +14,7 @@ import (
 	"github.com/oncallhq/oncall/alerts"
 	"github.com/oncallhq/oncall/checklist"
 	"github.com/oncallhq/oncall/incidents"
+	"github.com/oncallhq/oncall/incidents/chat"
 	"github.com/oncallhq/oncall/notify"
 	"github.com/oncallhq/oncall/routing/dispatch"
 	"github.com/oncallhq/oncall/routing/nflog"
@@ -26,6 +27,7 @@ type Store interface {
 	Reader
 	Writer
 	Checklists
+	Chat
 	// Identity is a random ID made when the store was created. It tells
 	// this store from an emptied or foreign one and begins every outbox key.
 	Identity() string
@@ -166,6 +168,26 @@ type Checklists interface {
 	AddChecklistRecord(ctx context.Context, r *checklist.Record) error
 	// ChecklistRecords lists records, oldest first.
 	ChecklistRecords(ctx context.Context, f ChecklistRecordFilter) ([]checklist.Record, error)
+}
+
+// Chat is what the chat bot keeps of incident channels: which incident a
+// channel belongs to, and the messages written there. A channel belongs
+// to the incident last linked to it: the index follows incidents.Incident
+// Channel as incidents are written, changing only when an incident's
+// channel does.
+type Chat interface {
+	// ChannelIncident returns the incident channel belongs to
+	// (incidents.ErrNotFound if none).
+	ChannelIncident(ctx context.Context, channel string) (int64, error)
+	// PutChatMessage keeps m, replacing the message with its channel and
+	// ID: a message captured twice (a retried delivery) is kept once.
+	PutChatMessage(ctx context.Context, m chat.Message) error
+	// DeleteChatMessage forgets a message deleted in the chat; an unknown
+	// one is no error.
+	DeleteChatMessage(ctx context.Context, channel, id string) error
+	// ChatMessages lists the messages of incident written from from to to
+	// (either zero: unbounded), oldest first.
+	ChatMessages(ctx context.Context, incident int64, from, to time.Time) ([]chat.Message, error)
 }
 
 // ChecklistRunFilter selects checklist runs; empty fields select all.

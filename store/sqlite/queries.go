@@ -360,6 +360,9 @@ func (q queries) CreateIncident(ctx context.Context, inc *incidents.Incident) er
 		inc.ID, inc.Key, inc.Status.String(), inc.OpenedAt.UnixMilli(), nextAt(*inc), resolvedAt(*inc), string(b)); err != nil {
 		return wrap(err)
 	}
+	if err := q.linkChannel(ctx, *inc, ""); err != nil {
+		return err
+	}
 	return q.linkKeys(ctx, *inc)
 }
 
@@ -401,13 +404,19 @@ func (q queries) UpdateIncident(ctx context.Context, inc incidents.Incident) err
 	if err != nil {
 		return err
 	}
-	res, err := q.db.ExecContext(ctx, `UPDATE incidents SET key = ?, status = ?, next_at = ?, resolved_at = ?, body = ? WHERE id = ?`,
-		inc.Key, inc.Status.String(), nextAt(inc), resolvedAt(inc), string(b), inc.ID)
-	if err != nil {
+	var was string
+	if err := q.db.QueryRowContext(ctx, `SELECT coalesce(json_extract(body, '$.channel'), '') FROM incidents WHERE id = ?`, inc.ID).Scan(&was); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("incident %d: %w", inc.ID, incidents.ErrNotFound)
+		}
 		return wrap(err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("incident %d: %w", inc.ID, incidents.ErrNotFound)
+	if _, err := q.db.ExecContext(ctx, `UPDATE incidents SET key = ?, status = ?, next_at = ?, resolved_at = ?, body = ? WHERE id = ?`,
+		inc.Key, inc.Status.String(), nextAt(inc), resolvedAt(inc), string(b), inc.ID); err != nil {
+		return wrap(err)
+	}
+	if err := q.linkChannel(ctx, inc, was); err != nil {
+		return err
 	}
 	return q.linkKeys(ctx, inc)
 }

@@ -256,6 +256,12 @@ var migrations = []string{
 	 CREATE TABLE checklist_records (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, checklist TEXT NOT NULL, check_id TEXT NOT NULL,
 	   service TEXT NOT NULL, at INTEGER NOT NULL, expires_at INTEGER NOT NULL, body TEXT NOT NULL);
 	 CREATE INDEX checklist_records_service ON checklist_records(service, checklist, id);`,
+	// 7: incident chat channels (the incident each belongs to) and the
+	// messages the chat bot keeps of them.
+	`CREATE TABLE incident_channels (channel TEXT PRIMARY KEY, incident_id INTEGER NOT NULL);
+	 CREATE TABLE chat_messages (channel TEXT NOT NULL, id TEXT NOT NULL, incident_id INTEGER NOT NULL, at INTEGER NOT NULL, body TEXT NOT NULL,
+	   PRIMARY KEY (channel, id));
+	 CREATE INDEX chat_messages_incident ON chat_messages(incident_id, at);`,
 }
 
 func (s *Store) migrate() error {

@@ -47,6 +47,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Opener) {
 		{"Outbox", testOutbox},
 		{"Lease", testLease},
 		{"Checklists", testChecklists},
+		{"Chat", testChat},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.f(t, newStore(t)) })
