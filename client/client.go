@@ -242,10 +242,11 @@ type Action struct {
 	Severity string `json:"severity,omitempty"`
 	Owner    string `json:"owner,omitempty"`
 	Into     int64  `json:"into,omitempty"`
+	Channel  string `json:"channel,omitempty"`
 }
 
 // Act runs action on incident id (ack, escalate, mitigate, resolve,
-// reopen, assign, update, note, severity, tasks, merge, or
+// reopen, assign, update, note, severity, channel, tasks, merge, or
 // "tasks/N/done") and returns the incident after it.
 func (c *Client) Act(ctx context.Context, id int64, action string, a Action) (incidents.Incident, error) {
 	var out incidents.Incident

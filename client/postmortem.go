@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/oncallhq/oncall/alerts"
 	"github.com/oncallhq/oncall/incidents"
+	"github.com/oncallhq/oncall/incidents/chat"
 )
 
 func postmortemRange(from, to time.Time) url.Values {
@@ -47,4 +49,18 @@ func (c *Client) HistoryBetween(ctx context.Context, from, to time.Time) ([]aler
 	q = url.Values{"since": q["from"], "until": q["to"], "limit": {strconv.Itoa(HistoryLimit)}}
 	var out []alerts.Transition
 	return out, c.do(ctx, http.MethodGet, "/api/v1/alerts/history", q, nil, &out)
+}
+
+// ChatMessages lists what incident id's chat channel said from from to to
+// (either zero: unbounded), oldest first.
+func (c *Client) ChatMessages(ctx context.Context, id int64, from, to time.Time) ([]chat.Message, error) {
+	q := url.Values{}
+	if !from.IsZero() {
+		q.Set("from", from.UTC().Format(time.RFC3339Nano))
+	}
+	if !to.IsZero() {
+		q.Set("to", to.UTC().Format(time.RFC3339Nano))
+	}
+	var out []chat.Message
+	return out, c.do(ctx, http.MethodGet, fmt.Sprintf("/api/v1/incidents/%d/chat", id), q, nil, &out)
 }

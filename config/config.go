@@ -55,6 +55,8 @@ type Config struct {
 	Checklists Checklists `yaml:"checklists"`
 	// Postmortems configures oncall postmortem (see the Postmortems block).
 	Postmortems Postmortems `yaml:"postmortems"`
+	// Slack configures the Slack app, the incident-channel bot.
+	Slack Slack `yaml:"slack"`
 
 	// File is where the configuration was read from ("" for built-in).
 	File string `yaml:"-"`
@@ -383,6 +385,8 @@ func (c Config) Masked() Config {
 	mask(&c.Server.Token)
 	mask(&c.Metrics.Prometheus.BearerToken)
 	mask(&c.Alerts.RemoteWrite.BearerToken)
+	mask(&c.Slack.SigningSecret)
+	mask(&c.Slack.BotToken)
 	c.Alerts.RemoteWrite.URL = secret.Redact(c.Alerts.RemoteWrite.URL)
 	// A password in a URL is a secret too.
 	c.Metrics.Prometheus.URL = secret.Redact(c.Metrics.Prometheus.URL)
@@ -516,6 +520,20 @@ func (c Checklists) masked() Checklists {
 func (c Checklists) Secrets() []string { return []string{c.SMTP.Password} }
 
 // --- Postmortems (oncall postmortem) ---
+
+// Slack configures the Slack app that keeps what incident channels say.
+// Its Events API Request URL is <server.external_url>/slack/events; the
+// app subscribes to message.channels, message.groups and app_mention.
+type Slack struct {
+	// SigningSecret verifies every request Slack sends (the app's Basic
+	// Information, App Credentials). Without it /slack/events is off.
+	SigningSecret string `yaml:"signing_secret"`
+	// BotToken (xoxb-…, scope chat:write) lets the bot answer in the
+	// channel; optional.
+	BotToken string `yaml:"bot_token"`
+	// APIURL replaces https://slack.com/api/ (a proxy, a test server).
+	APIURL string `yaml:"api_url"`
+}
 
 // Postmortems configures `oncall postmortem`: where the postmortems are,
 // the template their body is scaffolded from, and how long postmortems

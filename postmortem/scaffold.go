@@ -58,9 +58,9 @@ type ChatMessage struct {
 	Text    string    `json:"text"`
 }
 
-// Chat reads the chat messages captured for an incident. It is the hook
-// for a chat integration: nothing captures messages yet, and the
-// scaffolder leaves them out when Sources.Chat is nil.
+// Chat reads the chat messages captured for an incident (the Slack bot
+// keeps those of the incident's channel); the scaffolder leaves them out
+// when Sources.Chat is nil.
 type Chat interface {
 	ChatMessages(ctx context.Context, incident int64, from, to time.Time) ([]ChatMessage, error)
 }

@@ -18,6 +18,7 @@ func (a *api) incidentRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/incidents", a.incidents)
 	mux.HandleFunc("POST /api/v1/incidents", a.declare)
 	mux.HandleFunc("GET /api/v1/incidents/{id}", a.incident)
+	mux.HandleFunc("GET /api/v1/incidents/{id}/chat", a.incidentChat)
 	mux.HandleFunc("POST /api/v1/incidents/{id}/{action}", a.act)
 	mux.HandleFunc("POST /api/v1/incidents/{id}/tasks/{task}/done", a.act)
 	mux.HandleFunc("GET /api/v1/severities", a.severities)
@@ -190,6 +191,8 @@ type ActRequest struct {
 	Owner string `json:"owner,omitempty"`
 	// Into is the incident a merge folds this one into.
 	Into int64 `json:"into,omitempty"`
+	// Channel is the chat channel a channel action links.
+	Channel string `json:"channel,omitempty"`
 }
 
 func actor(by, source string) incidents.Actor {
@@ -237,6 +240,9 @@ var actions = map[string]func(a *api, inc *incidents.Incident, req ActRequest, b
 		}
 		return nil, inc.SetSeverity(sev, by, now)
 	},
+	"channel": func(_ *api, inc *incidents.Incident, req ActRequest, by incidents.Actor, now time.Time) ([]incidents.Page, error) {
+		return nil, inc.LinkChannel(strings.TrimSpace(req.Channel), by, now)
+	},
 	"tasks": func(_ *api, inc *incidents.Incident, req ActRequest, by incidents.Actor, now time.Time) ([]incidents.Page, error) {
 		_, err := inc.AddTask(req.Text, req.Owner, by, now)
 		return nil, err
@@ -282,7 +288,7 @@ func (a *api) act(w http.ResponseWriter, r *http.Request) {
 	default:
 		f, ok := actions[action]
 		if !ok {
-			writeError(w, http.StatusNotFound, fmt.Errorf("unknown incident action %q: want ack, escalate, mitigate, resolve, reopen, assign, update, note, severity, tasks or merge", action))
+			writeError(w, http.StatusNotFound, fmt.Errorf("unknown incident action %q: want ack, escalate, mitigate, resolve, reopen, assign, update, note, severity, channel, tasks or merge", action))
 			return
 		}
 		inc, err = incidents.Act(r.Context(), store.Incidents(a.o.Store), id, func(inc *incidents.Incident) ([]incidents.Page, error) {
@@ -338,4 +344,33 @@ func (a *api) severities(w http.ResponseWriter, _ *http.Request) {
 		out = append(out, SeverityInfo{s, a.o.Incidents.Severities.Get(s)})
 	}
 	writeJSON(w, out)
+}
+
+// incidentChat lists what the incident's chat channel said:
+// GET /api/v1/incidents/{id}/chat[?from=&to=] (RFC 3339 or Unix seconds).
+func (a *api) incidentChat(w http.ResponseWriter, r *http.Request) {
+	id, err := incidentID(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	if _, err := a.o.Store.Incident(r.Context(), id); err != nil {
+		a.incidentError(w, err)
+		return
+	}
+	var bounds [2]time.Time
+	for i, name := range []string{"from", "to"} {
+		if v := r.URL.Query().Get(name); v != "" {
+			if bounds[i], err = promTime(v); err != nil {
+				writeError(w, http.StatusBadRequest, fmt.Errorf("%s: %w", name, err))
+				return
+			}
+		}
+	}
+	ms, err := a.o.Store.ChatMessages(r.Context(), id, bounds[0], bounds[1])
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	writeJSON(w, nonNil(ms))
 }

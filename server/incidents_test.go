@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/oncallhq/oncall/client"
 	"github.com/oncallhq/oncall/incidents"
+	"github.com/oncallhq/oncall/incidents/chat"
 	"github.com/oncallhq/oncall/incidents/schedule"
 	"github.com/oncallhq/oncall/notify"
 	"github.com/oncallhq/oncall/store"
@@ -75,6 +77,8 @@ func TestIncidentLifecycleThroughTheAPI(t *testing.T) {
 		{"tasks/9/done", client.Action{}, http.StatusBadRequest, nil},
 		{"severity", client.Action{Severity: "SEV1"}, 0, func(i incidents.Incident) bool { return i.Severity == incidents.SEV1 }},
 		{"severity", client.Action{Severity: "SEV7"}, http.StatusBadRequest, nil},
+		{"channel", client.Action{Channel: "C0LOGIN"}, 0, func(i incidents.Incident) bool { return i.Channel == "C0LOGIN" }},
+		{"channel", client.Action{Channel: "#login war room"}, http.StatusBadRequest, nil},
 		{"escalate", client.Action{}, 0, func(i incidents.Incident) bool {
 			return i.Status == incidents.StatusTriggered && slices.Equal(i.Escalation.Paged, []string{"riley"})
 		}},
@@ -124,6 +128,21 @@ func TestIncidentLifecycleThroughTheAPI(t *testing.T) {
 	}
 	if _, err := f.c.Incident(ctx, 99); status(err) != http.StatusNotFound {
 		t.Errorf("unknown incident: %v", err)
+	}
+	// The channel's messages, as the Slack bot keeps them, in a range.
+	if id, err := f.st.ChannelIncident(ctx, "C0LOGIN"); err != nil || id != inc.ID {
+		t.Fatalf("the store's channel index: %d, %v", id, err)
+	}
+	for i, text := range []string{"looking", "rolled back"} {
+		if err := f.st.PutChatMessage(ctx, chat.Message{Incident: inc.ID, Channel: "C0LOGIN", ID: fmt.Sprintf("1.%d", i), Author: "U0BOB", Text: text, At: f.now.Add(time.Duration(i) * time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ms, err := f.c.ChatMessages(ctx, inc.ID, f.now.Add(30*time.Second), time.Time{}); err != nil || len(ms) != 1 || ms[0].Text != "rolled back" {
+		t.Errorf("chat from 30s on: %+v, %v", ms, err)
+	}
+	if _, err := f.c.ChatMessages(ctx, 99, time.Time{}, time.Time{}); status(err) != http.StatusNotFound {
+		t.Errorf("chat of an unknown incident: %v", err)
 	}
 	if _, err := f.c.Act(ctx, 99, "ack", client.Action{By: "alice"}); status(err) != http.StatusNotFound {
 		t.Errorf("ack an unknown incident: %v", err)

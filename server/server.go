@@ -77,6 +77,10 @@ type Options struct {
 	Logs       LogReader // optional
 	// Rules lists the rules in effect (they change on a reload); optional.
 	Rules func() []alerts.Rule
+	// Slack, when set, is the Slack app's Events API endpoint, served at
+	// POST /slack/events outside the token's reach: Slack signs its
+	// requests instead.
+	Slack http.Handler
 	// Checklists returns the readiness checklists (nil: the built-in ones).
 	Checklists func() ([]checklist.Checklist, error)
 	// Token, when set, is required as "Authorization: Bearer <token>" on /api/.
@@ -137,6 +141,9 @@ func Handler(o Options) http.Handler {
 	a.alertmanagerRoutes(api)
 	a.postmortemRoutes(api)
 	mux.Handle("/api/", a.auth(api))
+	if o.Slack != nil {
+		mux.Handle("POST /slack/events", o.Slack)
+	}
 	a.statusRoutes(mux)
 	return mux
 }

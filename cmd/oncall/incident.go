@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/oncallhq/oncall/incidents/chat"
 	"github.com/spf13/cobra"
 
 	"github.com/oncallhq/oncall/client"
@@ -64,7 +65,7 @@ then $USER) and prints the incident after it; -o json prints it as JSON.
 		c.AddCommand(sub)
 	}
 	c.AddCommand(a.assignCmd(), a.textActionCmd("update", "Post a status update (--public: on the status page too)"),
-		a.textActionCmd("note", "Add a note to the timeline"), a.severityCmd(), group(a.taskCmd()), a.mergeCmd())
+		a.textActionCmd("note", "Add a note to the timeline"), a.severityCmd(), a.channelCmd(), group(a.taskCmd()), a.mergeCmd())
 	return c
 }
 
@@ -258,6 +259,13 @@ func (a *cli) incidentShowCmd() *cobra.Command {
 				return writeJSON(cmd.OutOrStdout(), inc)
 			}
 			printIncident(cmd.OutOrStdout(), inc, time.Now())
+			if inc.Channel != "" {
+				ms, err := c.ChatMessages(cmd.Context(), inc.ID, time.Time{}, time.Time{})
+				if err != nil {
+					return fmt.Errorf("the chat of %s: %w", inc.Ref(), err)
+				}
+				printChat(cmd.OutOrStdout(), ms, 20)
+			}
 			return nil
 		},
 	}
@@ -301,6 +309,9 @@ func printIncident(w io.Writer, inc incidents.Incident, now time.Time) {
 	}
 	if inc.RunbookURL != "" {
 		row("runbook", cl(inc.RunbookURL))
+	}
+	if inc.Channel != "" {
+		row("channel", cl(inc.Channel))
 	}
 	for _, r := range incidents.Roles {
 		row(r.Title(), dash(cl(inc.Role(r))))
@@ -390,6 +401,27 @@ func (a *cli) textActionCmd(action, short string) *cobra.Command {
 	return c
 }
 
+func (a *cli) channelCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "channel ID CHANNEL",
+		Short: "Make CHANNEL (a Slack channel ID, C0123ABCD) the incident's chat channel: the Slack bot keeps what is said there",
+		Long: `channel links a Slack channel to the incident: from then on the Slack bot
+(slack.signing_secret, POST /slack/events) keeps the channel's messages for
+the incident's timeline and its postmortem. In Slack, "@oncall link INC-7"
+in the channel does the same. The channel ID is at the bottom of the
+channel's details.`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := chat.ValidateChannel(args[1]); err != nil {
+				return err
+			}
+			return a.incidentAction(cmd, args[0], "channel", client.Action{Channel: args[1]})
+		},
+	}
+	a.addOutputFlag(c)
+	return c
+}
+
 func (a *cli) severityCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use: "severity ID SEV", Short: "Change the severity (SEV1 worst … SEV4)", Args: cobra.ExactArgs(2),
@@ -448,4 +480,25 @@ func (a *cli) mergeCmd() *cobra.Command {
 	c.Flags().StringVar(&into, "into", "", "the incident that stays")
 	a.addOutputFlag(c)
 	return c
+}
+
+// printChat writes the newest last messages of an incident's channel.
+func printChat(w io.Writer, ms []chat.Message, last int) {
+	fmt.Fprintf(w, "\nChat (%d messages", len(ms))
+	if len(ms) > last {
+		fmt.Fprintf(w, ", the newest %d", last)
+		ms = ms[len(ms)-last:]
+	}
+	fmt.Fprintln(w, ")")
+	for _, m := range ms {
+		text := termtext.Clean(strings.ReplaceAll(m.Text, "\n", " ⏎ "))
+		if !m.Edited.IsZero() {
+			text += " (edited)"
+		}
+		indent := ""
+		if m.Thread != "" {
+			indent = "  ↳ "
+		}
+		fmt.Fprintf(w, "  %s  %s%s: %s\n", m.At.Local().Format("2006-01-02 15:04:05"), indent, termtext.Clean(m.Author), text)
+	}
 }

@@ -133,6 +133,17 @@ func (s serverSources) IncidentsBetween(ctx context.Context, from, to time.Time)
 
 func (s serverSources) Rules(ctx context.Context) ([]alerts.Rule, error) { return s.c.Rules(ctx) }
 
+// ChatMessages reads what the incident's channel said, as the Slack bot
+// kept it.
+func (s serverSources) ChatMessages(ctx context.Context, id int64, from, to time.Time) ([]postmortem.ChatMessage, error) {
+	ms, err := s.c.ChatMessages(ctx, id, from, to)
+	out := make([]postmortem.ChatMessage, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, postmortem.ChatMessage{At: m.At, Channel: m.Channel, Author: m.Author, Text: m.Text})
+	}
+	return out, err
+}
+
 // LogLines reads the server's log buffer for the lines of [from, to].
 func (s serverSources) LogLines(ctx context.Context, from, to time.Time) ([]logs.Entry, error) {
 	const page = 5000
@@ -223,7 +234,7 @@ A file that exists is never overwritten without --force.`,
 				return err
 			}
 			src := serverSources{c}
-			s, err := postmortem.Build(cmd.Context(), postmortem.Sources{Incidents: src, Transitions: src, Pages: src, Rules: src, Series: rangeSource{c}, Logs: src},
+			s, err := postmortem.Build(cmd.Context(), postmortem.Sources{Incidents: src, Transitions: src, Pages: src, Rules: src, Series: rangeSource{c}, Logs: src, Chat: src},
 				id, postmortem.Options{Now: time.Now(), ActionDueDays: actionDays(cfg), DueDays: cfg.Postmortems.DueDays, Catalog: cfg.Catalog(),
 					Objectives: objectives(cfg)})
 			if err != nil {

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack/slacktest"
+)
+
+// signedPost sends body to the Slack endpoint as Slack signs it.
+func signedPost(t *testing.T, url, secret, body string) (int, string) {
+	t.Helper()
+	ts := fmt.Sprint(time.Now().Unix())
+	mac := hmac.New(sha256.New, []byte(secret))
+	io.WriteString(mac, "v0:"+ts+":"+body)
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Slack-Request-Timestamp", ts)
+	req.Header.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac.Sum(nil)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// slackTS is a Slack message ts for t.
+func slackTS(t time.Time) string { return fmt.Sprintf("%d.%06d", t.Unix(), t.Nanosecond()/1000) }
+
+// A real `oncall serve` with a Slack app configured: "@oncall link INC-1"
+// links the channel and the bot answers through the Web API; what the
+// channel says then shows in `incident show` and goes into the
+// postmortem's timeline; the endpoint refuses what Slack did not sign,
+// and the secrets never reach `config show`.
+func TestSlackChannelIntoTimelineAndPostmortem(t *testing.T) {
+	var mu sync.Mutex
+	var answers []string
+	sl := slacktest.NewTestServer(func(s slacktest.Customize) {
+		s.Handle("/chat.postMessage", func(w http.ResponseWriter, r *http.Request) {
+			r.ParseForm()
+			mu.Lock()
+			answers = append(answers, r.Form.Get("channel")+" "+r.Form.Get("text"))
+			mu.Unlock()
+			fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":"1.000001"}`, r.Form.Get("channel"))
+		})
+	})
+	sl.Start()
+	t.Cleanup(sl.Stop)
+	const secret = "e2e-signing-secret"
+	base, dir := startOncall(t, peopleYAML+fmt.Sprintf("postmortems: {directory: pm}\nslack: {signing_secret: %s, bot_token: xoxb-e2e-token, api_url: %q}\n", secret, sl.GetAPIURL()), nil)
+	cfg := filepath.Join(dir, "oncall.yaml")
+	must := func(args ...string) string {
+		t.Helper()
+		code, out, stderr := run(t, []string{"USER=ana"}, append(args, "--config", cfg)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d\n%s%s", args, code, out, stderr)
+		}
+		return out
+	}
+	must("incident", "declare", "Checkout queue stuck", "--sev", "2", "--service", "checkout")
+	events := base + "/slack/events"
+	cb := func(inner string) string {
+		return `{"token":"t","team_id":"T0TEAM","api_app_id":"A0APP","type":"event_callback","event_id":"Ev1","event_time":1,"event":` + inner + `}`
+	}
+	send := func(inner string) {
+		t.Helper()
+		if code, body := signedPost(t, events, secret, cb(inner)); code != 200 {
+			t.Fatalf("%d %s for %s", code, body, inner)
+		}
+	}
+	t0 := time.Now()
+	send(fmt.Sprintf(`{"type":"app_mention","user":"U0BEN","text":"<@U0BOT> link INC-1","ts":%q,"channel":"C0MATCH"}`, slackTS(t0)))
+	mu.Lock()
+	got := strings.Join(answers, "\n")
+	mu.Unlock()
+	if !strings.Contains(got, "C0MATCH This is now the channel of INC-1") {
+		t.Errorf("the bot's answer: %q", got)
+	}
+	send(fmt.Sprintf(`{"type":"message","channel":"C0MATCH","user":"U0BEN","text":"queue depth 40k, draining workers","ts":%q}`, slackTS(t0.Add(time.Millisecond))))
+	send(fmt.Sprintf(`{"type":"message","channel":"C0MATCH","user":"U0ANA","text":"restarted the matcher\u001b[31m","ts":%q}`, slackTS(t0.Add(2*time.Millisecond))))
+
+	if code, _ := signedPost(t, events, "not-the-secret", cb(`{"type":"message","channel":"C0MATCH","user":"U0EVE","text":"forged","ts":"1.1"}`)); code != http.StatusUnauthorized {
+		t.Errorf("a forged event: %d, want 401", code)
+	}
+	resp, err := http.Post(events, "application/json", strings.NewReader(cb(`{"type":"message","channel":"C0MATCH","user":"U0EVE","text":"forged","ts":"1.1"}`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("an unsigned event: %d, want 401", resp.StatusCode)
+	}
+
+	show := must("incident", "show", "1")
+	for _, want := range []string{"Chat (2 messages)", "U0BEN: queue depth 40k, draining workers", "U0ANA: restarted the matcher^[[31m", "chat channel C0MATCH"} {
+		if !strings.Contains(show, want) {
+			t.Errorf("incident show lacks %q:\n%s", want, show)
+		}
+	}
+	if !hasRow(show, "channel", "C0MATCH") {
+		t.Errorf("incident show has no channel row:\n%s", show)
+	}
+	if strings.Contains(show, "\x1b") || strings.Contains(show, "forged") {
+		t.Errorf("incident show draws an escape or a forged message:\n%s", show)
+	}
+	must("incident", "mitigate", "1", "--why", "matcher restarted")
+	must("incident", "resolve", "1")
+	must("postmortem", "new", "INC-1")
+	pm, err := os.ReadFile(filepath.Join(dir, "pm", "INC-1.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| chat C0MATCH | queue depth 40k, draining workers | U0BEN |", "| chat C0MATCH | restarted the matcher[31m | U0ANA |"} {
+		if !strings.Contains(string(pm), want) {
+			t.Errorf("the postmortem's timeline lacks the chat line %q:\n%s", want, pm)
+		}
+	}
+
+	// Linked from the CLI too; a bad channel is refused before it is sent.
+	if out := must("incident", "channel", "1", "C0WAR"); !strings.Contains(out, "chat channel C0WAR (was C0MATCH)") {
+		t.Errorf("incident channel:\n%s", out)
+	}
+	if code, _, stderr := run(t, nil, "incident", "channel", "1", "#war room", "--config", cfg); code == 0 || !strings.Contains(stderr, `channel "#war room"`) {
+		t.Errorf("a channel name with a space: %d %s", code, stderr)
+	}
+	if out := must("config", "show"); strings.Contains(out, secret) || strings.Contains(out, "xoxb-e2e-token") {
+		t.Errorf("config show prints the Slack secrets:\n%s", out)
+	}
+}
