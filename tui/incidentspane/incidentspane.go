@@ -490,6 +490,9 @@ func (p *Pane) detail(w, h int) string {
 	if inc.RunbookURL != "" {
 		row("runbook", termtext.Clean(inc.RunbookURL))
 	}
+	if inc.Channel != "" {
+		row("chat", termtext.Clean(inc.Channel)+th.Dim.Render(" (kept for the timeline and the postmortem)"))
+	}
 	row("alerts firing", fmt.Sprint(inc.AlertsFiring))
 
 	section("Roles")

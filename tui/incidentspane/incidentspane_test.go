@@ -109,11 +109,13 @@ func TestActions(t *testing.T) {
 // The detail shows the timeline, the pages with their delivery and the
 // countdown; :incident 8 opens one directly.
 func TestDetail(t *testing.T) {
-	p := New(fixture())
+	env := fixture()
+	env.State.Incidents[0].Channel = "C0MATCH"
+	p := New(env)
 	press(p, "enter")
 	v := ansi.Strip(p.View(160, 40))
 	for _, want := range []string{"Matches per active user down more than 50% on matchmaking", "step 2/4 secondary: paged bob", "queued (3 tries) connection refused",
-		"trigger   → alice (primary on-call) delivered", "unless acknowledged", "https://runbooks.example.com/matches"} {
+		"trigger   → alice (primary on-call) delivered", "unless acknowledged", "https://runbooks.example.com/matches", "chat          C0MATCH (kept for the timeline"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("%q missing:\n%s", want, v)
 		}
