@@ -128,6 +128,11 @@ func Parse(file string, content []byte) (Document, error) {
 		return d, Problem{File: file, Line: 2, Field: "front matter", Msg: "want a mapping of fields (id, title, status, …)"}
 	}
 	d.node = root.Content[0]
+	// Aliases become copies: editing the status (or any field) in place
+	// must not leave another field pointing at an anchor that is gone.
+	if err := yamlnode.Expand(d.node); err != nil {
+		return d, Problem{File: file, Line: 2, Field: "front matter", Msg: err.Error()}
+	}
 	dec := fieldDecoder{file: file, offset: 1}
 	dec.frontMatter(d.node, &d.FrontMatter)
 	if len(dec.problems) > 0 {

@@ -103,6 +103,32 @@ func TestEditingKeepsTheProse(t *testing.T) {
 	}
 }
 
+// Anchors and aliases written by hand survive an edit: the status an
+// alias pointed at is replaced, the alias keeps its value, and the file
+// written reads back with the same people.
+func TestEditingWithAliases(t *testing.T) {
+	src := "---\nid: INC-5\ntitle: aliases\nstatus: &st Draft\nowner: &who ana\nfacilitator: *who\nold_status: *st\n---\nbody\n"
+	d, err := postmortem.Parse("INC-5.md", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Owner != "ana" || d.Facilitator != "ana" {
+		t.Fatalf("read %q and %q through the alias", d.Owner, d.Facilitator)
+	}
+	d.SetStatus(postmortem.StatusReviewed, time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC))
+	b, err := d.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := postmortem.Parse("INC-5.md", b)
+	if err != nil {
+		t.Fatalf("the edited file does not read back: %v\n%s", err, b)
+	}
+	if back.Status != postmortem.StatusReviewed || back.Owner != "ana" || back.Facilitator != "ana" || !strings.Contains(string(b), "old_status: Draft") {
+		t.Errorf("read back %+v:\n%s", back.FrontMatter, b)
+	}
+}
+
 // A front matter edited by hand into something invalid: every problem,
 // each with the file's line and the field.
 func TestBadFrontMatterNamesLineAndField(t *testing.T) {

@@ -33,6 +33,48 @@ func Resolve(n *yaml.Node) *yaml.Node {
 	return n
 }
 
+// maxExpanded bounds the nodes Expand writes: aliases of aliases grow a
+// tree exponentially (the billion laughs), and front matter is small.
+const maxExpanded = 10_000
+
+// Expand replaces every alias under n with a copy of the node it stands
+// for and drops every anchor, so that a tree edited in place and written
+// back never leaves an alias pointing at a value that was replaced. The
+// copies keep their lines, for errors.
+func Expand(n *yaml.Node) error {
+	budget := maxExpanded
+	var walk func(n *yaml.Node) error
+	walk = func(n *yaml.Node) error {
+		if budget--; budget < 0 {
+			return fmt.Errorf("line %d: aliases expand to more than %d nodes", n.Line, maxExpanded)
+		}
+		if n.Kind == yaml.AliasNode && n.Alias != nil {
+			line, col := n.Line, n.Column
+			*n = *deepCopy(Resolve(n))
+			n.Line, n.Column = line, col
+		}
+		n.Anchor = ""
+		for _, c := range n.Content {
+			if err := walk(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return walk(n)
+}
+
+// deepCopy copies n and everything under it; aliases inside stay aliases
+// (Expand reaches them next).
+func deepCopy(n *yaml.Node) *yaml.Node {
+	c := *n
+	c.Content = make([]*yaml.Node, len(n.Content))
+	for i, ch := range n.Content {
+		c.Content[i] = deepCopy(ch)
+	}
+	return &c
+}
+
 // Join is the dotted path of field key under path ("" is the top).
 func Join(path, key string) string {
 	if path == "" {

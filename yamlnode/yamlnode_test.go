@@ -1,6 +1,8 @@
 package yamlnode
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
@@ -77,5 +79,41 @@ func TestJoin(t *testing.T) {
 		if got := Join(tc.path, tc.key); got != tc.want {
 			t.Errorf("Join(%q, %q) = %q, want %q", tc.path, tc.key, got, tc.want)
 		}
+	}
+}
+
+// Expand turns aliases into copies and drops anchors, and refuses a tree
+// that aliases of aliases would blow up.
+func TestExpand(t *testing.T) {
+	var root yaml.Node
+	if err := yaml.Unmarshal([]byte("a: &x {k: v}\nb: *x\n"), &root); err != nil {
+		t.Fatal(err)
+	}
+	if err := Expand(&root); err != nil {
+		t.Fatal(err)
+	}
+	b := root.Content[0].Content[3]
+	if b.Kind != yaml.MappingNode || b.Content[1].Value != "v" || b.Line != 2 {
+		t.Fatalf("b: kind %v, line %d", b.Kind, b.Line)
+	}
+	b.Content[1].Value = "changed"
+	if a := root.Content[0].Content[1]; a.Content[1].Value != "v" || a.Anchor != "" {
+		t.Errorf("a shares its node with the copy, or kept its anchor: %+v", a)
+	}
+	out, err := yaml.Marshal(&root)
+	if err != nil || strings.Contains(string(out), "&") || strings.Contains(string(out), "*") {
+		t.Errorf("written back: %v\n%s", err, out)
+	}
+
+	laughs := "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+	for i, prev := 'b', 'a'; i <= 'h'; i, prev = i+1, i {
+		laughs += fmt.Sprintf("%c: &%c [*%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c]\n", i, i, prev, prev, prev, prev, prev, prev, prev, prev, prev, prev)
+	}
+	var bomb yaml.Node
+	if err := yaml.Unmarshal([]byte(laughs), &bomb); err != nil {
+		t.Fatal(err)
+	}
+	if err := Expand(&bomb); err == nil || !strings.Contains(err.Error(), "more than") {
+		t.Errorf("billion laughs: %v", err)
 	}
 }
