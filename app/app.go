@@ -61,7 +61,10 @@ type Stack struct {
 	pipeline *pipeline.Pipeline
 	listener net.Listener
 	handler  http.Handler
-	closers  []func() error
+	// slack runs the Slack app over Socket Mode (nil without an
+	// app-level token).
+	slack   func(ctx context.Context) error
+	closers []func() error
 	// reload says whether SIGHUP reloads the rules (not behind a console).
 	reload bool
 	// stopping is closed when Run shuts down: streams end at once.
@@ -199,8 +202,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		Pipeline: s.pipeline, Store: s.store, Routing: rc, Incidents: settings, Catalog: cfg.Catalog(), OnCallPolicy: policy,
 		StatusPage: statusPage(cfg),
 		Source:     s.source, Logs: s.logs, Rules: s.pipeline.Rules, Token: cfg.Server.Token, Gatherer: reg, Logger: log,
-		Done: s.stopping, Slack: slackApp(cfg.Slack, s.store, s.pipeline, log),
+		Done: s.stopping, Slack: slackHTTP(cfg.Slack, s.store, s.pipeline, log),
 	})
+	s.slack = slackSocket(cfg.Slack, s.store, s.pipeline, log)
 	return s, nil
 }
 
@@ -322,6 +326,9 @@ func (s *Stack) Run(ctx context.Context) error {
 			g.Go(func() error { return stopped("metrics probe", s.probe.run(ctx)) })
 		}
 		g.Go(func() error { s.backups(ctx); return nil })
+		if s.slack != nil {
+			g.Go(func() error { return stopped("slack", s.slack(ctx)) })
+		}
 		if s.reload {
 			g.Go(func() error { s.reloadOnHangup(ctx); return nil })
 		}

@@ -12,18 +12,33 @@ import (
 	"github.com/oncallhq/oncall/store"
 )
 
-// slackApp is the Slack app's Events API endpoint, nil without a signing
-// secret.
-func slackApp(c config.Slack, st store.Store, changed incidentsChanged, log *slog.Logger) http.Handler {
-	if c.SigningSecret == "" {
-		return nil
-	}
+// slackOptions are the bot's, on either transport.
+func slackOptions(c config.Slack, st store.Store, changed incidentsChanged, log *slog.Logger) slackbot.Options {
 	o := slackbot.Options{SigningSecret: c.SigningSecret, Store: st, Link: channelLinker{st: st, changed: changed, now: time.Now},
 		Logger: log.With("component", "slack")}
 	if c.BotToken != "" {
 		o.Reply = slackbot.NewWebPoster(c.BotToken, c.APIURL)
 	}
-	return slackbot.Handler(o)
+	return o
+}
+
+// slackHTTP is the Slack app's Events API endpoint, nil without a
+// signing secret.
+func slackHTTP(c config.Slack, st store.Store, changed incidentsChanged, log *slog.Logger) http.Handler {
+	if c.SigningSecret == "" {
+		return nil
+	}
+	return slackbot.Handler(slackOptions(c, st, changed, log))
+}
+
+// slackSocket runs the Slack app over Socket Mode, nil without an
+// app-level token.
+func slackSocket(c config.Slack, st store.Store, changed incidentsChanged, log *slog.Logger) func(context.Context) error {
+	if c.AppToken == "" {
+		return nil
+	}
+	sm, o := slackbot.SocketMode{AppToken: c.AppToken, APIURL: c.APIURL}, slackOptions(c, st, changed, log)
+	return func(ctx context.Context) error { return sm.Run(ctx, o) }
 }
 
 // incidentsChanged is told when an incident was changed outside the

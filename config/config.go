@@ -386,6 +386,7 @@ func (c Config) Masked() Config {
 	mask(&c.Metrics.Prometheus.BearerToken)
 	mask(&c.Alerts.RemoteWrite.BearerToken)
 	mask(&c.Slack.SigningSecret)
+	mask(&c.Slack.AppToken)
 	mask(&c.Slack.BotToken)
 	c.Alerts.RemoteWrite.URL = secret.Redact(c.Alerts.RemoteWrite.URL)
 	// A password in a URL is a secret too.
@@ -522,11 +523,16 @@ func (c Checklists) Secrets() []string { return []string{c.SMTP.Password} }
 // --- Postmortems (oncall postmortem) ---
 
 // Slack configures the Slack app that keeps what incident channels say.
-// Its Events API Request URL is <server.external_url>/slack/events; the
-// app subscribes to message.channels, message.groups and app_mention.
+// It takes the Events API (message.channels, message.groups,
+// app_mention) over Socket Mode with AppToken (no public URL needed), or
+// over HTTP at <server.external_url>/slack/events with SigningSecret.
 type Slack struct {
-	// SigningSecret verifies every request Slack sends (the app's Basic
-	// Information, App Credentials). Without it /slack/events is off.
+	// AppToken (xapp-…, scope connections:write) connects over Socket
+	// Mode: an outbound WebSocket, for a server Slack cannot reach.
+	AppToken string `yaml:"app_token"`
+	// SigningSecret verifies every request Slack sends to /slack/events
+	// (the app's Basic Information, App Credentials). Without it the
+	// endpoint is off.
 	SigningSecret string `yaml:"signing_secret"`
 	// BotToken (xoxb-…, scope chat:write) lets the bot answer in the
 	// channel; optional.

@@ -243,3 +243,28 @@ func TestMaskedHidesRoutingCredentials(t *testing.T) {
 		t.Error("Masked changed the configuration it copied")
 	}
 }
+
+// The Slack block names each mistake by line and field; a good one is
+// masked whole in what `config show` prints.
+func TestSlackBlock(t *testing.T) {
+	_, err := Parse("x.yaml", []byte("slack:\n  app_token: xoxb-not-an-app-token\n  signing_secret: \"abc \"\n  api_url: slack.example.com\n"))
+	for _, w := range []string{
+		"x.yaml:2: slack.app_token: not an app-level token (they begin xapp-",
+		"x.yaml:3: slack.signing_secret: leading or trailing whitespace",
+		`x.yaml:4: slack.api_url: not an http(s) URL: "slack.example.com"`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("missing %q in %v", w, err)
+		}
+	}
+	if _, err := Parse("x.yaml", []byte("slack: {bot_token: xoxb-1}\n")); err == nil || !strings.Contains(err.Error(), "slack.bot_token: set without slack.app_token or slack.signing_secret") {
+		t.Errorf("a bot token alone: %v", err)
+	}
+	cfg, err := Parse("x.yaml", []byte("slack: {app_token: xapp-1-A0-123-abc, signing_secret: s3, bot_token: xoxb-2}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := cfg.Masked().Slack; m.AppToken != "<secret>" || m.SigningSecret != "<secret>" || m.BotToken != "<secret>" {
+		t.Errorf("masked: %+v", m)
+	}
+}

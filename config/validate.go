@@ -84,13 +84,16 @@ func (c Config) validate(decoded []Problem) error {
 		}
 	}
 	for field, v := range map[string]string{"server.token": c.Server.Token, "metrics.prometheus.bearer_token": c.Metrics.Prometheus.BearerToken,
-		"alerts.remote_write.bearer_token": c.Alerts.RemoteWrite.BearerToken, "slack.signing_secret": c.Slack.SigningSecret, "slack.bot_token": c.Slack.BotToken} {
+		"alerts.remote_write.bearer_token": c.Alerts.RemoteWrite.BearerToken, "slack.signing_secret": c.Slack.SigningSecret, "slack.bot_token": c.Slack.BotToken, "slack.app_token": c.Slack.AppToken} {
 		if v != strings.TrimSpace(v) {
 			add(field, "leading or trailing whitespace (a token read from a file keeps its newline): it would never match")
 		}
 	}
-	if c.Slack.BotToken != "" && c.Slack.SigningSecret == "" {
-		add("slack.bot_token", "set without slack.signing_secret: the bot cannot hear anything to answer")
+	if c.Slack.BotToken != "" && c.Slack.SigningSecret == "" && c.Slack.AppToken == "" {
+		add("slack.bot_token", "set without slack.app_token or slack.signing_secret: the bot cannot hear anything to answer")
+	}
+	if t := c.Slack.AppToken; t != "" && !strings.HasPrefix(strings.TrimSpace(t), "xapp-") {
+		add("slack.app_token", "not an app-level token (they begin xapp-; a bot token xoxb- goes in slack.bot_token)")
 	}
 	if u := c.Slack.APIURL; u != "" {
 		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {

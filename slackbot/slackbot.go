@@ -1,7 +1,8 @@
-// Package slackbot is oncall's Slack app on the Events API: it checks each
-// request's signature, keeps the messages of incident channels for the
-// incident's timeline and postmortem, and links a channel to an incident
-// when mentioned with "link INC-42". It is a client of the domain like
+// Package slackbot is oncall's Slack app: it takes the Events API over
+// Socket Mode (an outbound WebSocket, no public URL) or HTTP (each
+// request's signature checked), keeps the messages of incident channels
+// for the incident's timeline and postmortem, and links a channel to an
+// incident when mentioned with "link INC-42". It is a client of the domain like
 // the console: it reads and writes through small interfaces, never the
 // pipeline.
 package slackbot
@@ -49,8 +50,8 @@ type Poster interface {
 
 // Options configure the bot.
 type Options struct {
-	// SigningSecret is the app's signing secret: every request must carry
-	// its signature.
+	// SigningSecret is the app's signing secret: every HTTP request must
+	// carry its signature (Socket Mode does without).
 	SigningSecret string
 	Store         Store
 	Link          Linker
@@ -104,8 +105,7 @@ func (b *bot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad event: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	switch ev.Type {
-	case slackevents.URLVerification:
+	if ev.Type == slackevents.URLVerification {
 		var c slackevents.ChallengeResponse
 		if err := json.Unmarshal(body, &c); err != nil {
 			http.Error(w, "bad challenge", http.StatusBadRequest)
@@ -114,25 +114,33 @@ func (b *bot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		io.WriteString(w, c.Challenge)
 		return
-	case slackevents.CallbackEvent:
-	default:
-		w.WriteHeader(http.StatusOK)
-		return
 	}
-	switch inner := ev.InnerEvent.Data.(type) {
-	case *slackevents.MessageEvent:
-		err = b.message(r.Context(), inner)
-	case *slackevents.AppMentionEvent:
-		err = b.mention(r.Context(), inner)
-	}
-	if err != nil {
+	if err := b.handle(r.Context(), ev); err != nil {
 		// Slack delivers again (three times) when it is not answered 2xx:
 		// a message the store could not keep is not lost to a hiccup.
-		b.o.Logger.Error("slack event not kept", "event", ev.InnerEvent.Type, "err", err)
 		http.Error(w, "not kept: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
 	w.WriteHeader(http.StatusOK)
+}
+
+// handle runs one Events API event, whichever way it came (HTTP or
+// Socket Mode); an error means it was not kept and should come again.
+func (b *bot) handle(ctx context.Context, ev slackevents.EventsAPIEvent) error {
+	if ev.Type != slackevents.CallbackEvent {
+		return nil
+	}
+	var err error
+	switch inner := ev.InnerEvent.Data.(type) {
+	case *slackevents.MessageEvent:
+		err = b.message(ctx, inner)
+	case *slackevents.AppMentionEvent:
+		err = b.mention(ctx, inner)
+	}
+	if err != nil {
+		b.o.Logger.Error("slack event not kept", "event", ev.InnerEvent.Type, "err", err)
+	}
+	return err
 }
 
 // Verify checks a request's signature as Slack documents it: the

@@ -4,9 +4,11 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/slack-go/slack/slacktest"
 )
 
@@ -137,5 +140,71 @@ func TestSlackChannelIntoTimelineAndPostmortem(t *testing.T) {
 	}
 	if out := must("config", "show"); strings.Contains(out, secret) || strings.Contains(out, "xoxb-e2e-token") {
 		t.Errorf("config show prints the Slack secrets:\n%s", out)
+	}
+}
+
+// With slack.app_token, `oncall serve` connects to Slack over Socket Mode
+// (an outbound WebSocket: no public URL) and the same mention links the
+// channel; the envelope is acknowledged once the link is stored.
+func TestSlackOverSocketMode(t *testing.T) {
+	acks := make(chan string, 4)
+	declared := make(chan struct{})
+	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/apps.connections.open", func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer xapp-1-e2e" {
+			fmt.Fprint(w, `{"ok":false,"error":"invalid_auth"}`)
+			return
+		}
+		fmt.Fprintf(w, `{"ok":true,"url":"ws://%s/link/"}`, r.Host)
+	})
+	mux.HandleFunc("/link/", func(w http.ResponseWriter, r *http.Request) {
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.WriteMessage(websocket.TextMessage, []byte(`{"type":"hello","num_connections":1,"connection_info":{"app_id":"A0APP"}}`))
+		select {
+		case <-declared:
+		case <-r.Context().Done():
+			return
+		}
+		c.WriteMessage(websocket.TextMessage, []byte(`{"envelope_id":"env-1","type":"events_api","accepts_response_payload":false,"payload":`+
+			`{"token":"t","team_id":"T0","api_app_id":"A0APP","type":"event_callback","event_id":"Ev9","event_time":1,`+
+			`"event":{"type":"app_mention","user":"U0BEN","text":"<@U0BOT> link INC-1","ts":"1700000050.000100","channel":"C0SOCK"}}}`))
+		for {
+			_, b, err := c.ReadMessage()
+			if err != nil {
+				return
+			}
+			var a struct {
+				EnvelopeID string `json:"envelope_id"`
+			}
+			if json.Unmarshal(b, &a) == nil && a.EnvelopeID != "" {
+				acks <- a.EnvelopeID
+			}
+		}
+	})
+	fake := httptest.NewServer(mux)
+	t.Cleanup(fake.Close)
+
+	_, dir := startOncall(t, peopleYAML+fmt.Sprintf("slack: {app_token: xapp-1-e2e, api_url: %q}\n", fake.URL+"/"), nil)
+	cfg := filepath.Join(dir, "oncall.yaml")
+	if code, out, stderr := run(t, []string{"USER=ana"}, "incident", "declare", "Checkout queue stuck", "--sev", "3", "--service", "checkout", "--config", cfg); code != 0 {
+		t.Fatalf("declare: %d %s%s", code, out, stderr)
+	}
+	close(declared)
+	select {
+	case id := <-acks:
+		if id != "env-1" {
+			t.Fatalf("acknowledged %q", id)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the envelope was never acknowledged")
+	}
+	code, out, stderr := run(t, nil, "incident", "show", "1", "--config", cfg)
+	if code != 0 || !hasRow(out, "channel", "C0SOCK") {
+		t.Errorf("after the mention over Socket Mode: %d\n%s%s", code, out, stderr)
 	}
 }
