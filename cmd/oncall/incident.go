@@ -9,11 +9,11 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/oncallhq/oncall/incidents/chat"
 	"github.com/spf13/cobra"
 
 	"github.com/oncallhq/oncall/client"
 	"github.com/oncallhq/oncall/incidents"
+	"github.com/oncallhq/oncall/incidents/chat"
 	"github.com/oncallhq/oncall/termtext"
 )
 
