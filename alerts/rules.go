@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/prometheus/prometheus/promql/parser"
 	"gopkg.in/yaml.v3"
@@ -201,4 +202,18 @@ func durationString(d time.Duration) string {
 		return ""
 	}
 	return model.Duration(d).String()
+}
+
+// SelectorMetric is the metric name a selector asks for: its name, or an
+// equality matcher on __name__; "" when it names none.
+func SelectorMetric(vs *parser.VectorSelector) string {
+	if vs.Name != "" {
+		return vs.Name
+	}
+	for _, m := range vs.LabelMatchers {
+		if m.Name == labels.MetricName && m.Type == labels.MatchEqual {
+			return m.Value
+		}
+	}
+	return ""
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/prometheus/promql/parser"
 )
 
 func TestLoadRuleFiles(t *testing.T) {
@@ -62,5 +64,31 @@ func TestRuleJSONDurationsAreStrings(t *testing.T) {
 	}
 	if b, _ := json.Marshal(Rule{Name: "B"}); strings.Contains(string(b), `"for"`) {
 		t.Errorf("zero for is omitted: %s", b)
+	}
+}
+
+// SelectorMetric reads the metric name however a selector spells it.
+func TestSelectorMetric(t *testing.T) {
+	for expr, want := range map[string]string{
+		`http_requests_total{job="api"}`: "http_requests_total",
+		`{__name__="up", job="api"}`:     "up",
+		`{__name__=~"up|down"}`:          "",
+		`{"utf8.metric", job="api"}`:     "utf8.metric",
+		`rate(errors_total[5m])`:         "errors_total",
+	} {
+		e, err := parser.NewParser(parser.Options{}).ParseExpr(expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+			if vs, ok := n.(*parser.VectorSelector); ok {
+				got = SelectorMetric(vs)
+			}
+			return nil
+		})
+		if got != want {
+			t.Errorf("%s: %q, want %q", expr, got, want)
+		}
 	}
 }

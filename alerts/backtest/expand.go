@@ -10,6 +10,8 @@ import (
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/oncallhq/oncall/alerts"
 )
 
 // recording is one recording rule: the series it records, its expression,
@@ -58,23 +60,9 @@ func (x *expander) Rewrite(expr string) (string, error) {
 	return e.String(), nil
 }
 
-// selectorName is the metric name a selector selects: its name, or an
-// equality matcher on __name__.
-func selectorName(vs *parser.VectorSelector) string {
-	if vs.Name != "" {
-		return vs.Name
-	}
-	for _, m := range vs.LabelMatchers {
-		if m.Name == labels.MetricName && m.Type == labels.MatchEqual {
-			return m.Value
-		}
-	}
-	return ""
-}
-
 // target is the recording rules that replace vs, if they do.
 func (x *expander) target(vs *parser.VectorSelector) (string, []recording) {
-	name := selectorName(vs)
+	name := alerts.SelectorMetric(vs)
 	if name == "" || !x.expand[name] {
 		return "", nil
 	}
@@ -258,7 +246,7 @@ func references(p parser.Parser, expr string) ([]string, error) {
 	var out []string
 	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
 		if vs, ok := n.(*parser.VectorSelector); ok {
-			if name := selectorName(vs); name != "" && !slices.Contains(out, name) {
+			if name := alerts.SelectorMetric(vs); name != "" && !slices.Contains(out, name) {
 				out = append(out, name)
 			}
 		}

@@ -12,6 +12,8 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/oncallhq/oncall/alerts"
 )
 
 // pagingSeverities are the severity values that page.
@@ -37,19 +39,6 @@ func hasSelector(e parser.Expr) bool {
 		return nil
 	})
 	return found
-}
-
-// metricName is the metric name a selector asks for, or "".
-func metricName(vs *parser.VectorSelector) string {
-	if vs.Name != "" {
-		return vs.Name
-	}
-	for _, m := range vs.LabelMatchers {
-		if m.Name == labels.MetricName && m.Type == labels.MatchEqual {
-			return m.Value
-		}
-	}
-	return ""
 }
 
 func (l *linter) checkRule(r ruleRef) {
@@ -188,7 +177,7 @@ func (l *linter) checkLabelRefs(r ruleRef, out outLabels, what, field string, re
 func (l *linter) filters(e parser.Expr, seen map[string]bool) bool {
 	switch e := e.(type) {
 	case *parser.VectorSelector:
-		name := metricName(e)
+		name := alerts.SelectorMetric(e)
 		if name == "ALERTS" || name == "ALERTS_FOR_STATE" {
 			return true
 		}
@@ -254,7 +243,7 @@ func (l *linter) checkRates(r ruleRef) {
 				return nil
 			}
 			iv, what := l.opts.ScrapeInterval, "scrape interval"
-			if recs := l.recorded[metricName(vs)]; len(recs) > 0 {
+			if recs := l.recorded[alerts.SelectorMetric(vs)]; len(recs) > 0 {
 				iv, what = 0, "evaluation interval of the rule recording it"
 				for _, rec := range recs {
 					iv = max(iv, rec.interval(l.opts))

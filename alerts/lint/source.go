@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/oncallhq/oncall/alerts"
 	"github.com/oncallhq/oncall/telemetry/metrics"
 )
 
@@ -102,7 +103,7 @@ func (l *linter) checkSource(ctx context.Context) *Skipped {
 	perRule := make([][]selectorUse, len(l.rules))
 	for i, r := range l.rules {
 		for _, u := range selectors(r.rule.expr) {
-			name := metricName(u.vs)
+			name := alerts.SelectorMetric(u.vs)
 			if name == "ALERTS" || name == "ALERTS_FOR_STATE" {
 				continue
 			}
@@ -157,7 +158,7 @@ func (l *linter) stats(ctx context.Context, u selectorUse) (selectorStats, error
 			return st, err
 		}
 	}
-	name := metricName(u.vs)
+	name := alerts.SelectorMetric(u.vs)
 	if st.series > 0 || u.absent || name == "" || l.recorded[name] != nil {
 		return st, nil
 	}
@@ -192,7 +193,7 @@ func (l *linter) stats(ctx context.Context, u selectorUse) (selectorStats, error
 // selectorWith is vs with only its metric name matcher and m (if any).
 func selectorWith(vs *parser.VectorSelector, m *labels.Matcher) *parser.VectorSelector {
 	c := *vs
-	c.Name = metricName(vs)
+	c.Name = alerts.SelectorMetric(vs)
 	c.LabelMatchers = []*labels.Matcher{labels.MustNewMatcher(labels.MatchEqual, labels.MetricName, c.Name)}
 	if m != nil {
 		c.LabelMatchers = append(c.LabelMatchers, m)
@@ -232,7 +233,7 @@ func (l *linter) reportSource(r ruleRef, uses []selectorUse, stats map[string]se
 		}
 		seen[k] = true
 		st := stats[k]
-		name := metricName(u.vs)
+		name := alerts.SelectorMetric(u.vs)
 		switch {
 		case st.series > 0 || u.absent || l.recorded[name] != nil:
 		case name == "":

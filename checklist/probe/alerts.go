@@ -140,10 +140,10 @@ func (p Alerts) candidates(svc string) []candidate {
 			switch {
 			case inAbsent(path):
 				sels, why = append(sels, vs), "alerts when the series are absent"
-			case slices.Contains(downMetrics, metricName(vs)):
+			case slices.Contains(downMetrics, alerts.SelectorMetric(vs)):
 				sels = append(sels, vs)
 				if why == "" {
-					why = "alerts on " + metricName(vs)
+					why = "alerts on " + alerts.SelectorMetric(vs)
 				}
 			case slo:
 				sels = append(sels, vs)
@@ -194,18 +194,6 @@ func inAbsent(path []parser.Node) bool {
 		}
 	}
 	return false
-}
-
-func metricName(vs *parser.VectorSelector) string {
-	if vs.Name != "" {
-		return vs.Name
-	}
-	for _, m := range vs.LabelMatchers {
-		if m.Name == labels.MetricName && m.Type == labels.MatchEqual {
-			return m.Value
-		}
-	}
-	return ""
 }
 
 // series asks the source for each candidate's selectors and returns the
