@@ -228,6 +228,10 @@ type Console struct {
 	ReadOnly bool `yaml:"read_only"`
 	// LogLines bounds the log pane's buffer.
 	LogLines int `yaml:"log_lines"`
+	// Renderer is on-demand (a frame the moment something changes,
+	// nothing while nothing does) or fixed (Bubble Tea's renderer, 60
+	// frames a second), for a terminal that draws the first badly.
+	Renderer string `yaml:"renderer"`
 }
 
 // Default returns the configuration used when no file is given.

@@ -125,6 +125,9 @@ func (c Config) validate(decoded []Problem) error {
 	if c.Alerts.EvaluationInterval <= 0 {
 		add("alerts.evaluation_interval", "must be positive")
 	}
+	if r := c.Console.Renderer; r != "" && r != "on-demand" && r != "fixed" {
+		add("console.renderer", "%q: want on-demand or fixed", r)
+	}
 	switch c.Console.Theme {
 	case "auto", "dark", "light":
 	default:

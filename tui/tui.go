@@ -10,12 +10,14 @@ package tui
 import (
 	"context"
 	"errors"
+	"os"
 	"sync/atomic"
 	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/term"
 
 	"github.com/oncallhq/oncall/alerts"
 	"github.com/oncallhq/oncall/checklist"
@@ -82,6 +84,9 @@ type Options struct {
 	// Mouse turns on the mouse: the wheel scrolls, a click on a tab opens
 	// its pane.
 	Mouse bool
+	// FixedRate draws with Bubble Tea's own renderer, 60 frames a second,
+	// instead of a frame whenever something changed.
+	FixedRate bool
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Retry is how long to wait before the n-th attempt to reconnect
@@ -393,11 +398,17 @@ func (m *Model) click(ev tea.MouseClickMsg) tea.Cmd {
 }
 
 // Run runs the console until the user quits or ctx is done.
+// On a terminal it draws each frame when something changed (see frames);
+// elsewhere, or with Options.FixedRate, Bubble Tea's renderer draws.
 func Run(ctx context.Context, opts Options, progOpts ...tea.ProgramOption) error {
 	m := New(opts)
 	m.ctx = ctx
-	p := tea.NewProgram(m, append([]tea.ProgramOption{tea.WithContext(ctx)}, progOpts...)...)
-	_, err := p.Run()
+	var err error
+	if !opts.FixedRate && term.IsTerminal(os.Stdin.Fd()) && term.IsTerminal(os.Stdout.Fd()) {
+		err = runOnDemand(m, os.Stdin, os.Stdout, progOpts)
+	} else {
+		_, err = tea.NewProgram(m, append([]tea.ProgramOption{tea.WithContext(ctx)}, progOpts...)...).Run()
+	}
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		return nil
 	}

@@ -145,7 +145,7 @@ func logLevel(s string) (slog.Level, error) {
 // overridable lists the keys that environment variables and flags may set
 // over the file.
 var overridable = []string{"user", "state_dir", "server.url", "server.token", "server.listen", "metrics.prometheus.url", "metrics.prometheus.bearer_token",
-	"console.theme", "console.read_only", "console.mouse", "console.log_lines", "slack.signing_secret", "slack.bot_token", "slack.app_token"}
+	"console.theme", "console.read_only", "console.mouse", "console.log_lines", "console.renderer", "slack.signing_secret", "slack.bot_token", "slack.app_token"}
 
 // loadConfig reads the configuration file (if any) and applies environment
 // and flag overrides through viper.
@@ -197,6 +197,8 @@ func (a *cli) loadConfig() (config.Config, error) {
 			cfg.Slack.AppToken = val
 		case "console.theme":
 			cfg.Console.Theme = val
+		case "console.renderer":
+			cfg.Console.Renderer = val
 		case "console.read_only", "console.mouse":
 			b, err := strconv.ParseBool(val)
 			if err != nil {

@@ -62,7 +62,7 @@ func (a *cli) attach(ctx context.Context, cfg config.Config, c *client.Client) e
 func (a *cli) consoleOptions(cfg config.Config, c *client.Client, title string) tui.Options {
 	mode, _ := theme.ParseMode(cfg.Console.Theme) // validated with the configuration
 	return tui.Options{Backend: consoleBackend{Client: c, cfg: cfg}, User: cfg.User, Title: title, ReadOnly: cfg.Console.ReadOnly,
-		Theme: mode, Mouse: cfg.Console.Mouse, LogLines: cfg.Console.LogLines}
+		Theme: mode, Mouse: cfg.Console.Mouse, LogLines: cfg.Console.LogLines, FixedRate: cfg.Console.Renderer == "fixed"}
 }
 
 // consoleBackend is the API client as the console sees it; cfg says
