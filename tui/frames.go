@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"os"
@@ -12,6 +13,8 @@ import (
 	uv "github.com/charmbracelet/ultraviolet"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/term"
+
+	"github.com/oncallhq/oncall/tui/theme"
 )
 
 // frames draws the console on a terminal the moment what it shows
@@ -21,7 +24,9 @@ import (
 // Bubble Tea's input, event loop and commands, and does the drawing with
 // the same cell renderer (ultraviolet's), called from Update.
 type frames struct {
-	out   io.Writer
+	out io.Writer
+	// buf gathers a frame, written to out at once.
+	buf   bytes.Buffer
 	scr   *uv.TerminalRenderer
 	cells uv.ScreenBuffer
 	w, h  int
@@ -35,14 +40,16 @@ type frames struct {
 }
 
 func newFrames(out io.Writer, env []string, w, h int) *frames {
-	scr := uv.NewTerminalRenderer(out, env)
+	f := &frames{out: out, cells: uv.NewScreenBuffer(w, h), w: w, h: h}
+	scr := uv.NewTerminalRenderer(&f.buf, env)
 	scr.SetColorProfile(colorprofile.Detect(out, env))
 	scr.SetTabStops(-1)
 	scr.SetScrollOptim(true)
 	scr.SetFullscreen(true)
 	scr.SetRelativeCursor(false)
 	scr.Resize(w, h)
-	return &frames{out: out, scr: scr, cells: uv.NewScreenBuffer(w, h), w: w, h: h}
+	f.scr = scr
+	return f
 }
 
 // resize takes the terminal's new size: the next frame is drawn whole.
@@ -57,36 +64,46 @@ func (f *frames) resize(w, h int) {
 	f.repaint = true
 }
 
-// draw puts v on the terminal: nothing when it shows what is there.
+// draw puts v on the terminal: nothing when it shows what is there. A
+// frame is one write, inside a synchronized update (mode 2026) so that a
+// terminal that knows it shows the frame whole; others ignore the mode.
 func (f *frames) draw(v tea.View) error {
-	var pre string
+	f.buf.Reset()
 	if !f.started {
 		f.started = true
-		pre = ansi.SetModeAltScreenSaveCursor + ansi.HideCursor + ansi.SetModeBracketedPaste
+		f.buf.WriteString(ansi.SetModeAltScreenSaveCursor + ansi.HideCursor + ansi.SetModeBracketedPaste)
 		f.scr.Erase()
 		f.repaint = true
 	}
 	if v.WindowTitle != f.title {
 		f.title = v.WindowTitle
-		pre += ansi.SetWindowTitle(f.title)
+		f.buf.WriteString(ansi.SetWindowTitle(f.title))
 	}
 	if v.MouseMode != f.mouse {
-		pre += mouseModes(f.mouse, v.MouseMode)
+		f.buf.WriteString(mouseModes(f.mouse, v.MouseMode))
 		f.mouse = v.MouseMode
 	}
-	if pre != "" {
-		if _, err := io.WriteString(f.out, pre); err != nil {
+	if v.Content != f.content || f.repaint {
+		f.content, f.repaint = v.Content, false
+		f.cells.Clear()
+		uv.NewStyledString(v.Content).Draw(f.cells, f.cells.Bounds())
+		modes := f.buf.Len()
+		f.buf.WriteString(ansi.SetModeSynchronizedOutput)
+		f.scr.Render(f.cells.RenderBuffer)
+		if err := f.scr.Flush(); err != nil {
 			return err
 		}
+		if f.buf.Len() == modes+len(ansi.SetModeSynchronizedOutput) {
+			f.buf.Truncate(modes) // the cells are those on screen
+		} else {
+			f.buf.WriteString(ansi.ResetModeSynchronizedOutput)
+		}
 	}
-	if v.Content == f.content && !f.repaint {
+	if f.buf.Len() == 0 {
 		return nil
 	}
-	f.content, f.repaint = v.Content, false
-	f.cells.Clear()
-	uv.NewStyledString(v.Content).Draw(f.cells, f.cells.Bounds())
-	f.scr.Render(f.cells.RenderBuffer)
-	return f.scr.Flush()
+	_, err := f.out.Write(f.buf.Bytes())
+	return err
 }
 
 // close gives the terminal back as it was: the main screen, the cursor,
@@ -163,6 +180,11 @@ func runOnDemand(m *Model, in, out *os.File, progOpts []tea.ProgramOption) error
 	}
 	defer term.Restore(in.Fd(), raw)
 	f := newFrames(out, os.Environ(), w, h)
+	if m.opts.Theme == theme.Auto {
+		// Asked at once: Bubble Tea sends its own question (Init's
+		// RequestBackgroundColor) with its next tick, a second away here.
+		io.WriteString(out, ansi.RequestBackgroundColor)
+	}
 	od := &onDemand{m: m, f: f}
 	opts := append([]tea.ProgramOption{tea.WithContext(m.ctx), tea.WithInput(in), tea.WithOutput(out),
 		tea.WithoutRenderer(), tea.WithFPS(1), tea.WithWindowSize(w, h)}, progOpts...)
