@@ -179,7 +179,9 @@ func Import(file string, content []byte) (Document, ImportReport, error) {
 	if fm.ID == "" {
 		fm.ID = strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
 	}
-	if fm.Title == "" {
+	if strings.TrimSpace(fm.Title) == "" {
+		// A heading of only whitespace (a vertical tab) is no title: the
+		// document would not read back.
 		fm.Title = fm.ID
 	}
 	fm.Actions = parseActions(actionLines)
