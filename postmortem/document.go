@@ -72,7 +72,7 @@ func encodeFrontMatter(fm FrontMatter) *yaml.Node {
 	if err := n.Encode(fm); err != nil {
 		panic(fmt.Sprintf("postmortem: encoding the front matter: %v", err)) // every field's type encodes
 	}
-	if v := mapValue(&n, "services"); v != nil {
+	if v := yamlnode.MapValue(&n, "services"); v != nil {
 		v.Style = yaml.FlowStyle
 	}
 	return &n
@@ -249,7 +249,7 @@ func (f *fieldDecoder) frontMatter(m *yaml.Node, fm *FrontMatter) {
 
 // at is the node of key's value, else the mapping (for its line).
 func at(m *yaml.Node, key string) *yaml.Node {
-	if v := mapValue(m, key); v != nil {
+	if v := yamlnode.MapValue(m, key); v != nil {
 		return v
 	}
 	return m
@@ -442,18 +442,6 @@ func nearest(key string, known []string) string {
 	return suggest.Closest(key, known, most)
 }
 
-func mapValue(m *yaml.Node, key string) *yaml.Node {
-	if m == nil || m.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return m.Content[i+1]
-		}
-	}
-	return nil
-}
-
 // set replaces key's value in the front matter, or inserts it after the
 // keys that come before it in field order.
 func (d *Document) set(key string, v any) {
@@ -489,7 +477,7 @@ func (d *Document) set(key string, v any) {
 // SetStatus moves the postmortem to status at at; the rest of the file
 // stays as it is.
 func (d *Document) SetStatus(s Status, at time.Time) {
-	if d.Status == s && d.node != nil && mapValue(d.node, "status") != nil {
+	if d.Status == s && d.node != nil && yamlnode.MapValue(d.node, "status") != nil {
 		return
 	}
 	d.Status, d.StatusSince = s, at.UTC()

@@ -75,6 +75,20 @@ func deepCopy(n *yaml.Node) *yaml.Node {
 	return &c
 }
 
+// MapValue is the value of key in the mapping n (nil if n is no mapping
+// or has no such key).
+func MapValue(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
 // Join is the dotted path of field key under path ("" is the top).
 func Join(path, key string) string {
 	if path == "" {

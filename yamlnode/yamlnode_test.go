@@ -117,3 +117,21 @@ func TestExpand(t *testing.T) {
 		t.Errorf("billion laughs: %v", err)
 	}
 }
+
+// MapValue finds a key's value in a mapping and nothing elsewhere.
+func TestMapValue(t *testing.T) {
+	var root yaml.Node
+	if err := yaml.Unmarshal([]byte("a: 1\nb: [x]\n"), &root); err != nil {
+		t.Fatal(err)
+	}
+	m := root.Content[0]
+	if v := MapValue(m, "a"); v == nil || v.Value != "1" {
+		t.Errorf("a: %+v", v)
+	}
+	if v := MapValue(m, "b"); v == nil || v.Kind != yaml.SequenceNode {
+		t.Errorf("b: %+v", v)
+	}
+	if MapValue(m, "c") != nil || MapValue(MapValue(m, "b"), "x") != nil || MapValue(nil, "a") != nil {
+		t.Error("found a value where there is none")
+	}
+}

@@ -15,6 +15,8 @@ import (
 	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/prometheus/prometheus/promql/parser"
 	"gopkg.in/yaml.v3"
+
+	"github.com/oncallhq/oncall/yamlnode"
 )
 
 // File is one parsed rule file.
@@ -87,7 +89,7 @@ func ParseFile(path string, content []byte) (*File, error) {
 	// A YAML error is reported by rulefmt.Parse below with its line; root
 	// then stays empty.
 	_ = yaml.Unmarshal(content, &root)
-	groupNodes := seqOf(mapValue(docOf(&root), "groups"))
+	groupNodes := seqOf(yamlnode.MapValue(docOf(&root), "groups"))
 
 	rgs, errs := rulefmt.Parse(content, false, model.UTF8Validation, promql, slog.New(slog.DiscardHandler))
 	if len(errs) > 0 {
@@ -100,7 +102,7 @@ func ParseFile(path string, content []byte) (*File, error) {
 			gn = groupNodes[gi]
 		}
 		grp := Group{Name: g.Name, Line: lineOfNode(gn), Interval: time.Duration(g.Interval)}
-		ruleNodes := seqOf(mapValue(gn, "rules"))
+		ruleNodes := seqOf(yamlnode.MapValue(gn, "rules"))
 		for ri, r := range g.Rules {
 			var rn *yaml.Node
 			if ri < len(ruleNodes) {
@@ -125,7 +127,7 @@ func ParseFile(path string, content []byte) (*File, error) {
 			}
 			for k := range g.Labels {
 				if _, own := r.Labels[k]; !own {
-					rule.lines["labels."+k] = lineOfNode(mapKey(mapValue(gn, "labels"), k))
+					rule.lines["labels."+k] = lineOfNode(mapKey(yamlnode.MapValue(gn, "labels"), k))
 				}
 			}
 			grp.Rules = append(grp.Rules, rule)
@@ -206,10 +208,10 @@ func parseErrors(path string, errs []error, groups []*yaml.Node) error {
 // ruleLine is the line of the n-th (from 1) rule of the named group.
 func ruleLine(groups []*yaml.Node, group string, n int) int {
 	for _, g := range groups {
-		if mapValue(g, "name") == nil || mapValue(g, "name").Value != group {
+		if yamlnode.MapValue(g, "name") == nil || yamlnode.MapValue(g, "name").Value != group {
 			continue
 		}
-		rules := seqOf(mapValue(g, "rules"))
+		rules := seqOf(yamlnode.MapValue(g, "rules"))
 		if n >= 1 && n <= len(rules) {
 			return rules[n-1].Line
 		}
@@ -222,7 +224,7 @@ func ruleLine(groups []*yaml.Node, group string, n int) int {
 func repeatedGroupLine(groups []*yaml.Node, name string) int {
 	seen := false
 	for _, g := range groups {
-		if n := mapValue(g, "name"); n != nil && n.Value == name {
+		if n := yamlnode.MapValue(g, "name"); n != nil && n.Value == name {
 			if seen {
 				return g.Line
 			}
@@ -235,7 +237,7 @@ func repeatedGroupLine(groups []*yaml.Node, name string) int {
 // groupLabelLine is the line of a group label whose name or value is s.
 func groupLabelLine(groups []*yaml.Node, s string) int {
 	for _, g := range groups {
-		ls := mapValue(g, "labels")
+		ls := yamlnode.MapValue(g, "labels")
 		if ls == nil || ls.Kind != yaml.MappingNode {
 			continue
 		}
@@ -311,19 +313,6 @@ func mapKey(n *yaml.Node, key string) *yaml.Node {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if n.Content[i].Value == key {
 			return n.Content[i]
-		}
-	}
-	return nil
-}
-
-// mapValue is the value node of key in a mapping node, or nil.
-func mapValue(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
 		}
 	}
 	return nil

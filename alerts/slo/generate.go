@@ -14,6 +14,8 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/rulefmt"
 	"gopkg.in/yaml.v3"
+
+	"github.com/oncallhq/oncall/yamlnode"
 )
 
 // Service is what the generator needs of a catalogue service
@@ -121,37 +123,24 @@ func Encode(comment string, groups rulefmt.RuleGroups) ([]byte, error) {
 // postmortems read (OC504), and an SLO's burn-rate alerts need no `for`,
 // since their short window already makes them wait and let go (OC105).
 func explainChoices(root *yaml.Node) {
-	groups := mapValue(root, "groups")
+	groups := yamlnode.MapValue(root, "groups")
 	if groups == nil {
 		return
 	}
 	for _, g := range groups.Content {
-		rules := mapValue(g, "rules")
+		rules := yamlnode.MapValue(g, "rules")
 		if rules == nil {
 			continue
 		}
 		for _, r := range rules.Content {
 			switch {
-			case mapValue(r, "record") != nil:
+			case yamlnode.MapValue(r, "record") != nil:
 				r.HeadComment = "oncall-check: ignore OC504 (Sloth's and oncall's series names)"
-			case mapValue(mapValue(r, "labels"), "sloth_severity") != nil && mapValue(r, "for") == nil:
+			case yamlnode.MapValue(yamlnode.MapValue(r, "labels"), "sloth_severity") != nil && yamlnode.MapValue(r, "for") == nil:
 				r.HeadComment = "oncall-check: ignore OC105 (multiwindow burn rates: the short window waits and lets go)"
 			}
 		}
 	}
-}
-
-// mapValue is the value of key in the mapping n (nil if none).
-func mapValue(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
-	}
-	return nil
 }
 
 // sloGroup is one SLO's rules: recordings first, so that the alerts of
