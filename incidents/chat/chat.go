@@ -35,17 +35,25 @@ type Message struct {
 const MaxText = 8 << 10
 
 // ErrInvalid marks a message or channel that cannot be kept.
-var ErrInvalid = errors.New("invalid chat message")
+var ErrInvalid = errors.New("invalid chat message or channel")
+
+// invalid is an error that says what is wrong in its own words and is
+// ErrInvalid.
+type invalid string
+
+func (e invalid) Error() string              { return string(e) }
+func (invalid) Is(target error) bool         { return target == ErrInvalid }
+func invalidf(format string, a ...any) error { return invalid(fmt.Sprintf(format, a...)) }
 
 // Validate reports what makes m impossible to keep.
 func (m Message) Validate() error {
 	switch {
 	case m.Incident <= 0:
-		return fmt.Errorf("%w: no incident", ErrInvalid)
+		return invalidf("chat message %q: no incident", m.ID)
 	case m.ID == "":
-		return fmt.Errorf("%w: no message id", ErrInvalid)
+		return invalidf("chat message: no message id")
 	case m.At.IsZero():
-		return fmt.Errorf("%w: no time", ErrInvalid)
+		return invalidf("chat message %q: no time", m.ID)
 	}
 	return ValidateChannel(m.Channel)
 }
@@ -54,10 +62,10 @@ func (m Message) Validate() error {
 // control characters (Slack's look like C0123ABCD).
 func ValidateChannel(ch string) error {
 	if ch == "" {
-		return fmt.Errorf("%w: no channel", ErrInvalid)
+		return invalidf("no channel")
 	}
 	if len(ch) > 80 || strings.ContainsFunc(ch, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
-		return fmt.Errorf("%w: channel %q: want an ID such as C0123ABCD", ErrInvalid, ch)
+		return invalidf("channel %q: want a channel ID such as C0123ABCD", ch)
 	}
 	return nil
 }

@@ -21,7 +21,7 @@ func TestValidate(t *testing.T) {
 		{"no time", func(m *Message) { m.At = time.Time{} }, "no time"},
 		{"no channel", func(m *Message) { m.Channel = "" }, "no channel"},
 		{"spaces", func(m *Message) { m.Channel = "#inc 7" }, `channel "#inc 7"`},
-		{"escape", func(m *Message) { m.Channel = "C1\x1b[31m" }, "want an ID"},
+		{"escape", func(m *Message) { m.Channel = "C1\x1b[31m" }, "want a channel ID"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := ok
