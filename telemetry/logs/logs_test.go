@@ -184,6 +184,28 @@ func TestRingMemory(t *testing.T) {
 	runtime.KeepAlive(r)
 }
 
+// A ring takes memory for what it holds, not for its capacity: an
+// oncall without log sources keeps no 100k-entry array around, and a full
+// ring holds exactly its capacity.
+func TestRingGrowsWithItsEntries(t *testing.T) {
+	r := NewRing(5000)
+	if cap(r.buf) != 0 {
+		t.Fatalf("an empty ring holds an array of %d entries", cap(r.buf))
+	}
+	for i := range 12_000 {
+		r.Add(Entry{Message: fmt.Sprint(i)})
+		switch {
+		case i < 1024 && cap(r.buf) > 1024:
+			t.Fatalf("%d entries: an array of %d", i+1, cap(r.buf))
+		case cap(r.buf) > 5000:
+			t.Fatalf("%d entries: an array of %d, beyond the capacity", i+1, cap(r.buf))
+		}
+	}
+	if got := r.Last(2); len(got) != 2 || got[0].Message != "11998" || got[1].Message != "11999" || r.Dropped() != 7000 {
+		t.Fatalf("last two %v, dropped %d; want 11998, 11999 and 7000", got, r.Dropped())
+	}
+}
+
 func TestTailerDetectsFormatAndJoinsStackTraces(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "py.log")
 	appendFile(t, path, `2026-11-23 10:00:00,123 - worker - ERROR - candidate query failed

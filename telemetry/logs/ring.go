@@ -4,11 +4,12 @@ import "sync"
 
 // Ring is a bounded buffer of the most recent entries. Adding to a full ring
 // evicts the oldest entry and counts it as dropped. It is safe for concurrent
-// use.
+// use. Its memory grows with what it holds, up to its capacity.
 type Ring struct {
 	mu      sync.Mutex
-	buf     []Entry
-	start   int // index of the oldest entry
+	buf     []Entry // grows to capacity, then wraps
+	max     int     // the capacity
+	start   int     // index of the oldest entry
 	n       int
 	nextSeq uint64
 	dropped uint64
@@ -23,7 +24,7 @@ func NewRing(capacity int) *Ring {
 	if capacity <= 0 {
 		capacity = DefaultRingSize
 	}
-	return &Ring{buf: make([]Entry, capacity), nextSeq: 1}
+	return &Ring{max: capacity, nextSeq: 1}
 }
 
 // Add appends entries, assigning their sequence numbers.
@@ -33,8 +34,11 @@ func (r *Ring) Add(es ...Entry) {
 	for _, e := range es {
 		e.Seq = r.nextSeq
 		r.nextSeq++
-		if r.n < len(r.buf) {
-			r.buf[(r.start+r.n)%len(r.buf)] = e
+		if len(r.buf) < r.max { // still growing: start is 0
+			if len(r.buf) == cap(r.buf) {
+				r.buf = append(make([]Entry, 0, min(r.max, max(1024, 2*cap(r.buf)))), r.buf...)
+			}
+			r.buf = append(r.buf, e)
 			r.n++
 			continue
 		}
