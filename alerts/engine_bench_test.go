@@ -105,7 +105,7 @@ func newCycleFixture(tb testing.TB, rules, series int) *cycleFixture {
 	if err := os.WriteFile(path, []byte(cycleRules(rules, per)), 0o600); err != nil {
 		tb.Fatal(err)
 	}
-	e, err := NewEngine(EngineOptions{Files: []string{path}, Interval: cycleInterval, Query: SourceQuery(db), Appendable: db})
+	e, err := NewEngine(EngineOptions{Files: []string{path}, Interval: cycleInterval, Query: db.RuleQuery, Appendable: db})
 	if err != nil {
 		tb.Fatal(err)
 	}

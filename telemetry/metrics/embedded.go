@@ -16,6 +16,8 @@ import (
 	"github.com/prometheus/prometheus/rules"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb"
+
+	"github.com/oncallhq/oncall/telemetry/metrics/recent"
 )
 
 // Target is one /metrics endpoint the embedded scraper reads.
@@ -81,6 +83,7 @@ var errClosed = errors.New("embedded metrics: closed")
 type Embedded struct {
 	opts    EmbeddedOptions
 	db      *tsdb.DB
+	recent  *recent.Cache // in front of db for rules: every append goes through it
 	engine  *promql.Engine
 	tmpDir  string
 	targets []*targetState
@@ -143,6 +146,7 @@ func NewEmbedded(opts EmbeddedOptions) (*Embedded, error) {
 		return nil, fmt.Errorf("embedded metrics: open tsdb %q: %w", dir, err)
 	}
 	e.db = db
+	e.recent = recent.New(db, recent.Options{Lookback: defaultLookbackDelta})
 	e.engine = promql.NewEngine(promql.EngineOpts{
 		Logger:                   quiet,
 		MaxSamples:               defaultMaxSamples,
@@ -248,7 +252,7 @@ func (e *Embedded) RuleQuery(ctx context.Context, expr string, t time.Time) (pro
 	if e.closed {
 		return nil, fmt.Errorf("query %q: %w", expr, errClosed)
 	}
-	return rules.EngineQueryFunc(e.engine, e.db)(ctx, expr, t)
+	return rules.EngineQueryFunc(e.engine, e.recent)(ctx, expr, t)
 }
 
 // Query evaluates expr at one instant, whatever the type of its result;
@@ -283,7 +287,7 @@ func (e *Embedded) Append(ls labels.Labels, t time.Time, v float64) error {
 	if e.closed {
 		return errClosed
 	}
-	app := e.db.Appender(context.Background())
+	app := e.recent.Appender(context.Background())
 	if _, err := app.Append(0, ls, t.UnixMilli(), v); err != nil {
 		app.Rollback()
 		return fmt.Errorf("append %s: %w", ls, err)
@@ -302,7 +306,7 @@ func (e *Embedded) AppenderV2(ctx context.Context) storage.AppenderV2 {
 	if e.closed {
 		return closedAppender{}
 	}
-	return e.db.AppenderV2(ctx)
+	return e.recent.AppenderV2(ctx)
 }
 
 // closedAppender refuses every sample: the TSDB is closed.

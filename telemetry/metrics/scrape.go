@@ -111,7 +111,7 @@ func (e *Embedded) scrapeTarget(ctx context.Context, ts *targetState, at time.Ti
 	took := time.Since(start)
 
 	t := at.UnixMilli()
-	app := e.db.Appender(ctx)
+	app := e.recent.Appender(ctx)
 	next := make(map[uint64]cachedSeries, len(samples))
 	added, rejected := 0, 0
 	for _, s := range samples {
