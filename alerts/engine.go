@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -174,6 +175,12 @@ func NewEngine(o EngineOptions) (*Engine, error) {
 		ResendDelay:     o.ResendDelay,
 		Metrics:         rules.NewGroupMetrics(o.Registerer),
 		GroupLoader:     e.loader,
+		// Rules of a group that neither read nor feed another of its
+		// rules run at once (Prometheus's concurrent-rule-eval), as many
+		// as there are cores: a group's wall time is then its longest
+		// rule's rather than the sum of all.
+		ConcurrentEvalsEnabled: true,
+		MaxConcurrentEvals:     int64(runtime.GOMAXPROCS(0)),
 	}
 	return e, nil
 }
