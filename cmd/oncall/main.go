@@ -12,10 +12,18 @@ import (
 	"strings"
 	"syscall"
 
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/trace/noop"
+
 	"github.com/oncallhq/oncall/secret"
 )
 
 func main() {
+	// oncall exports no traces: with the no-op provider, the spans the
+	// embedded PromQL engine opens for every query and node cost next to
+	// nothing (the global default allocates each one, waiting for a
+	// provider that never comes).
+	otel.SetTracerProvider(noop.NewTracerProvider())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := newRoot().ExecuteContext(ctx); err != nil {
