@@ -178,7 +178,7 @@ func (p *Pipeline) evaluate(ctx context.Context, now time.Time) {
 		p.ruleHealth(ctx, now, err)
 		return
 	}
-	var pending, active []alerts.RuleAlert
+	pending, active := make([]alerts.RuleAlert, 0, len(ras)), make([]alerts.RuleAlert, 0, len(ras))
 	for _, ra := range ras {
 		switch ra.State {
 		case alerts.StatePending:
