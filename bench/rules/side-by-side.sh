@@ -31,10 +31,12 @@
 #                  the wall-time figures are not to be trusted.
 # The last line is the table; raw figures go to $OUT (default a new
 # temporary directory, kept). PROFILE=1 also writes oncall's CPU profile of
-# each run to $OUT/oncall-RULES.pprof (`go tool pprof -top`).
+# each run to $OUT/oncall-RULES.pprof (`go tool pprof -top`) and its heap
+# profile at the end to $OUT/oncall-RULES.heap.
 #
 # Environment: SERIES (20000), WARM, CYCLES, ONCALL (a built oncall; by
-# default the script builds ./cmd/oncall of this repository), OUT, PROFILE.
+# default the script builds ./cmd/oncall of this repository), OUT, PROFILE,
+# ONLY=oncall (skip Prometheus: for trying changes, never for a ratio).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -142,11 +144,13 @@ scrape_configs:
   - job_name: exp
     static_configs: [{targets: ['127.0.0.1:$ep']}]
 YML
-	(cd "$d" && exec prometheus --config.file=prometheus.yml --storage.tsdb.path=prom-data \
-		--web.listen-address=127.0.0.1:$pp >"$out/prometheus-$rules.log" 2>&1) & p=$!; pids+=($p)
-	wait_up "http://127.0.0.1:$pp/-/ready"
-	rows+=("$(measure prometheus "$rules" "$p" "http://127.0.0.1:$pp")")
-	stop "$p"
+	if [ "${ONLY:-}" != oncall ]; then
+		(cd "$d" && exec prometheus --config.file=prometheus.yml --storage.tsdb.path=prom-data \
+			--web.listen-address=127.0.0.1:$pp >"$out/prometheus-$rules.log" 2>&1) & p=$!; pids+=($p)
+		wait_up "http://127.0.0.1:$pp/-/ready"
+		rows+=("$(measure prometheus "$rules" "$p" "http://127.0.0.1:$pp")")
+		stop "$p"
+	fi
 
 	op=$(free_port)
 	cat >"$d/oncall.yaml" <<YML
@@ -162,7 +166,7 @@ alerts:
   evaluation_interval: 5s
 YML
 	prof=()
-	[ -n "${PROFILE:-}" ] && prof=(--cpu-profile "$out/oncall-$rules.pprof")
+	[ -n "${PROFILE:-}" ] && prof=(--cpu-profile "$out/oncall-$rules.pprof" --heap-profile "$out/oncall-$rules.heap")
 	(cd "$d" && exec "$ONCALL" serve --config oncall.yaml --log-level warn "${prof[@]}" >"$out/oncall-$rules.log" 2>&1) & o=$!; pids+=($o)
 	wait_up "http://127.0.0.1:$op/-/healthy"
 	rows+=("$(measure oncall "$rules" "$o" "http://127.0.0.1:$op")")

@@ -21,10 +21,12 @@ type cli struct {
 	v       *viper.Viper
 	output  string
 	profile *os.File // the CPU profile being written, if asked
+	heap    string   // where to write a heap profile at the end, if asked
 }
 
 // startProfile starts the CPU profile --cpu-profile asks for.
 func (a *cli) startProfile(cmd *cobra.Command) error {
+	a.heap, _ = cmd.Flags().GetString("heap-profile")
 	path, _ := cmd.Flags().GetString("cpu-profile")
 	if path == "" {
 		return nil
@@ -37,11 +39,24 @@ func (a *cli) startProfile(cmd *cobra.Command) error {
 	return pprof.StartCPUProfile(f)
 }
 
-// stopProfile ends the CPU profile, if one is written.
+// stopProfile ends the CPU profile, if one is written, and writes the
+// heap profile, if one is asked for.
 func (a *cli) stopProfile() {
 	if a.profile != nil {
 		pprof.StopCPUProfile()
 		a.profile.Close()
+	}
+	if a.heap == "" {
+		return
+	}
+	f, err := os.Create(a.heap)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "--heap-profile:", err)
+		return
+	}
+	defer f.Close()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		fmt.Fprintln(os.Stderr, "--heap-profile:", err)
 	}
 }
 
@@ -78,6 +93,8 @@ Try it with nothing configured:  oncall demo`,
 	pf.Bool("mouse", false, "console: the wheel scrolls, a click on a tab opens it (config console.mouse)")
 	pf.String("cpu-profile", "", "write a CPU profile of the run to this file (for diagnosing)")
 	pf.MarkHidden("cpu-profile")
+	pf.String("heap-profile", "", "write a heap profile to this file when the run ends (for diagnosing)")
+	pf.MarkHidden("heap-profile")
 	a.v.BindPFlag("config", pf.Lookup("config"))
 	a.v.BindPFlag("server.url", pf.Lookup("server"))
 	a.v.BindPFlag("user", pf.Lookup("user"))
