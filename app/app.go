@@ -137,6 +137,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), s.logs)
+	if s.embedded != nil {
+		reg.MustRegister(s.embedded.Collector())
+	}
 	settings := cfg.IncidentSettings()
 	var own []pipeline.Receiver
 	for _, r := range cfg.OwnReceivers() {

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
@@ -308,6 +309,10 @@ func (e *Embedded) AppenderV2(ctx context.Context) storage.AppenderV2 {
 	}
 	return e.recent.AppenderV2(ctx)
 }
+
+// Collector is the metrics of the cache rules query through: what answered
+// their selects, and what it holds.
+func (e *Embedded) Collector() prometheus.Collector { return e.recent }
 
 // closedAppender refuses every sample: the TSDB is closed.
 type closedAppender struct{}

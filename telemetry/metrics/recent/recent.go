@@ -25,6 +25,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb"
@@ -350,3 +351,32 @@ func (c *Cache) stretch(depth int64) {
 }
 
 var errClosed = errors.New("recent: querier closed")
+
+var (
+	selectsDesc = prometheus.NewDesc("oncall_rule_query_selects_total",
+		"Selects of rule queries, by what answered them: the arrays of recent samples or the TSDB.", []string{"answered"}, nil)
+	seriesDesc = prometheus.NewDesc("oncall_rule_query_cache_series",
+		"Series whose recent samples are kept decoded for rule queries.", nil, nil)
+	samplesDesc = prometheus.NewDesc("oncall_rule_query_cache_samples",
+		"Samples kept decoded for rule queries.", nil, nil)
+	windowDesc = prometheus.NewDesc("oncall_rule_query_cache_window_seconds",
+		"How far behind a series' newest sample its samples are kept.", nil, nil)
+)
+
+// Describe sends the descriptions of the Cache's metrics.
+func (c *Cache) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{selectsDesc, seriesDesc, samplesDesc, windowDesc} {
+		ch <- d
+	}
+}
+
+// Collect sends the Cache's metrics: what answered the selects, and what
+// the arrays hold.
+func (c *Cache) Collect(ch chan<- prometheus.Metric) {
+	s := c.Stats()
+	ch <- prometheus.MustNewConstMetric(selectsDesc, prometheus.CounterValue, float64(s.Served), "arrays")
+	ch <- prometheus.MustNewConstMetric(selectsDesc, prometheus.CounterValue, float64(s.Fallback), "tsdb")
+	ch <- prometheus.MustNewConstMetric(seriesDesc, prometheus.GaugeValue, float64(s.Series))
+	ch <- prometheus.MustNewConstMetric(samplesDesc, prometheus.GaugeValue, float64(s.Samples))
+	ch <- prometheus.MustNewConstMetric(windowDesc, prometheus.GaugeValue, float64(c.keep.Load())/1000)
+}

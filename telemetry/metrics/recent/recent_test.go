@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/value"
@@ -412,3 +414,60 @@ func TestEdgesOfTheArrays(t *testing.T) {
 		})
 	}
 }
+
+// The metrics say what answered the selects and what the arrays hold.
+func TestMetrics(t *testing.T) {
+	f := newFixture(t, Options{}, 0)
+	d := newData(3, 4)
+	for range 15 { // more than the minute of rate(x[1m])
+		d.round(t, f.c)
+	}
+	for range 40 {
+		d.round(t, f.c)
+		now := time.UnixMilli(d.t)
+		f.same(t, `sum(rate(x[1m]))`, now, now, 0)
+	}
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(f.c)
+	st := f.c.Stats()
+	want := fmt.Sprintf(`
+# HELP oncall_rule_query_cache_series Series whose recent samples are kept decoded for rule queries.
+# TYPE oncall_rule_query_cache_series gauge
+oncall_rule_query_cache_series %d
+# HELP oncall_rule_query_selects_total Selects of rule queries, by what answered them: the arrays of recent samples or the TSDB.
+# TYPE oncall_rule_query_selects_total counter
+oncall_rule_query_selects_total{answered="arrays"} %d
+oncall_rule_query_selects_total{answered="tsdb"} %d
+`, st.Series, st.Served, st.Fallback)
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "oncall_rule_query_cache_series", "oncall_rule_query_selects_total"); err != nil {
+		t.Fatal(err)
+	}
+	// x's four series, asked for at the first evaluation, loaded at the
+	// next commit and served from the second evaluation on, with the
+	// minute of rate and some slack kept.
+	if st.Series != 4 || st.Served != 39 || st.Fallback != 1 || st.Samples < 4*12 {
+		t.Fatalf("stats %+v: want 4 series, 39 selects from the arrays, 1 from the TSDB, at least 48 samples", st)
+	}
+	if got := testutil.ToFloat64(collectorOf(f.c, "oncall_rule_query_cache_window_seconds")); got < 60 || got > 120 {
+		t.Fatalf("window %gs, want the minute of rate(x[1m]) and some slack", got)
+	}
+}
+
+// collectorOf is the one metric of c named name, as a collector.
+func collectorOf(c prometheus.Collector, name string) prometheus.Collector {
+	return collectorFunc(func(ch chan<- prometheus.Metric) {
+		all := make(chan prometheus.Metric, 16)
+		c.Collect(all)
+		close(all)
+		for m := range all {
+			if strings.Contains(m.Desc().String(), `"`+name+`"`) {
+				ch <- m
+			}
+		}
+	})
+}
+
+type collectorFunc func(chan<- prometheus.Metric)
+
+func (f collectorFunc) Describe(chan<- *prometheus.Desc)    {}
+func (f collectorFunc) Collect(ch chan<- prometheus.Metric) { f(ch) }
