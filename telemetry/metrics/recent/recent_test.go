@@ -20,6 +20,8 @@ import (
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb"
+	"github.com/prometheus/prometheus/tsdb/chunkenc"
+	"github.com/prometheus/prometheus/tsdb/chunks"
 )
 
 const lookback = 5 * time.Minute
@@ -477,3 +479,62 @@ type collectorFunc func(chan<- prometheus.Metric)
 
 func (f collectorFunc) Describe(chan<- *prometheus.Desc)    {}
 func (f collectorFunc) Collect(ch chan<- prometheus.Metric) { f(ch) }
+
+// The iterator answers every Next and Seek as Prometheus's own iterator
+// over a list of samples does (storage.NewListSeriesIterator).
+func TestIteratorIsAChunkencIterator(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for n := range 6 {
+		var p points
+		var ref []chunks.Sample
+		for i := range n {
+			tm, v := int64(i*10), rng.Float64()
+			p = append(p, point{t: tm, f: v})
+			ref = append(ref, sampleOf{tm, v})
+		}
+		for range 200 {
+			got := (&series{p: p}).Iterator(nil)
+			want := storage.NewListSeriesIterator(samplesOf(ref))
+			var trace []string
+			for range 6 {
+				var g, w chunkenc.ValueType
+				if rng.IntN(2) == 0 {
+					g, w = got.Next(), want.Next()
+					trace = append(trace, "Next")
+				} else {
+					at := int64(rng.IntN(n*10+20) - 10)
+					g, w = got.Seek(at), want.Seek(at)
+					trace = append(trace, fmt.Sprint("Seek ", at))
+				}
+				if g != w {
+					t.Fatalf("%d samples, %v: %v, want %v", n, trace, g, w)
+				}
+				if g != chunkenc.ValNone {
+					gt, gv := got.At()
+					wt, wv := want.At()
+					if gt != wt || gv != wv || got.AtT() != wt {
+						t.Fatalf("%d samples, %v: at %d %g, want %d %g", n, trace, gt, gv, wt, wv)
+					}
+				}
+			}
+		}
+	}
+}
+
+type sampleOf struct {
+	t int64
+	f float64
+}
+
+func (s sampleOf) T() int64                      { return s.t }
+func (s sampleOf) ST() int64                     { return 0 }
+func (s sampleOf) F() float64                    { return s.f }
+func (s sampleOf) H() *histogram.Histogram       { return nil }
+func (s sampleOf) FH() *histogram.FloatHistogram { return nil }
+func (s sampleOf) Type() chunkenc.ValueType      { return chunkenc.ValFloat }
+func (s sampleOf) Copy() chunks.Sample           { return s }
+
+type samplesOf []chunks.Sample
+
+func (s samplesOf) Get(i int) chunks.Sample { return s[i] }
+func (s samplesOf) Len() int                { return len(s) }
