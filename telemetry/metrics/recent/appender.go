@@ -23,6 +23,18 @@ func (b *batch) float(ref storage.SeriesRef, t int64, v float64) {
 
 func (b *batch) taint(ref storage.SeriesRef) { b.taints = append(b.taints, ref) }
 
+// commit commits db's transaction and then the batch to the arrays.
+func (b *batch) commit(db storage.AppenderTransaction) error {
+	defer b.reset()
+	return b.c.commit(b.samples, b.taints, db.Commit)
+}
+
+// rollback forgets the batch and rolls db's transaction back.
+func (b *batch) rollback(db storage.AppenderTransaction) error {
+	b.reset()
+	return db.Rollback()
+}
+
 // reset empties the batch, its array going back to the pool.
 func (b *batch) reset() {
 	if cap(b.samples) > 0 && cap(b.samples) <= 1<<20 {
@@ -88,15 +100,8 @@ func (a *appender) AppendHistogramSTZeroSample(ref storage.SeriesRef, l labels.L
 	return ref, err
 }
 
-func (a *appender) Commit() error {
-	defer a.b.reset()
-	return a.b.c.commit(a.b.samples, a.b.taints, a.Appender.Commit)
-}
-
-func (a *appender) Rollback() error {
-	a.b.reset()
-	return a.Appender.Rollback()
-}
+func (a *appender) Commit() error   { return a.b.commit(a.Appender) }
+func (a *appender) Rollback() error { return a.b.rollback(a.Appender) }
 
 // AppenderV2 is the TSDB's appender of the second kind; the samples it
 // commits reach the arrays.
@@ -123,12 +128,5 @@ func (a *appenderV2) Append(ref storage.SeriesRef, ls labels.Labels, st, t int64
 	return ref, err
 }
 
-func (a *appenderV2) Commit() error {
-	defer a.b.reset()
-	return a.b.c.commit(a.b.samples, a.b.taints, a.app.Commit)
-}
-
-func (a *appenderV2) Rollback() error {
-	a.b.reset()
-	return a.app.Rollback()
-}
+func (a *appenderV2) Commit() error   { return a.b.commit(a.app) }
+func (a *appenderV2) Rollback() error { return a.b.rollback(a.app) }
