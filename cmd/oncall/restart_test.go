@@ -132,6 +132,18 @@ func get(url string) string {
 	return string(b)
 }
 
+// ready reports whether url answers 200: Prometheus and Alertmanager
+// serve /-/ready with a body and 503 while they still load.
+func ready(url string) bool {
+	resp, err := http.Get(url)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode == http.StatusOK
+}
+
 func countLines(path string) int {
 	b, err := os.ReadFile(path)
 	if err != nil {
