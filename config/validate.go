@@ -232,6 +232,9 @@ func (c Config) validate(decoded []Problem) error {
 			add("alerts.remote_write.url", "not an http(s) URL: %q", u)
 		}
 	}
+	if g := c.Runtime.GOGC; g != nil && *g == 0 {
+		add("runtime.gogc", "0 would collect garbage without pause; a percentage above 0, or -1 to turn the collector off")
+	}
 	if c.Alerts.MaxAlerts < 0 {
 		add("alerts.max_alerts", "must not be negative (0 is no limit)")
 	}

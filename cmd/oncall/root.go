@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -240,7 +241,11 @@ func (a *cli) loadConfig() (config.Config, error) {
 	if cfg.User == "" {
 		cfg.User = "you"
 	}
-	return cfg, cfg.Validate()
+	if err := cfg.Validate(); err != nil {
+		return cfg, err
+	}
+	debug.SetGCPercent(cfg.Runtime.GCPercent(os.Getenv("GOGC")))
+	return cfg, nil
 }
 
 // logger logs to stderr at the chosen level, with every secret of cfg
