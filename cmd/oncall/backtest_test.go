@@ -139,7 +139,7 @@ func TestAlertsBacktestAgainstPrometheus(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte("global: {evaluation_interval: 1m}\n"), 0o600)
 	addr := freeAddr(t)
 	startProcess(t, dir, prom, "--config.file=prometheus.yml", "--storage.tsdb.path=data", "--storage.tsdb.retention.time=30d", "--web.listen-address="+addr)
-	eventually(t, 30*time.Second, "prometheus ready", func() bool { return ready("http://"+addr+"/-/ready") })
+	eventually(t, 30*time.Second, "prometheus ready", func() bool { return ready("http://" + addr + "/-/ready") })
 
 	rulesFile := filepath.Join(dir, "rules.yml")
 	os.WriteFile(rulesFile, []byte(backtestRules), 0o600)

@@ -24,7 +24,7 @@ func TestTwoServersOneStorePageOnce(t *testing.T) {
 	os.WriteFile(filepath.Join(promDir, "prometheus.yml"), []byte("global: {scrape_interval: 1m}\n"), 0o600)
 	promAddr := freeAddr(t)
 	startProcess(t, promDir, prom, "--config.file=prometheus.yml", "--storage.tsdb.path=data", "--web.listen-address="+promAddr)
-	eventually(t, 30*time.Second, "Prometheus ready", func() bool { return ready("http://"+promAddr+"/-/ready") })
+	eventually(t, 30*time.Second, "Prometheus ready", func() bool { return ready("http://" + promAddr + "/-/ready") })
 
 	dir := t.TempDir()
 	state := filepath.Join(dir, "state")

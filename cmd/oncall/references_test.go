@@ -122,7 +122,7 @@ func startAlertmanager(t *testing.T, config string) string {
 	startProcess(t, dir, am, "--config.file=alertmanager.yml", "--storage.path="+filepath.Join(dir, "data"),
 		"--web.listen-address="+addr, "--cluster.listen-address=")
 	base := "http://" + addr
-	eventually(t, 20*time.Second, "Alertmanager ready", func() bool { return ready(base+"/-/ready") })
+	eventually(t, 20*time.Second, "Alertmanager ready", func() bool { return ready(base + "/-/ready") })
 	return base
 }
 

@@ -33,7 +33,7 @@ scrape_configs:
     static_configs: [{targets: [%q]}]
 `, tu.Host)), 0o600)
 	startProcess(t, promDir, prom, "--config.file=prometheus.yml", "--storage.tsdb.path=data", "--web.listen-address="+promAddr, "--web.enable-remote-write-receiver")
-	eventually(t, 20*time.Second, "prometheus ready", func() bool { return ready("http://"+promAddr+"/-/ready") })
+	eventually(t, 20*time.Second, "prometheus ready", func() bool { return ready("http://" + promAddr + "/-/ready") })
 
 	rules := `groups:
   - name: checkout
