@@ -63,58 +63,62 @@ func (m *Model) act(ev tea.Msg) tea.Cmd {
 	return nil
 }
 
-func (m *Model) rangeQuery(q msg.RangeQuery) tea.Cmd {
-	ctx, b := m.ctx, m.opts.Backend
+// queryTimeout bounds a query the console sends for a pane.
+const queryTimeout = 30 * time.Second
+
+// query runs f off the update loop within queryTimeout; what it returns
+// goes back to the pane that asked.
+func (m *Model) query(f func(context.Context) tea.Msg) tea.Cmd {
+	ctx := m.ctx
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 		defer cancel()
+		return f(ctx)
+	}
+}
+
+func (m *Model) rangeQuery(q msg.RangeQuery) tea.Cmd {
+	b := m.opts.Backend
+	return m.query(func(ctx context.Context) tea.Msg {
 		ss, err := b.Range(ctx, q.Expr, q.Start, q.End, q.Step)
 		return msg.RangeResult{ID: q.ID, Expr: q.Expr, Series: ss, Err: err, Start: q.Start, End: q.End}
-	}
+	})
 }
 
 func (m *Model) historyQuery(q msg.HistoryQuery) tea.Cmd {
-	ctx, b := m.ctx, m.opts.Backend
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
+	b := m.opts.Backend
+	return m.query(func(ctx context.Context) tea.Msg {
 		ts, err := b.History(ctx, q.Since, q.Alert, 1000)
 		return msg.HistoryResult{ID: q.ID, Transitions: ts, Err: err}
-	}
+	})
 }
 
 func (m *Model) reviewQuery(q postmortempane.Query) tea.Cmd {
-	ctx, b := m.ctx, m.opts.Backend
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
+	b := m.opts.Backend
+	return m.query(func(ctx context.Context) tea.Msg {
 		r, err := b.Review(ctx, q.Week)
 		return postmortempane.Result{Week: q.Week, Review: r, Err: err}
-	}
+	})
 }
 
 // readinessQuery answers the checklist pane: runs, and for one service
 // its current records too.
 func (m *Model) readinessQuery(q checklistpane.Query) tea.Cmd {
-	ctx, b := m.ctx, m.opts.Backend
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
+	b := m.opts.Backend
+	return m.query(func(ctx context.Context) tea.Msg {
 		res := checklistpane.Result{ID: q.ID, Service: q.Service}
 		res.Runs, res.Err = b.ReadinessRuns(ctx, q.Service, q.Limit)
 		if res.Err == nil && q.Service != "" {
 			res.Records, res.Err = b.ReadinessRecords(ctx, q.Service)
 		}
 		return res
-	}
+	})
 }
 
 func (m *Model) instantQuery(q msg.InstantQuery) tea.Cmd {
-	ctx, b := m.ctx, m.opts.Backend
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
+	b := m.opts.Backend
+	return m.query(func(ctx context.Context) tea.Msg {
 		r, err := b.Query(ctx, q.Expr, q.At)
 		return msg.InstantResult{ID: q.ID, Expr: q.Expr, Result: r, Err: err}
-	}
+	})
 }
