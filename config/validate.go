@@ -235,6 +235,11 @@ func (c Config) validate(decoded []Problem) error {
 	if g := c.Runtime.GOGC; g != nil && *g == 0 {
 		add("runtime.gogc", "0 would collect garbage without pause; a percentage above 0, or -1 to turn the collector off")
 	}
+	if m := c.Runtime.GOMEMLIMIT; m != "" && m != "auto" && m != "off" {
+		if _, err := parseByteCount(m); err != nil {
+			add("runtime.gomemlimit", "%v, or auto or off", err)
+		}
+	}
 	if c.Alerts.MaxAlerts < 0 {
 		add("alerts.max_alerts", "must not be negative (0 is no limit)")
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/oncallhq/oncall/config"
+	"github.com/oncallhq/oncall/internal/cgroup"
 	"github.com/oncallhq/oncall/secret"
 )
 
@@ -245,6 +246,10 @@ func (a *cli) loadConfig() (config.Config, error) {
 		return cfg, err
 	}
 	debug.SetGCPercent(cfg.Runtime.GCPercent(os.Getenv("GOGC")))
+	cg, inCgroup, err := cgroup.Self()
+	if limit, ok := cfg.Runtime.MemoryLimit(os.Getenv("GOMEMLIMIT"), cg, inCgroup && err == nil); ok {
+		debug.SetMemoryLimit(limit)
+	}
 	return cfg, nil
 }
 
