@@ -64,7 +64,8 @@ func FuzzRedactNeverLeaves(f *testing.F) {
 		}
 		s := scheme + "://" + user + ":" + pass + "@" + host + "/x"
 		got := Redact(s)
-		if strings.Contains(got, ":"+pass+"@") {
+		// A password that is the mask itself reads the same once hidden.
+		if pass != Mask && strings.Contains(got, ":"+pass+"@") {
 			t.Fatalf("Redact(%q) = %q", s, got)
 		}
 		// The password is nowhere, unless the rest of the URL holds it too.
