@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -55,6 +56,8 @@ func newDelivery(cfg config.Config, rc *routing.Config, externalURL string) (*de
 func (d *delivery) route(m notify.Message) (notify.Deliverer, string, error) {
 	n := m.Notification
 	switch {
+	case m.Kind == notify.KindPageUpdate:
+		return discard{}, "page updates", nil
 	case m.Page != nil:
 		return d.console, "console", nil
 	case n == nil:
@@ -70,6 +73,11 @@ func (d *delivery) route(m notify.Message) (notify.Deliverer, string, error) {
 	}
 	return nil, "", fmt.Errorf("oncall does not deliver %s notifications", n.Integration)
 }
+
+// discard takes page updates that no paging service waits for.
+type discard struct{}
+
+func (discard) Deliver(context.Context, notify.Message) error { return nil }
 
 // Close closes the console file.
 func (d *delivery) Close() error { return d.console.Close() }

@@ -27,7 +27,7 @@ func Act(ctx context.Context, st Store, id int64, f func(*Incident) ([]Page, err
 			return nil, err
 		}
 		out = inc
-		return pages, tx.UpdateIncident(ctx, inc)
+		return append(pages, inc.Settle()...), tx.UpdateIncident(ctx, inc)
 	})
 	return out, err
 }
@@ -118,11 +118,12 @@ func Merge(ctx context.Context, st Store, src, into int64, by Actor, now time.Ti
 		if err := dst.MergeInto(&s, by, now); err != nil {
 			return nil, err
 		}
+		pages := s.Settle()
 		if err := tx.UpdateIncident(ctx, s); err != nil {
 			return nil, err
 		}
 		out = dst
-		return nil, tx.UpdateIncident(ctx, dst)
+		return pages, tx.UpdateIncident(ctx, dst)
 	})
 	return out, err
 }

@@ -133,6 +133,9 @@ type Incident struct {
 	Timeline     []Event        `json:"timeline,omitempty"`
 	Updates      []Update       `json:"updates,omitempty"`
 	Tasks        []Task         `json:"tasks,omitempty"`
+	// Sent are the pages sent for the incident and how far each has been
+	// closed since (see Settle).
+	Sent []PageRef `json:"sent,omitempty"`
 	// Channel is the chat channel of the incident (a Slack channel ID):
 	// the chat bot keeps its messages for the timeline and the postmortem.
 	Channel string `json:"channel,omitempty"`
@@ -231,15 +234,28 @@ type Task struct {
 	DoneBy    string    `json:"done_by,omitempty"`
 }
 
-// Page is one message asking a person to act on an incident. Pages are written
-// to a durable outbox together with the state change that caused them, and
-// delivered at least once. Key is unique within the store: the incident, the
-// page round and the person.
+// Page kinds: a page asks a person to act (trigger, escalate); a page
+// update tells the paging service that an earlier page is answered
+// (acknowledge) or moot (resolve), so that it stops notifying.
+const (
+	PageTrigger     = "trigger"
+	PageEscalate    = "escalate"
+	PageAcknowledge = "acknowledge"
+	PageResolve     = "resolve"
+)
+
+// Page is one message asking a person to act on an incident, or an update
+// of such a message. Pages are written to a durable outbox together with
+// the state change that caused them, and delivered at least once. Key is
+// unique within the store: the incident, the page round and the person
+// (and, for an update, its kind).
 type Page struct {
-	ID         int64     `json:"id"`
-	Key        string    `json:"key"`
-	IncidentID int64     `json:"incident_id"`
-	Kind       string    `json:"kind"` // "trigger", "escalate", "resolve"
+	ID         int64  `json:"id"`
+	Key        string `json:"key"`
+	IncidentID int64  `json:"incident_id"`
+	Kind       string `json:"kind"` // PageTrigger, PageEscalate, PageAcknowledge, PageResolve
+	// Of is the key of the page an update is about ("" for a page).
+	Of         string    `json:"of,omitempty"`
 	Target     string    `json:"target"`
 	Step       int       `json:"step"`
 	StepName   string    `json:"step_name,omitempty"`
@@ -252,4 +268,17 @@ type Page struct {
 	SentAt     time.Time `json:"sent_at,omitzero"`
 	Attempts   int       `json:"attempts"`
 	LastError  string    `json:"last_error,omitempty"`
+}
+
+// IsUpdate reports whether p updates an earlier page rather than pages.
+func (p Page) IsUpdate() bool { return p.Of != "" }
+
+// PageRef is a page sent for an incident. A paging service keeps an alert
+// open for each page until it is told the page is answered.
+type PageRef struct {
+	Key    string `json:"key"`
+	Target string `json:"target"`
+	// Closed is "" while the page is open, then PageAcknowledge or
+	// PageResolve once the update saying so was queued.
+	Closed string `json:"closed,omitempty"`
 }

@@ -75,7 +75,7 @@ func (i *Incident) Start(s Settings, policy string, now time.Time) ([]Page, erro
 		return nil, err
 	}
 	i.Escalation = Escalation{Policy: policy, Frozen: &p, Steps: len(p.Steps)}
-	return i.pageFrom(s, 0, now, "trigger"), nil
+	return i.pageFrom(s, 0, now, PageTrigger), nil
 }
 
 // frozen returns the incident's frozen policy, freezing the configured
@@ -181,14 +181,64 @@ func (i *Incident) pages(a schedule.Assignment, kind string, now time.Time) []Pa
 	}
 	var pages []Page
 	for _, u := range a.Users {
+		key := fmt.Sprintf("%s/p%d/%s", i.Ref(), i.Escalation.Seq, u)
+		i.Sent = append(i.Sent, PageRef{Key: key, Target: u})
 		pages = append(pages, Page{
-			Key:        fmt.Sprintf("%s/p%d/%s", i.Ref(), i.Escalation.Seq, u),
+			Key:        key,
 			IncidentID: i.ID, Kind: kind, Target: u, Step: a.Step, StepName: a.StepName,
 			Subject: subject, Body: i.pageBody(), RunbookURL: i.RunbookURL,
 			Severity: i.Severity, Drill: i.Drill, CreatedAt: now,
 		})
 	}
 	return pages
+}
+
+// Settle returns the page updates the incident owes: once it is
+// acknowledged, each page still open is acknowledged; once it is mitigated
+// or resolved (merged too), each page is resolved. A paging service
+// (PagerDuty) stops notifying for an answered page only when told. Each
+// update is owed once, so Settle can be called after any change; it is
+// dated by the newest timeline event, the change that caused it.
+func (i *Incident) Settle() []Page {
+	var kind string
+	switch i.Status {
+	case StatusAcknowledged:
+		kind = PageAcknowledge
+	case StatusMitigated, StatusResolved:
+		kind = PageResolve
+	default:
+		return nil
+	}
+	var at time.Time
+	if n := len(i.Timeline); n > 0 {
+		at = i.Timeline[n-1].At
+	}
+	var out []Page
+	for k := range i.Sent {
+		r := &i.Sent[k]
+		if r.Closed == kind || r.Closed == PageResolve {
+			continue
+		}
+		r.Closed = kind
+		out = append(out, Page{
+			Key: r.Key + "/" + kind, Of: r.Key, IncidentID: i.ID, Kind: kind, Target: r.Target,
+			Subject: fmt.Sprintf("[%s] %s", i.Ref(), i.Title), Body: i.closedBy(), Severity: i.Severity, Drill: i.Drill, CreatedAt: at,
+		})
+	}
+	return out
+}
+
+// closedBy says who answered the incident, for a page update.
+func (i *Incident) closedBy() string {
+	switch {
+	case i.MergedInto != 0:
+		return "merged into " + Ref(i.MergedInto)
+	case i.Status == StatusResolved:
+		return "resolved by " + i.ResolvedBy
+	case i.Status == StatusMitigated:
+		return "mitigated by " + i.MitigatedBy
+	}
+	return "acknowledged by " + i.AckedBy
 }
 
 // Escalate does what is due at now: an unacknowledged step whose delay
@@ -211,12 +261,12 @@ func (i *Incident) Escalate(s Settings, now time.Time) []Page {
 			e.NextAt = time.Time{}
 			return nil
 		}
-		return i.pageFrom(s, next, now, "escalate")
+		return i.pageFrom(s, next, now, PageEscalate)
 	case StatusAcknowledged:
 		i.event(now, "ack-timeout", fmt.Sprintf("acknowledged by %s at %s and still open: triggered again", i.AckedBy, i.AckedAt.UTC().Format("15:04:05Z")), Actor{Source: "escalation"})
 		i.Status = StatusTriggered
 		e.Round = 0
-		return i.pageFrom(s, 0, now, "trigger")
+		return i.pageFrom(s, 0, now, PageTrigger)
 	}
 	return nil
 }
@@ -236,7 +286,7 @@ func (i *Incident) EscalateNow(s Settings, by Actor, now time.Time) ([]Page, err
 	if !ok {
 		next = len(p.Steps) - 1
 	}
-	return i.pageFrom(s, next, now, "escalate"), nil
+	return i.pageFrom(s, next, now, PageEscalate), nil
 }
 
 func (i *Incident) statusErr() error {
@@ -302,7 +352,7 @@ func (i *Incident) Reopen(s Settings, by Actor, why string, now time.Time) ([]Pa
 		return nil, nil
 	}
 	i.Escalation.Round = 0
-	return i.pageFrom(s, 0, now, "trigger"), nil
+	return i.pageFrom(s, 0, now, PageTrigger), nil
 }
 
 func withWhy(text, why string) string {

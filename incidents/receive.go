@@ -41,7 +41,7 @@ type Tx interface {
 // are noted on the open incident (one problem, one page); when every alert
 // resolved, a triggered incident resolves and an acknowledged one is left
 // to its owner with a note. It returns the incident it changed (nil if
-// none) and the pages to send.
+// none) and the pages to send (updates of earlier pages too).
 func Receive(ctx context.Context, tx Tx, s Settings, policy string, a Alarm, now time.Time) (*Incident, []Page, error) {
 	inc, open, err := tx.OpenIncident(ctx, a.Key())
 	if err != nil {
@@ -64,7 +64,7 @@ func Receive(ctx context.Context, tx Tx, s Settings, policy string, a Alarm, now
 		default:
 			inc.Note(now, "alerts", fmt.Sprintf("every alert of %s resolved; %d still firing", groupName(a), inc.AlertsFiring))
 		}
-		return &inc, nil, tx.UpdateIncident(ctx, inc)
+		return &inc, inc.Settle(), tx.UpdateIncident(ctx, inc)
 	}
 	inc = fromAlerts(a, s.Severities, now)
 	if err := tx.CreateIncident(ctx, &inc); err != nil {

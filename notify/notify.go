@@ -22,6 +22,7 @@ type Kind string
 // Message kinds.
 const (
 	KindPage         Kind = "page"
+	KindPageUpdate   Kind = "page-update"
 	KindNotification Kind = "notification"
 )
 
@@ -78,12 +79,17 @@ func (n *Notification) Status() string {
 	return "resolved"
 }
 
-// Pages wraps pages for the outbox, keyed by their own keys.
+// Pages wraps pages and page updates for the outbox, keyed by their own
+// keys.
 func Pages(pages []incidents.Page) []Message {
 	out := make([]Message, len(pages))
 	for i := range pages {
 		pg := pages[i]
-		out[i] = Message{Key: pg.Key, Kind: KindPage, Page: &pg, CreatedAt: pg.CreatedAt}
+		kind := KindPage
+		if pg.IsUpdate() {
+			kind = KindPageUpdate
+		}
+		out[i] = Message{Key: pg.Key, Kind: kind, Page: &pg, CreatedAt: pg.CreatedAt}
 	}
 	return out
 }

@@ -64,7 +64,7 @@ func (r *pageRecorder) Deliver(_ context.Context, m notify.Message) error {
 		r.dups = append(r.dups, m.Key)
 	}
 	r.keys[m.Key] = true
-	if pg := m.Page; pg != nil {
+	if pg := m.Page; m.Kind == notify.KindPage {
 		r.got = append(r.got, delivered{at: r.clock(), incident: pg.IncidentID, target: pg.Target, step: pg.StepName})
 	}
 	return nil

@@ -20,7 +20,7 @@ import (
 type countingDeliverer struct{ pages atomic.Int64 }
 
 func (c *countingDeliverer) Deliver(_ context.Context, m notify.Message) error {
-	if m.Page != nil {
+	if m.Kind == notify.KindPage {
 		c.pages.Add(1)
 	}
 	return nil

@@ -193,7 +193,7 @@ func (p *Pipeline) flushSome(ctx context.Context, now time.Time) (int, error) {
 			if err != nil {
 				return err
 			}
-			if inc != nil && len(pages) > 0 {
+			if inc != nil && len(pages) > 0 && !pages[0].IsUpdate() {
 				p.log.Info("incident opened", "incident", inc.Ref(), "title", inc.Title, "paged", inc.Escalation.Paged)
 			}
 			msgs = append(msgs, notify.Pages(pages)...)

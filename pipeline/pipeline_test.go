@@ -78,7 +78,7 @@ func (o *outbox) pages() []string {
 	defer o.mu.Unlock()
 	var out []string
 	for _, m := range o.got {
-		if m.Page != nil {
+		if m.Kind == notify.KindPage {
 			out = append(out, m.Page.Target)
 		}
 	}

@@ -22,7 +22,7 @@ type timedOutbox struct {
 func (o *timedOutbox) Deliver(_ context.Context, m notify.Message) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if m.Page != nil {
+	if m.Kind == notify.KindPage {
 		o.at = append(o.at, time.Now())
 		o.to = append(o.to, m.Page.Target)
 	}
