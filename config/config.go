@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -57,6 +58,8 @@ type Config struct {
 	Postmortems Postmortems `yaml:"postmortems"`
 	// Slack configures the Slack app, the incident-channel bot.
 	Slack Slack `yaml:"slack"`
+	// PagerDuty is where pages go for users with a pagerduty_key.
+	PagerDuty PagerDuty `yaml:"pagerduty"`
 	// Runtime tunes the Go runtime of the process.
 	Runtime Runtime `yaml:"runtime"`
 
@@ -394,6 +397,10 @@ func (c Config) Masked() Config {
 	mask(&c.Slack.SigningSecret)
 	mask(&c.Slack.AppToken)
 	mask(&c.Slack.BotToken)
+	c.Users = slices.Clone(c.Users)
+	for i := range c.Users {
+		mask(&c.Users[i].PagerDutyKey)
+	}
 	c.Alerts.RemoteWrite.URL = secret.Redact(c.Alerts.RemoteWrite.URL)
 	// A password in a URL is a secret too.
 	c.Metrics.Prometheus.URL = secret.Redact(c.Metrics.Prometheus.URL)

@@ -100,6 +100,11 @@ func (c Config) validate(decoded []Problem) error {
 			add("slack.api_url", "not an http(s) URL: %q", u)
 		}
 	}
+	if u := c.PagerDuty.EventsURL; u != "" {
+		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+			add("pagerduty.events_url", "not an http(s) URL: %q", u)
+		}
+	}
 	if u := c.Server.URL; u != "" {
 		if pu, err := url.Parse(u); err != nil || pu.Scheme == "" || pu.Host == "" {
 			add("server.url", "not an absolute URL: %q", u)

@@ -263,7 +263,7 @@ func (a *cli) logger(cfg config.Config) *slog.Logger {
 // secrets are the configuration's credentials, hidden wherever they would
 // be printed.
 func secrets(cfg config.Config) []string {
-	return append([]string{cfg.Server.Token, cfg.Metrics.Prometheus.BearerToken, cfg.Alerts.RemoteWrite.BearerToken}, cfg.Checklists.Secrets()...)
+	return cfg.Secrets()
 }
 
 func (a *cli) addOutputFlag(c *cobra.Command) {

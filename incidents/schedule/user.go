@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"regexp"
 	"strings"
 )
 
@@ -15,7 +16,21 @@ type User struct {
 	// TimeZone is where the person lives (IANA name): the weekly review
 	// counts pages in their night by it.
 	TimeZone string `yaml:"time_zone" json:"time_zone,omitempty"`
+	// SlackID is the person's Slack member ID (U0123ABCD): pages reach
+	// them as a direct message from oncall's Slack app, with buttons to
+	// acknowledge and escalate.
+	SlackID string `yaml:"slack_id" json:"slack_id,omitempty"`
+	// PagerDutyKey is the integration key (Events API v2) of a PagerDuty
+	// service whose escalation policy notifies this person: pages reach
+	// them by PagerDuty's phone calls, texts and pushes. It is a
+	// credential, never answered by the API.
+	PagerDutyKey string `yaml:"pagerduty_key" json:"-"`
 }
+
+var (
+	slackMemberRE  = regexp.MustCompile(`^[UW][A-Z0-9]{2,20}$`)
+	pagerDutyKeyRE = regexp.MustCompile(`^[A-Za-z0-9]{32}$`)
+)
 
 // Validate reports what is wrong with the user.
 func (u User) Validate() error {
@@ -30,6 +45,12 @@ func (u User) Validate() error {
 		if a, err := mail.ParseAddress(u.Email); err != nil || a.Address != u.Email {
 			errs = append(errs, fmt.Errorf("email: %q is not an e-mail address", u.Email))
 		}
+	}
+	if u.SlackID != "" && !slackMemberRE.MatchString(u.SlackID) {
+		errs = append(errs, fmt.Errorf("slack_id: %q is not a Slack member ID (U or W and capitals or digits, as in U024BE7LH; a profile's \"Copy member ID\")", u.SlackID))
+	}
+	if u.PagerDutyKey != "" && !pagerDutyKeyRE.MatchString(u.PagerDutyKey) {
+		errs = append(errs, fmt.Errorf("pagerduty_key: not an Events API v2 integration key (32 letters and digits; a service's Integrations tab), %d characters", len(u.PagerDutyKey)))
 	}
 	if _, err := location(u.TimeZone); err != nil {
 		errs = append(errs, fmt.Errorf("time_zone: %w", err))
