@@ -8,6 +8,7 @@
 package notify
 
 import (
+	"errors"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -15,6 +16,9 @@ import (
 	"github.com/oncallhq/oncall/alerts"
 	"github.com/oncallhq/oncall/incidents"
 )
+
+// ErrNotFound is the error of a message that is not in the outbox.
+var ErrNotFound = errors.New("no such message")
 
 // Kind says what a message carries.
 type Kind string

@@ -97,6 +97,9 @@ type Reader interface {
 	PendingMessages(ctx context.Context, now time.Time, limit int) ([]notify.Message, error)
 	NextAttempt(ctx context.Context) (time.Time, error)
 	Messages(ctx context.Context, f MessageFilter) ([]notify.Message, error)
+	// Message returns the message with the key (notify.ErrNotFound if
+	// none).
+	Message(ctx context.Context, key string) (notify.Message, error)
 	// OutboxBacklog counts the undelivered messages and says when the
 	// oldest was queued (zero if none).
 	OutboxBacklog(ctx context.Context) (n int, oldest time.Time, err error)

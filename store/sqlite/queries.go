@@ -376,6 +376,17 @@ func (q queries) Messages(ctx context.Context, f store.MessageFilter) ([]notify.
 	return q.messages(ctx, `SELECT id, body FROM messages WHERE kind = ? ORDER BY id DESC LIMIT ?`, string(f.Kind), limit)
 }
 
+func (q queries) Message(ctx context.Context, key string) (notify.Message, error) {
+	ms, err := q.messages(ctx, `SELECT id, body FROM messages WHERE key = ?`, key)
+	if err != nil {
+		return notify.Message{}, err
+	}
+	if len(ms) == 0 {
+		return notify.Message{}, fmt.Errorf("message %q: %w", key, notify.ErrNotFound)
+	}
+	return ms[0], nil
+}
+
 func (q queries) AcquireLease(ctx context.Context, name, holder string, ttl time.Duration, now time.Time) (bool, error) {
 	res, err := q.db.ExecContext(ctx, `INSERT INTO leases(name, holder, until) VALUES (?, ?, ?)
 		ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, until = excluded.until

@@ -413,6 +413,12 @@ func testOutbox(t *testing.T, open Opener) {
 	if p, _ := s.PendingMessages(ctx, t0.Add(time.Minute), 10); len(p) != 1 || p[0].LastError != "refused" || p[0].Attempts != 1 {
 		t.Errorf("due retry: %+v", p)
 	}
+	if m, err := s.Message(ctx, msgs[0].Key); err != nil || m.ID != msgs[0].ID || m.Page == nil || !m.SentAt.Equal(t0.Add(time.Second)) {
+		t.Errorf("message by key: %+v, %v", m, err)
+	}
+	if _, err := s.Message(ctx, s.Identity()+"/nothing"); !errors.Is(err, notify.ErrNotFound) {
+		t.Errorf("an unknown key: %v, want notify.ErrNotFound", err)
+	}
 	pages, err := s.Messages(ctx, store.MessageFilter{Kind: notify.KindPage, Limit: 5})
 	if err != nil || len(pages) != 1 || !pages[0].SentAt.Equal(t0.Add(time.Second)) || pages[0].Pending() {
 		t.Errorf("sent pages: %+v, %v", pages, err)
