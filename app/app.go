@@ -129,7 +129,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	if external == "" {
 		external = "http://" + s.listener.Addr().String()
 	}
-	d, err := newDelivery(cfg, rc, external)
+	d, err := newDelivery(cfg, rc, external, s.store)
 	if err != nil {
 		return nil, err
 	}

@@ -9,22 +9,28 @@ import (
 	"github.com/oncallhq/oncall/config"
 	"github.com/oncallhq/oncall/notify"
 	"github.com/oncallhq/oncall/notify/console"
+	"github.com/oncallhq/oncall/notify/pagerduty"
 	"github.com/oncallhq/oncall/notify/webhook"
 	"github.com/oncallhq/oncall/pipeline"
 	"github.com/oncallhq/oncall/routing"
 )
 
-// delivery knows where each outbox message goes: pages and console
-// notifications to the console file, webhook notifications to the
-// webhook_configs entry they were decided for.
+// delivery knows where each outbox message goes: pages to the console
+// file and to the paged person's PagerDuty, page updates to PagerDuty,
+// console notifications to the console file, webhook notifications to
+// the webhook_configs entry they were decided for.
 type delivery struct {
-	console  *console.Receiver
-	webhooks map[string]*webhook.Notifier
+	console   *console.Receiver
+	webhooks  map[string]*webhook.Notifier
+	pagerduty *pagerduty.Notifier
+	// afterPage holds a page update back until its page went out.
+	afterPage notify.Deliverer
+	fanout    *notify.Fanout
 }
 
 func webhookID(receiver string, index int) string { return fmt.Sprintf("%s/%d", receiver, index) }
 
-func newDelivery(cfg config.Config, rc *routing.Config, externalURL string) (*delivery, error) {
+func newDelivery(cfg config.Config, rc *routing.Config, externalURL string, box notify.Lookup) (*delivery, error) {
 	file := cfg.Notify.Console.File
 	if file == "" {
 		file = filepath.Join(cfg.StatePath(), "pages.log")
@@ -33,7 +39,17 @@ func newDelivery(cfg config.Config, rc *routing.Config, externalURL string) (*de
 	if err != nil {
 		return nil, err
 	}
-	d := &delivery{console: c, webhooks: map[string]*webhook.Notifier{}}
+	d := &delivery{console: c, webhooks: map[string]*webhook.Notifier{}, fanout: notify.NewFanout()}
+	keys := map[string]string{}
+	for _, u := range cfg.Users {
+		if u.PagerDutyKey != "" {
+			keys[u.Name] = u.PagerDutyKey
+		}
+	}
+	if len(keys) > 0 {
+		d.pagerduty = pagerduty.New(cfg.PagerDuty.EventsURL, keys, externalURL)
+		d.afterPage = notify.AfterPage(box, d.pagerduty)
+	}
 	var errs []error
 	for _, r := range rc.AM.Receivers {
 		for i, w := range r.WebhookConfigs {
@@ -56,10 +72,8 @@ func newDelivery(cfg config.Config, rc *routing.Config, externalURL string) (*de
 func (d *delivery) route(m notify.Message) (notify.Deliverer, string, error) {
 	n := m.Notification
 	switch {
-	case m.Kind == notify.KindPageUpdate:
-		return discard{}, "page updates", nil
 	case m.Page != nil:
-		return d.console, "console", nil
+		return d.page(m)
 	case n == nil:
 		return nil, "", fmt.Errorf("message %s carries nothing to deliver", m.Key)
 	case n.Integration == pipeline.KindConsole:
@@ -72,6 +86,27 @@ func (d *delivery) route(m notify.Message) (notify.Deliverer, string, error) {
 		return nil, "", fmt.Errorf("receiver %q has no webhook_configs[%d] any more", n.Receiver, n.Index)
 	}
 	return nil, "", fmt.Errorf("oncall does not deliver %s notifications", n.Integration)
+}
+
+// page routes a page to the console and the paging services of the
+// person paged, and its updates to those services; a person's pages and
+// updates go out in order, on a channel of their own.
+func (d *delivery) page(m notify.Message) (notify.Deliverer, string, error) {
+	user := m.Page.Target
+	var parts []notify.Part
+	if m.Kind != notify.KindPageUpdate {
+		parts = append(parts, notify.Part{Name: "console", D: d.console})
+	}
+	if d.pagerduty != nil && d.pagerduty.Pages(user) {
+		parts = append(parts, notify.Part{Name: "pagerduty", D: d.afterPage})
+	}
+	switch {
+	case len(parts) == 0:
+		return discard{}, "page updates", nil
+	case len(parts) == 1 && parts[0].Name == "console":
+		return d.console, "console", nil
+	}
+	return d.fanout.To(parts...), "pages to " + user, nil
 }
 
 // discard takes page updates that no paging service waits for.
