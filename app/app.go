@@ -205,9 +205,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		Pipeline: s.pipeline, Store: s.store, Routing: rc, Incidents: settings, Catalog: cfg.Catalog(), OnCallPolicy: policy,
 		StatusPage: statusPage(cfg),
 		Source:     s.source, Logs: s.logs, Rules: s.pipeline.Rules, Token: cfg.Server.Token, Gatherer: reg, Logger: log,
-		Done: s.stopping, Slack: slackHTTP(cfg.Slack, s.store, s.pipeline, log),
+		Done: s.stopping, Slack: slackHTTP(cfg, s.store, s.pipeline, log),
 	})
-	s.slack = slackSocket(cfg.Slack, s.store, s.pipeline, log)
+	s.slack = slackSocket(cfg, s.store, s.pipeline, log)
 	return s, nil
 }
 

@@ -10,22 +10,25 @@ import (
 	"github.com/oncallhq/oncall/notify"
 	"github.com/oncallhq/oncall/notify/console"
 	"github.com/oncallhq/oncall/notify/pagerduty"
+	"github.com/oncallhq/oncall/notify/slack"
 	"github.com/oncallhq/oncall/notify/webhook"
 	"github.com/oncallhq/oncall/pipeline"
 	"github.com/oncallhq/oncall/routing"
 )
 
 // delivery knows where each outbox message goes: pages to the console
-// file and to the paged person's PagerDuty, page updates to PagerDuty,
-// console notifications to the console file, webhook notifications to
-// the webhook_configs entry they were decided for.
+// file and to the paged person's PagerDuty and Slack, page updates to
+// those two, console notifications to the console file, webhook
+// notifications to the webhook_configs entry they were decided for.
 type delivery struct {
 	console   *console.Receiver
 	webhooks  map[string]*webhook.Notifier
 	pagerduty *pagerduty.Notifier
-	// afterPage holds a page update back until its page went out.
-	afterPage notify.Deliverer
-	fanout    *notify.Fanout
+	slack     *slack.Notifier
+	// afterPD and afterSlack hold a page update back until its page
+	// went out.
+	afterPD, afterSlack notify.Deliverer
+	fanout              *notify.Fanout
 }
 
 func webhookID(receiver string, index int) string { return fmt.Sprintf("%s/%d", receiver, index) }
@@ -40,15 +43,22 @@ func newDelivery(cfg config.Config, rc *routing.Config, externalURL string, box 
 		return nil, err
 	}
 	d := &delivery{console: c, webhooks: map[string]*webhook.Notifier{}, fanout: notify.NewFanout()}
-	keys := map[string]string{}
+	keys, members := map[string]string{}, map[string]string{}
 	for _, u := range cfg.Users {
 		if u.PagerDutyKey != "" {
 			keys[u.Name] = u.PagerDutyKey
 		}
+		if u.SlackID != "" {
+			members[u.Name] = u.SlackID
+		}
 	}
 	if len(keys) > 0 {
 		d.pagerduty = pagerduty.New(cfg.PagerDuty.EventsURL, keys, externalURL)
-		d.afterPage = notify.AfterPage(box, d.pagerduty)
+		d.afterPD = notify.AfterPage(box, d.pagerduty)
+	}
+	if len(members) > 0 && cfg.Slack.BotToken != "" {
+		d.slack = slack.New(cfg.Slack.BotToken, cfg.Slack.APIURL, members)
+		d.afterSlack = notify.AfterPage(box, d.slack)
 	}
 	var errs []error
 	for _, r := range rc.AM.Receivers {
@@ -98,7 +108,10 @@ func (d *delivery) page(m notify.Message) (notify.Deliverer, string, error) {
 		parts = append(parts, notify.Part{Name: "console", D: d.console})
 	}
 	if d.pagerduty != nil && d.pagerduty.Pages(user) {
-		parts = append(parts, notify.Part{Name: "pagerduty", D: d.afterPage})
+		parts = append(parts, notify.Part{Name: "pagerduty", D: d.afterPD})
+	}
+	if d.slack != nil && d.slack.Pages(user) {
+		parts = append(parts, notify.Part{Name: "slack", D: d.afterSlack})
 	}
 	switch {
 	case len(parts) == 0:

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -13,9 +14,10 @@ import (
 )
 
 // slackOptions are the bot's, on either transport.
-func slackOptions(c config.Slack, st store.Store, changed incidentsChanged, log *slog.Logger) slackbot.Options {
+func slackOptions(cfg config.Config, st store.Store, changed incidentsChanged, log *slog.Logger) slackbot.Options {
+	c := cfg.Slack
 	o := slackbot.Options{SigningSecret: c.SigningSecret, Store: st, Link: channelLinker{st: st, changed: changed, now: time.Now},
-		Logger: log.With("component", "slack")}
+		Respond: newResponder(cfg, st, changed), Logger: log.With("component", "slack")}
 	if c.BotToken != "" {
 		o.Reply = slackbot.NewWebPoster(c.BotToken, c.APIURL)
 	}
@@ -24,20 +26,21 @@ func slackOptions(c config.Slack, st store.Store, changed incidentsChanged, log 
 
 // slackHTTP is the Slack app's Events API endpoint, nil without a
 // signing secret.
-func slackHTTP(c config.Slack, st store.Store, changed incidentsChanged, log *slog.Logger) http.Handler {
-	if c.SigningSecret == "" {
+func slackHTTP(cfg config.Config, st store.Store, changed incidentsChanged, log *slog.Logger) http.Handler {
+	if cfg.Slack.SigningSecret == "" {
 		return nil
 	}
-	return slackbot.Handler(slackOptions(c, st, changed, log))
+	return slackbot.Handler(slackOptions(cfg, st, changed, log))
 }
 
 // slackSocket runs the Slack app over Socket Mode, nil without an
 // app-level token.
-func slackSocket(c config.Slack, st store.Store, changed incidentsChanged, log *slog.Logger) func(context.Context) error {
+func slackSocket(cfg config.Config, st store.Store, changed incidentsChanged, log *slog.Logger) func(context.Context) error {
+	c := cfg.Slack
 	if c.AppToken == "" {
 		return nil
 	}
-	sm, o := slackbot.SocketMode{AppToken: c.AppToken, APIURL: c.APIURL}, slackOptions(c, st, changed, log)
+	sm, o := slackbot.SocketMode{AppToken: c.AppToken, APIURL: c.APIURL}, slackOptions(cfg, st, changed, log)
 	return func(ctx context.Context) error { return sm.Run(ctx, o) }
 }
 
@@ -60,4 +63,45 @@ func (l channelLinker) LinkChannel(ctx context.Context, id int64, channel, by st
 		l.changed.IncidentsChanged()
 	}
 	return err
+}
+
+// responder answers a page's buttons as the oncall user whose slack_id
+// pressed them, through the same incidents.Act as the API.
+type responder struct {
+	st       store.Store
+	settings incidents.Settings
+	users    map[string]string // Slack member ID → user name
+	changed  incidentsChanged
+	now      func() time.Time
+}
+
+func newResponder(cfg config.Config, st store.Store, changed incidentsChanged) responder {
+	r := responder{st: st, settings: cfg.IncidentSettings(), users: map[string]string{}, changed: changed, now: time.Now}
+	for _, u := range cfg.Users {
+		if u.SlackID != "" {
+			r.users[u.SlackID] = u.Name
+		}
+	}
+	return r
+}
+
+func (r responder) Respond(ctx context.Context, id int64, action, member string) (incidents.Incident, error) {
+	user, ok := r.users[member]
+	if !ok {
+		return incidents.Incident{}, fmt.Errorf("slack member %s: %w", member, slackbot.ErrStranger)
+	}
+	by, now := incidents.Actor{Name: user, Source: "slack"}, r.now()
+	inc, err := incidents.Act(ctx, store.Incidents(r.st), id, func(inc *incidents.Incident) ([]incidents.Page, error) {
+		switch action {
+		case "ack":
+			return nil, inc.Acknowledge(r.settings, by, now)
+		case "escalate":
+			return inc.EscalateNow(r.settings, by, now)
+		}
+		return nil, fmt.Errorf("unknown action %q: %w", action, incidents.ErrInvalid)
+	})
+	if err == nil {
+		r.changed.IncidentsChanged()
+	}
+	return inc, err
 }

@@ -77,9 +77,9 @@ type Options struct {
 	Logs       LogReader // optional
 	// Rules lists the rules in effect (they change on a reload); optional.
 	Rules func() []alerts.Rule
-	// Slack, when set, is the Slack app's Events API endpoint, served at
-	// POST /slack/events outside the token's reach: Slack signs its
-	// requests instead.
+	// Slack, when set, is the Slack app's Events API and interactivity
+	// endpoint, served at POST /slack/events and /slack/interactive
+	// outside the token's reach: Slack signs its requests instead.
 	Slack http.Handler
 	// Checklists returns the readiness checklists (nil: the built-in ones).
 	Checklists func() ([]checklist.Checklist, error)
@@ -143,6 +143,7 @@ func Handler(o Options) http.Handler {
 	mux.Handle("/api/", a.auth(api))
 	if o.Slack != nil {
 		mux.Handle("POST /slack/events", o.Slack)
+		mux.Handle("POST /slack/interactive", o.Slack)
 	}
 	a.statusRoutes(mux)
 	return mux

@@ -4,7 +4,9 @@
 // for the incident's timeline and postmortem, and links a channel to an
 // incident when mentioned with "link INC-42". It is a client of the domain like
 // the console: it reads and writes through small interfaces, never the
-// pipeline.
+// pipeline. The buttons of the pages sent as direct messages
+// (notify/slack) come back here: acknowledge and escalate, as the oncall
+// user whose slack_id pressed them.
 package slackbot
 
 import (
@@ -57,9 +59,12 @@ type Options struct {
 	Link          Linker
 	// Reply, when set, answers mentions in the channel; without a bot
 	// token there is nobody to answer with.
-	Reply  Poster
-	Now    func() time.Time
-	Logger *slog.Logger
+	Reply Poster
+	// Respond, when set, answers the buttons of the pages sent as direct
+	// messages (acknowledge, escalate).
+	Respond Responder
+	Now     func() time.Time
+	Logger  *slog.Logger
 }
 
 // Bounds of a request.
@@ -71,7 +76,8 @@ const (
 	maxSkew = 5 * time.Minute
 )
 
-// Handler returns the Events API endpoint (Slack's Request URL).
+// Handler returns the Events API endpoint (Slack's Request URL), which
+// takes interactivity requests (a page's buttons) too.
 func Handler(o Options) http.Handler {
 	if o.Now == nil {
 		o.Now = time.Now
@@ -98,6 +104,20 @@ func (b *bot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := Verify(b.o.SigningSecret, r.Header, body, b.o.Now()); err != nil {
 		b.o.Logger.Warn("slack event refused", "err", err)
 		http.Error(w, err.Error(), http.StatusUnauthorized)
+		return
+	}
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		// An interactivity request: a button was pressed.
+		cb, err := interactivePayload(body)
+		if err != nil {
+			http.Error(w, "bad interaction: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		if err := b.interact(r.Context(), cb); err != nil {
+			http.Error(w, "not done: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
 		return
 	}
 	ev, err := slackevents.ParseEvent(json.RawMessage(body), slackevents.OptionNoVerifyToken())

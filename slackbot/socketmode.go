@@ -93,6 +93,17 @@ func (b *bot) serve(ctx context.Context, cancel context.CancelFunc, client *sock
 			return errors.New("slack refused the app-level token (invalid_auth)")
 		case socketmode.EventTypeConnectionError:
 			return fmt.Errorf("connection error: %v", evt.Data)
+		case socketmode.EventTypeInteractive:
+			cb, ok := evt.Data.(slack.InteractionCallback)
+			if !ok || evt.Request == nil {
+				continue
+			}
+			if err := b.interact(ctx, cb); err != nil {
+				continue
+			}
+			if err := client.AckCtx(ctx, evt.Request.EnvelopeID, nil); err != nil {
+				b.o.Logger.Warn("slack action done but not acknowledged", "err", err)
+			}
 		case socketmode.EventTypeEventsAPI:
 			ev, ok := evt.Data.(slackevents.EventsAPIEvent)
 			if !ok || evt.Request == nil {

@@ -9,25 +9,40 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/slack-go/slack/slacktest"
+
+	"github.com/oncallhq/oncall/incidents"
 )
 
 // signedPost sends body to the Slack endpoint as Slack signs it.
 func signedPost(t *testing.T, url, secret, body string) (int, string) {
 	t.Helper()
+	return signedRequest(t, url, secret, "application/json", body)
+}
+
+// signedForm posts a form (an interactivity payload) as Slack signs it.
+func signedForm(t *testing.T, url, secret, form string) (int, string) {
+	t.Helper()
+	return signedRequest(t, url, secret, "application/x-www-form-urlencoded", form)
+}
+
+func signedRequest(t *testing.T, url, secret, contentType, body string) (int, string) {
+	t.Helper()
 	ts := fmt.Sprint(time.Now().Unix())
 	mac := hmac.New(sha256.New, []byte(secret))
 	io.WriteString(mac, "v0:"+ts+":"+body)
 	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("X-Slack-Request-Timestamp", ts)
 	req.Header.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac.Sum(nil)))
 	resp, err := http.DefaultClient.Do(req)
@@ -207,4 +222,87 @@ func TestSlackOverSocketMode(t *testing.T) {
 	if code != 0 || !hasRow(out, "channel", "C0SOCK") {
 		t.Errorf("after the mention over Socket Mode: %d\n%s%s", code, out, stderr)
 	}
+}
+
+// Through a real `oncall serve`: an alert pages ana by a direct message
+// with buttons, the escalation pages ben; ana presses Acknowledge, the
+// incident is hers, and both are told in their messages; the resolution
+// too.
+func TestPagesAsSlackDirectMessages(t *testing.T) {
+	var mu sync.Mutex
+	var dms []string
+	sl := slacktest.NewTestServer(func(s slacktest.Customize) {
+		s.Handle("/chat.postMessage", func(w http.ResponseWriter, r *http.Request) {
+			r.ParseForm()
+			mu.Lock()
+			dms = append(dms, r.Form.Get("channel")+" "+r.Form.Get("text")+" "+r.Form.Get("blocks"))
+			mu.Unlock()
+			fmt.Fprint(w, `{"ok":true,"channel":"D0DM","ts":"1.000001"}`)
+		})
+	})
+	sl.Start()
+	t.Cleanup(sl.Stop)
+	sent := func(prefix string) []string {
+		mu.Lock()
+		defer mu.Unlock()
+		var out []string
+		for _, d := range dms {
+			if strings.HasPrefix(d, prefix) {
+				out = append(out, d)
+			}
+		}
+		return out
+	}
+	var answered atomic.Value
+	hooks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		answered.Store(string(b))
+	}))
+	t.Cleanup(hooks.Close)
+	const secret = "e2e-signing-secret"
+	base, dir := startOncall(t, fmt.Sprintf(`alerts:
+  routing:
+    route: {receiver: pager, group_wait: 0s, group_interval: 1s}
+    receivers: [{name: pager}]
+receivers: [{name: pager, incident: {policy: default}}]
+users:
+  - {name: ana, slack_id: U0ANA}
+  - {name: ben, slack_id: U0BEN}
+policies:
+  - name: default
+    steps:
+      - {name: primary, targets: [{user: ana}], delay: 3s}
+      - {name: secondary, targets: [{user: ben}], delay: 1h}
+slack: {signing_secret: %s, bot_token: xoxb-e2e-token, api_url: %q}
+`, secret, sl.GetAPIURL()), nil)
+	now := time.Now().UTC()
+	post(t, base+"/api/v2/alerts", []map[string]any{{"labels": map[string]string{"alertname": "CheckoutDown"},
+		"annotations": map[string]string{"summary": "checkout fails for every shopper"}, "startsAt": now, "endsAt": now.Add(time.Hour)}})
+	eventually(t, 20*time.Second, "ana's direct message, then ben's", func() bool {
+		return len(sent("U0ANA [INC-1] checkout fails")) == 1 && len(sent("U0BEN [INC-1] checkout fails")) == 1
+	})
+	if dm := sent("U0ANA")[0]; !strings.Contains(dm, `"action_id":"oncall_ack"`) || !strings.Contains(dm, `"value":"1"`) {
+		t.Errorf("ana's page has no Acknowledge button: %s", dm)
+	}
+	payload := fmt.Sprintf(`{"type":"block_actions","user":{"id":"U0ANA"},"response_url":%q,"actions":[{"action_id":"oncall_ack","block_id":"oncall_page_1","value":"1","type":"button"}]}`, hooks.URL)
+	if code, body := signedForm(t, base+"/slack/interactive", secret, "payload="+url.QueryEscape(payload)); code != 200 {
+		t.Fatalf("the press: %d %s", code, body)
+	}
+	var inc incidents.Incident
+	authGetJSON(t, base+"/api/v1/incidents/1", &inc)
+	if inc.Status != incidents.StatusAcknowledged || inc.AckedBy != "ana" {
+		t.Fatalf("after ana's press: %v by %q", inc.Status, inc.AckedBy)
+	}
+	if a, _ := answered.Load().(string); !strings.Contains(a, `Acknowledged by \u003c@U0ANA\u003e`) && !strings.Contains(a, "Acknowledged by <@U0ANA>") {
+		t.Errorf("the page was rewritten as %q", a)
+	}
+	eventually(t, 10*time.Second, "both told it is acknowledged", func() bool {
+		return len(sent("U0ANA INC-1 acknowledged by ana")) == 1 && len(sent("U0BEN INC-1 acknowledged by ana")) == 1
+	})
+	if code, out, stderr := run(t, []string{"USER=ana"}, "incident", "resolve", "1", "--config", filepath.Join(dir, "oncall.yaml")); code != 0 {
+		t.Fatalf("resolve: %d %s%s", code, out, stderr)
+	}
+	eventually(t, 10*time.Second, "both told it is resolved", func() bool {
+		return len(sent("U0ANA INC-1 resolved by ana")) == 1 && len(sent("U0BEN INC-1 resolved by ana")) == 1
+	})
 }
