@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -113,7 +112,7 @@ func (b *bot) answer(ctx context.Context, responseURL string, replace bool, text
 	if !replace {
 		msg.ResponseType = slack.ResponseTypeEphemeral
 	}
-	if err := slack.PostWebhookCustomHTTPContext(ctx, responseURL, &http.Client{Timeout: 10 * time.Second}, msg); err != nil {
+	if err := slack.PostWebhookCustomHTTPContext(ctx, responseURL, b.o.Client, msg); err != nil {
 		b.o.Logger.Warn("slack answer not sent", "err", err)
 	}
 }

@@ -64,7 +64,7 @@ func (a *answers) last() map[string]any {
 }
 
 type buttonRig struct {
-	t        *testing.T
+	t        testing.TB
 	st       store.Store
 	settings incidents.Settings
 	answers  *answers
@@ -72,7 +72,7 @@ type buttonRig struct {
 	opts     Options
 }
 
-func newButtonRig(t *testing.T) *buttonRig {
+func newButtonRig(t testing.TB) *buttonRig {
 	st, err := sqlite.Open(filepath.Join(t.TempDir(), "oncall.db"))
 	if err != nil {
 		t.Fatal(err)

@@ -63,8 +63,11 @@ type Options struct {
 	// Respond, when set, answers the buttons of the pages sent as direct
 	// messages (acknowledge, escalate).
 	Respond Responder
-	Now     func() time.Time
-	Logger  *slog.Logger
+	// Client posts the answers to a button's response URL (default: a
+	// 10-second timeout).
+	Client *http.Client
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // Bounds of a request.
@@ -84,6 +87,9 @@ func Handler(o Options) http.Handler {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Client == nil {
+		o.Client = &http.Client{Timeout: 10 * time.Second}
 	}
 	return &bot{o: o}
 }
