@@ -129,7 +129,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	if external == "" {
 		external = "http://" + s.listener.Addr().String()
 	}
-	d, err := newDelivery(cfg, rc, external, s.store)
+	d, err := newDelivery(cfg, rc, external, s.store, log)
 	if err != nil {
 		return nil, err
 	}

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 
 	"github.com/oncallhq/oncall/config"
 	"github.com/oncallhq/oncall/notify"
 	"github.com/oncallhq/oncall/notify/console"
+	"github.com/oncallhq/oncall/notify/integration"
 	"github.com/oncallhq/oncall/notify/pagerduty"
 	"github.com/oncallhq/oncall/notify/slack"
 	"github.com/oncallhq/oncall/notify/webhook"
@@ -19,7 +21,9 @@ import (
 // delivery knows where each outbox message goes: pages to the console
 // file and to the paged person's PagerDuty and Slack, page updates to
 // those two, console notifications to the console file, webhook
-// notifications to the webhook_configs entry they were decided for.
+// notifications to the webhook_configs entry they were decided for, and
+// the notifications of the other integrations (PagerDuty, Slack, email,
+// …) to Alertmanager's own notifiers.
 type delivery struct {
 	console   *console.Receiver
 	webhooks  map[string]*webhook.Notifier
@@ -29,11 +33,14 @@ type delivery struct {
 	// went out.
 	afterPD, afterSlack notify.Deliverer
 	fanout              *notify.Fanout
+	// others are the receivers' integrations but webhooks, with
+	// Alertmanager's notifiers.
+	others *integration.Set
 }
 
 func webhookID(receiver string, index int) string { return fmt.Sprintf("%s/%d", receiver, index) }
 
-func newDelivery(cfg config.Config, rc *routing.Config, externalURL string, box notify.Lookup) (*delivery, error) {
+func newDelivery(cfg config.Config, rc *routing.Config, externalURL string, box notify.Lookup, log *slog.Logger) (*delivery, error) {
 	file := cfg.Notify.Console.File
 	if file == "" {
 		file = filepath.Join(cfg.StatePath(), "pages.log")
@@ -71,6 +78,11 @@ func newDelivery(cfg config.Config, rc *routing.Config, externalURL string, box 
 			d.webhooks[webhookID(r.Name, i)] = n
 		}
 	}
+	others, err := integration.Build(rc.AM, externalURL, log)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	d.others = others
 	if err := errors.Join(errs...); err != nil {
 		c.Close()
 		return nil, err
@@ -95,7 +107,10 @@ func (d *delivery) route(m notify.Message) (notify.Deliverer, string, error) {
 		}
 		return nil, "", fmt.Errorf("receiver %q has no webhook_configs[%d] any more", n.Receiver, n.Index)
 	}
-	return nil, "", fmt.Errorf("oncall does not deliver %s notifications", n.Integration)
+	if in := d.others.Deliverer(n.Receiver, n.Integration, n.Index); in != nil {
+		return in, fmt.Sprintf("%s %s/%d", n.Integration, n.Receiver, n.Index), nil
+	}
+	return nil, "", fmt.Errorf("receiver %q has no %s_configs[%d] any more", n.Receiver, n.Integration, n.Index)
 }
 
 // page routes a page to the console and the paging services of the

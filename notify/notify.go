@@ -71,6 +71,9 @@ type Notification struct {
 	Alerts []alerts.Alert `json:"alerts"`
 	// At is when the group flushed: alert statuses are read at this instant.
 	At time.Time `json:"at"`
+	// Reason is why the group is notified, in Alertmanager's words
+	// (nflog.Reason).
+	Reason string `json:"reason,omitempty"`
 }
 
 // Status is "firing" if any alert fires, else "resolved".

@@ -27,7 +27,7 @@ const (
 
 // integration is one way a receiver notifies.
 type integration struct {
-	kind         string // KindWebhook, KindConsole, KindIncident, or a kind oncall does not deliver
+	kind         string // KindWebhook, KindConsole, KindIncident, or another of Alertmanager's (pagerduty, slack, …)
 	index        int
 	sendResolved bool
 	policy       string
@@ -47,14 +47,8 @@ func integrationsOf(cfg *routing.Config, own []Receiver, d incidents.Settings) (
 	}
 	out := map[string][]integration{}
 	for _, r := range cfg.AM.Receivers {
-		for i, w := range r.WebhookConfigs {
-			out[r.Name] = append(out[r.Name], integration{kind: KindWebhook, index: i, sendResolved: w.SendResolved()})
-		}
-		for kind, n := range map[string]int{"email": len(r.EmailConfigs), "pagerduty": len(r.PagerdutyConfigs), "slack": len(r.SlackConfigs),
-			"opsgenie": len(r.OpsGenieConfigs), "msteams": len(r.MSTeamsConfigs), "telegram": len(r.TelegramConfigs)} {
-			for i := range n {
-				out[r.Name] = append(out[r.Name], integration{kind: kind, index: i})
-			}
+		for _, in := range routing.Integrations(r) {
+			out[r.Name] = append(out[r.Name], integration{kind: in.Kind, index: in.Index, sendResolved: in.SendResolved})
 		}
 	}
 	for _, r := range own {
@@ -266,6 +260,7 @@ func (p *Pipeline) planFlush(ctx context.Context, f *dispatch.Flush, pl *plan) e
 		if !nflog.NeedsUpdate(prev, firing, resolved, in.sendResolved, g.Route.RepeatInterval, f.At) {
 			continue
 		}
+		reason := nflog.Reason(prev, firing, resolved, in.sendResolved)
 		pl.entries = append(pl.entries, nflog.NewEntry(key, firing, resolved, f.At, g.Route.RepeatInterval))
 		send := as
 		if !in.sendResolved {
@@ -278,7 +273,9 @@ func (p *Pipeline) planFlush(ctx context.Context, f *dispatch.Flush, pl *plan) e
 		switch in.kind {
 		case KindIncident:
 			pl.alarms = append(pl.alarms, alarm{policy: in.policy, Alarm: incidents.Alarm{Receiver: g.Receiver, GroupKey: g.Key, Firing: firingAlerts, Severity: in.severity}})
-		case KindWebhook, KindConsole:
+		default:
+			// The console, a webhook, or one of Alertmanager's
+			// integrations (PagerDuty, Slack, email, …).
 			h := fnv.New64a()
 			fmt.Fprintf(h, "%s\xff%s", g.Receiver, g.Key)
 			group := fmt.Sprintf("n/%016x/%s/%d", h.Sum64(), in.kind, in.index)
@@ -288,10 +285,8 @@ func (p *Pipeline) planFlush(ctx context.Context, f *dispatch.Flush, pl *plan) e
 			pl.messages = append(pl.messages, notify.Message{
 				Key: fmt.Sprintf("%s/%d.%d", group, f.At.UnixNano(), p.flushSeq), Kind: notify.KindNotification, Supersede: group, CreatedAt: f.At,
 				Notification: &notify.Notification{Receiver: g.Receiver, Integration: in.kind, Index: in.index, GroupKey: g.Key,
-					GroupLabels: g.Labels, Alerts: send, At: f.At},
+					GroupLabels: g.Labels, Alerts: send, At: f.At, Reason: reason},
 			})
-		default:
-			p.log.Warn("notification not sent: oncall does not deliver this integration", "receiver", g.Receiver, "integration", in.kind, "group", g.Key)
 		}
 	}
 	return nil

@@ -145,7 +145,7 @@ func (p *Pipeline) heartbeat(ctx context.Context, now time.Time) error {
 	groupKey := `{}:{alertname="` + WatchdogAlertName + `"}`
 	var msgs []notify.Message
 	for _, in := range p.integrations[recv] {
-		if in.kind != KindWebhook && in.kind != KindConsole {
+		if in.kind == KindIncident {
 			continue
 		}
 		// Only the newest heartbeat matters: each supersedes the last.

@@ -216,9 +216,6 @@ func New(opts Options) (*Pipeline, error) {
 		reloadRules: make(chan struct{}, 1), meta: newMeta(),
 	}
 	p.reset()
-	for _, u := range opts.Routing.Unsupported() {
-		p.log.Warn("integration not delivered by oncall: its notifications are counted, not sent", "integration", u)
-	}
 	return p, nil
 }
 

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -76,6 +75,11 @@ func parse(file string, content []byte, orig *yaml.Node, prefix string) (*Config
 		// Relative paths (templates, password and URL files) are relative
 		// to the file, as Alertmanager's LoadFile makes them.
 		dir := filepath.Dir(file)
+		for i, t := range am.Templates {
+			if !filepath.IsAbs(t) {
+				am.Templates[i] = filepath.Join(dir, t)
+			}
+		}
 		for _, r := range am.Receivers {
 			for _, w := range r.WebhookConfigs {
 				if w.URLFile != "" && !filepath.IsAbs(w.URLFile) {
@@ -174,27 +178,48 @@ func (c *Config) in(name string, t time.Time) bool {
 	return false
 }
 
-// Unsupported lists, as "receiver NAME: KIND_configs", the integrations of
-// the configuration that oncall does not deliver to (yet): notifications
-// for them are logged and counted, never sent.
-func (c *Config) Unsupported() []string {
-	var out []string
-	for _, r := range c.AM.Receivers {
-		for kind, n := range map[string]int{
-			"discord": len(r.DiscordConfigs), "email": len(r.EmailConfigs), "incidentio": len(r.IncidentioConfigs),
-			"pagerduty": len(r.PagerdutyConfigs), "slack": len(r.SlackConfigs), "opsgenie": len(r.OpsGenieConfigs),
-			"wechat": len(r.WechatConfigs), "pushover": len(r.PushoverConfigs), "victorops": len(r.VictorOpsConfigs),
-			"sns": len(r.SNSConfigs), "telegram": len(r.TelegramConfigs), "webex": len(r.WebexConfigs),
-			"msteams": len(r.MSTeamsConfigs), "msteamsv2": len(r.MSTeamsV2Configs), "jira": len(r.JiraConfigs),
-			"rocketchat": len(r.RocketchatConfigs), "mattermost": len(r.MattermostConfigs),
-		} {
-			if n > 0 {
-				out = append(out, fmt.Sprintf("receiver %s: %s_configs", r.Name, kind))
-			}
-		}
+// Integration is one *_configs entry of a receiver: its kind (webhook,
+// pagerduty, slack, email, …, as Alertmanager names them), its index
+// among those of its kind, and whether resolved alerts are sent to it.
+type Integration struct {
+	Kind         string
+	Index        int
+	SendResolved bool
+}
+
+// resolvedSender is what every Alertmanager integration configuration
+// says of itself.
+type resolvedSender interface{ SendResolved() bool }
+
+func entries[T resolvedSender](out []Integration, kind string, cs []T) []Integration {
+	for i, c := range cs {
+		out = append(out, Integration{Kind: kind, Index: i, SendResolved: c.SendResolved()})
 	}
-	slices.Sort(out)
 	return out
+}
+
+// Integrations lists the integrations of a receiver, in Alertmanager's
+// order: webhooks, then the others.
+func Integrations(r amconfig.Receiver) []Integration {
+	var out []Integration
+	out = entries(out, "webhook", r.WebhookConfigs)
+	out = entries(out, "email", r.EmailConfigs)
+	out = entries(out, "pagerduty", r.PagerdutyConfigs)
+	out = entries(out, "opsgenie", r.OpsGenieConfigs)
+	out = entries(out, "wechat", r.WechatConfigs)
+	out = entries(out, "slack", r.SlackConfigs)
+	out = entries(out, "victorops", r.VictorOpsConfigs)
+	out = entries(out, "pushover", r.PushoverConfigs)
+	out = entries(out, "sns", r.SNSConfigs)
+	out = entries(out, "telegram", r.TelegramConfigs)
+	out = entries(out, "discord", r.DiscordConfigs)
+	out = entries(out, "webex", r.WebexConfigs)
+	out = entries(out, "msteams", r.MSTeamsConfigs)
+	out = entries(out, "msteamsv2", r.MSTeamsV2Configs)
+	out = entries(out, "jira", r.JiraConfigs)
+	out = entries(out, "incidentio", r.IncidentioConfigs)
+	out = entries(out, "rocketchat", r.RocketchatConfigs)
+	return entries(out, "mattermost", r.MattermostConfigs)
 }
 
 // Validate checks that the receivers named by oncall's own configuration

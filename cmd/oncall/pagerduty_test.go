@@ -104,3 +104,78 @@ pagerduty: {events_url: %q}
 		t.Errorf("the 503 was not logged as a retry:\n%s", log)
 	}
 }
+
+// An alertmanager.yml's pagerduty_configs, run by a real Alertmanager and
+// by a real `oncall serve` on the same alert, send PagerDuty the same
+// events: the same dedup key (the group key's hash), action, summary,
+// severity and counts, when the group fires and when it resolves. The
+// one difference is pinned: how the firing alerts are detailed.
+func TestPagerDutyConfigsAsAlertmanagerSendsThem(t *testing.T) {
+	const amKey, oncallKey = "AMam0000000000000000000000000000", "ONoncall000000000000000000000000"
+	pd := pagerdutytest.New(t, amKey, oncallKey)
+	routing := func(key string) string {
+		return fmt.Sprintf(`route: {receiver: team, group_by: [alertname], group_wait: 1s, group_interval: 1s, repeat_interval: 1h}
+receivers:
+  - name: team
+    pagerduty_configs: [{routing_key: %s, url: %q}]
+`, key, pd.URL+"/v2/enqueue")
+	}
+	am := startAlertmanager(t, routing(amKey))
+	indented := "    " + strings.ReplaceAll(strings.TrimSpace(routing(oncallKey)), "\n", "\n    ")
+	base, _ := startOncall(t, "alerts:\n  routing:\n"+indented+"\n", nil)
+	now := time.Now().UTC()
+	alert := func(endsAt time.Time) []map[string]any {
+		return []map[string]any{{"labels": map[string]string{"alertname": "CheckoutDown", "service": "checkout", "severity": "critical"},
+			"annotations": map[string]string{"summary": "checkout fails for every shopper", "runbook_url": "https://runbooks.example.com/checkout"},
+			"startsAt":    now, "endsAt": endsAt}}
+	}
+	for _, url := range []string{am, base} {
+		if code := post(t, url+"/api/v2/alerts", alert(now.Add(time.Hour))); code != 200 {
+			t.Fatalf("post to %s: %d", url, code)
+		}
+	}
+	byKey := func(key, action string) *pagerdutytest.Event {
+		for _, ev := range pd.Events() {
+			if ev.RoutingKey == key && ev.Action == action {
+				return &ev
+			}
+		}
+		return nil
+	}
+	eventually(t, 30*time.Second, "both triggers", func() bool { return byKey(amKey, "trigger") != nil && byKey(oncallKey, "trigger") != nil })
+	same := func(action string) {
+		t.Helper()
+		a, o := byKey(amKey, action), byKey(oncallKey, action)
+		if a.DedupKey != o.DedupKey {
+			t.Errorf("%s: dedup key %q from Alertmanager, %q from oncall", action, a.DedupKey, o.DedupKey)
+		}
+		if action != "trigger" {
+			return
+		}
+		if a.Payload.Summary != o.Payload.Summary || a.Payload.Severity != o.Payload.Severity || a.Payload.Source != o.Payload.Source || a.Client != o.Client {
+			t.Errorf("%s: Alertmanager sent %+v (client %q), oncall %+v (client %q)", action, *a.Payload, a.Client, *o.Payload, o.Client)
+		}
+		for _, k := range []string{"num_firing", "num_resolved"} {
+			if fmt.Sprint(a.Payload.Details[k]) != fmt.Sprint(o.Payload.Details[k]) {
+				t.Errorf("%s: details[%s] %q from Alertmanager, %q from oncall", action, k, a.Payload.Details[k], o.Payload.Details[k])
+			}
+		}
+		// Where Alertmanager 0.25 (Debian's) and the 0.34 oncall embeds
+		// differ: 0.25 lists the firing alerts as text, 0.34 as objects.
+		if f, ok := a.Payload.Details["firing"].(string); !ok || !strings.Contains(f, "Labels:\n - alertname = CheckoutDown") {
+			t.Errorf("Alertmanager 0.25's firing details are no longer text: %#v", a.Payload.Details["firing"])
+		}
+		if f, ok := o.Payload.Details["firing"].([]any); !ok || len(f) != 1 || !strings.Contains(fmt.Sprint(f[0]), "alertname:CheckoutDown") {
+			t.Errorf("oncall's firing details are not Alertmanager 0.34's objects: %#v", o.Payload.Details["firing"])
+		}
+	}
+	same("trigger")
+	for _, url := range []string{am, base} {
+		post(t, url+"/api/v2/alerts", alert(time.Now().UTC()))
+	}
+	eventually(t, 30*time.Second, "both resolutions", func() bool { return byKey(amKey, "resolve") != nil && byKey(oncallKey, "resolve") != nil })
+	same("resolve")
+	if inv := pd.Invalid(); len(inv) != 0 {
+		t.Errorf("refused: %q", inv)
+	}
+}

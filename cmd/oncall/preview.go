@@ -20,6 +20,7 @@ import (
 	"github.com/oncallhq/oncall/notify"
 	"github.com/oncallhq/oncall/notify/console"
 	"github.com/oncallhq/oncall/notify/webhook"
+	"github.com/oncallhq/oncall/routing"
 	"github.com/oncallhq/oncall/telemetry/metrics"
 	"github.com/oncallhq/oncall/termtext"
 )
@@ -158,10 +159,9 @@ func buildPreview(ctx context.Context, cfg config.Config, name string, offline b
 				pl := webhook.NewPayload(&wn, external, amr.WebhookConfigs[i].MaxAlerts)
 				pr.Integrations = append(pr.Integrations, previewIntegration{Kind: "webhook", Index: i, Payload: &pl})
 			}
-			for kind, count := range map[string]int{"email": len(amr.EmailConfigs), "pagerduty": len(amr.PagerdutyConfigs), "slack": len(amr.SlackConfigs),
-				"opsgenie": len(amr.OpsGenieConfigs), "msteams": len(amr.MSTeamsConfigs), "telegram": len(amr.TelegramConfigs)} {
-				for i := range count {
-					pr.Integrations = append(pr.Integrations, previewIntegration{Kind: kind, Index: i, Note: "not delivered by oncall: counted, not sent"})
+			for _, in := range routing.Integrations(amr) {
+				if in.Kind != "webhook" {
+					pr.Integrations = append(pr.Integrations, previewIntegration{Kind: in.Kind, Index: in.Index, Note: "sent by Alertmanager's own " + in.Kind + " notifier, with the configuration's templates"})
 				}
 			}
 		}

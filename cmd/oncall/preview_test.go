@@ -79,7 +79,7 @@ func TestAlertPreview(t *testing.T) {
 		"at 3 a.m.: what is wrong, what to do, where to look and whose it is are all there",
 		"→ receiver pager", "opens SEV2: 12% of checkouts fail on checkout", "page to ana (step 1, primary on-call)",
 		"[INC-0] 12% of checkouts fail on checkout", "Players cannot pay; revenue stops.", "Firing since ", "Runbook: https://runbooks.example.com/checkout",
-		"Query: http://", "FIRING pager", "→ receiver tickets", "webhook 0", `"status": "firing"`, "slack 0", "not delivered by oncall",
+		"Query: http://", "FIRING pager", "→ receiver tickets", "webhook 0", `"status": "firing"`, "slack 0", "sent by Alertmanager's own slack notifier",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("preview lacks %q:\n%s", want, out)

@@ -76,3 +76,20 @@ func NeedsUpdate(e *Entry, firing, resolved map[uint64]struct{}, sendResolved bo
 	}
 	return e.Timestamp.Before(now.Add(-repeat))
 }
+
+// Reason says, in Alertmanager's words, why NeedsUpdate notifies: "first
+// notification", "new alerts added", "all alerts resolved", "some alerts
+// resolved" or "repeat interval elapsed". Templates may read it.
+func Reason(e *Entry, firing, resolved map[uint64]struct{}, sendResolved bool) string {
+	switch {
+	case e == nil:
+		return "first notification"
+	case !subset(firing, e.Firing):
+		return "new alerts added"
+	case len(firing) == 0:
+		return "all alerts resolved"
+	case sendResolved && !subset(resolved, e.Resolved):
+		return "some alerts resolved"
+	}
+	return "repeat interval elapsed"
+}

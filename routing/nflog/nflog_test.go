@@ -50,3 +50,32 @@ func TestNeedsUpdate(t *testing.T) {
 		t.Errorf("entry: %+v", e)
 	}
 }
+
+// Reason names NeedsUpdate's cause as Alertmanager does.
+func TestReason(t *testing.T) {
+	set := func(fps ...uint64) map[uint64]struct{} {
+		m := map[uint64]struct{}{}
+		for _, f := range fps {
+			m[f] = struct{}{}
+		}
+		return m
+	}
+	prev := &Entry{Firing: []uint64{1, 2}, Resolved: []uint64{3}}
+	for _, tc := range []struct {
+		e                *Entry
+		firing, resolved map[uint64]struct{}
+		sendResolved     bool
+		want             string
+	}{
+		{nil, set(1), set(), false, "first notification"},
+		{prev, set(1, 4), set(), false, "new alerts added"},
+		{prev, set(), set(1, 2, 3), true, "all alerts resolved"},
+		{prev, set(1), set(2, 3), true, "some alerts resolved"},
+		{prev, set(1), set(2, 3), false, "repeat interval elapsed"},
+		{prev, set(1, 2), set(3), true, "repeat interval elapsed"},
+	} {
+		if got := Reason(tc.e, tc.firing, tc.resolved, tc.sendResolved); got != tc.want {
+			t.Errorf("Reason(%v, %v, %v, %v) = %q, want %q", tc.e, tc.firing, tc.resolved, tc.sendResolved, got, tc.want)
+		}
+	}
+}
