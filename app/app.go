@@ -31,6 +31,7 @@ import (
 	"github.com/oncallhq/oncall/health"
 	"github.com/oncallhq/oncall/pipeline"
 	"github.com/oncallhq/oncall/server"
+	"github.com/oncallhq/oncall/slackbot"
 	"github.com/oncallhq/oncall/statuspage"
 	"github.com/oncallhq/oncall/store/sqlite"
 	"github.com/oncallhq/oncall/telemetry/metrics"
@@ -63,8 +64,11 @@ type Stack struct {
 	handler  http.Handler
 	// slack runs the Slack app over Socket Mode (nil without an
 	// app-level token).
-	slack   func(ctx context.Context) error
-	closers []func() error
+	slack func(ctx context.Context) error
+	// channels opens and tells the incidents' Slack channels (nil when
+	// slack.incident_channels is off).
+	channels func(ctx context.Context)
+	closers  []func() error
 	// reload says whether SIGHUP reloads the rules (not behind a console).
 	reload bool
 	// stopping is closed when Run shuts down: streams end at once.
@@ -201,13 +205,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	if policy == "" && len(cfg.Policies) > 0 {
 		policy = cfg.Policies[0].Name
 	}
+	self := &slackbot.Self{} // the bot, learnt by the incident channels
 	s.handler = server.Handler(server.Options{
 		Pipeline: s.pipeline, Store: s.store, Routing: rc, Incidents: settings, Catalog: cfg.Catalog(), OnCallPolicy: policy,
 		StatusPage: statusPage(cfg),
 		Source:     s.source, Logs: s.logs, Rules: s.pipeline.Rules, Token: cfg.Server.Token, Gatherer: reg, Logger: log,
-		Done: s.stopping, Slack: slackHTTP(cfg, s.store, s.pipeline, log),
+		Done: s.stopping, Slack: slackHTTP(cfg, s.store, s.pipeline, self, log),
 	})
-	s.slack = slackSocket(cfg, s.store, s.pipeline, log)
+	s.slack = slackSocket(cfg, s.store, s.pipeline, self, log)
+	s.channels = slackChannels(cfg, s.store, self, log)
 	return s, nil
 }
 
@@ -331,6 +337,9 @@ func (s *Stack) Run(ctx context.Context) error {
 		g.Go(func() error { s.backups(ctx); return nil })
 		if s.slack != nil {
 			g.Go(func() error { return stopped("slack", s.slack(ctx)) })
+		}
+		if s.channels != nil {
+			g.Go(func() error { s.channels(ctx); return nil })
 		}
 		if s.reload {
 			g.Go(func() error { s.reloadOnHangup(ctx); return nil })

@@ -5,19 +5,21 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/oncallhq/oncall/config"
 	"github.com/oncallhq/oncall/incidents"
 	"github.com/oncallhq/oncall/slackbot"
 	"github.com/oncallhq/oncall/store"
+	"github.com/slack-go/slack"
 )
 
 // slackOptions are the bot's, on either transport.
-func slackOptions(cfg config.Config, st store.Store, changed incidentsChanged, log *slog.Logger) slackbot.Options {
+func slackOptions(cfg config.Config, st store.Store, changed incidentsChanged, self *slackbot.Self, log *slog.Logger) slackbot.Options {
 	c := cfg.Slack
 	o := slackbot.Options{SigningSecret: c.SigningSecret, Store: st, Link: channelLinker{st: st, changed: changed, now: time.Now},
-		Respond: newResponder(cfg, st, changed), Logger: log.With("component", "slack")}
+		Respond: newResponder(cfg, st, changed), Self: self, Logger: log.With("component", "slack")}
 	if c.BotToken != "" {
 		o.Reply = slackbot.NewWebPoster(c.BotToken, c.APIURL)
 	}
@@ -26,21 +28,21 @@ func slackOptions(cfg config.Config, st store.Store, changed incidentsChanged, l
 
 // slackHTTP is the Slack app's Events API endpoint, nil without a
 // signing secret.
-func slackHTTP(cfg config.Config, st store.Store, changed incidentsChanged, log *slog.Logger) http.Handler {
+func slackHTTP(cfg config.Config, st store.Store, changed incidentsChanged, self *slackbot.Self, log *slog.Logger) http.Handler {
 	if cfg.Slack.SigningSecret == "" {
 		return nil
 	}
-	return slackbot.Handler(slackOptions(cfg, st, changed, log))
+	return slackbot.Handler(slackOptions(cfg, st, changed, self, log))
 }
 
 // slackSocket runs the Slack app over Socket Mode, nil without an
 // app-level token.
-func slackSocket(cfg config.Config, st store.Store, changed incidentsChanged, log *slog.Logger) func(context.Context) error {
+func slackSocket(cfg config.Config, st store.Store, changed incidentsChanged, self *slackbot.Self, log *slog.Logger) func(context.Context) error {
 	c := cfg.Slack
 	if c.AppToken == "" {
 		return nil
 	}
-	sm, o := slackbot.SocketMode{AppToken: c.AppToken, APIURL: c.APIURL}, slackOptions(cfg, st, changed, log)
+	sm, o := slackbot.SocketMode{AppToken: c.AppToken, APIURL: c.APIURL}, slackOptions(cfg, st, changed, self, log)
 	return func(ctx context.Context) error { return sm.Run(ctx, o) }
 }
 
@@ -104,4 +106,38 @@ func (r responder) Respond(ctx context.Context, id int64, action, member string)
 		r.changed.IncidentsChanged()
 	}
 	return inc, err
+}
+
+// slackChannels runs the incident channels, nil when they are off.
+func slackChannels(cfg config.Config, st store.Store, self *slackbot.Self, log *slog.Logger) func(context.Context) {
+	ic := cfg.Slack.IncidentChannels
+	if !ic.Enabled || cfg.Slack.BotToken == "" {
+		return nil
+	}
+	var opts []slack.Option
+	if cfg.Slack.APIURL != "" {
+		opts = append(opts, slack.OptionAPIURL(cfg.Slack.APIURL))
+	}
+	members := map[string]string{}
+	for _, u := range cfg.Users {
+		if u.SlackID != "" {
+			members[u.Name] = u.SlackID
+		}
+	}
+	host, _ := os.Hostname()
+	c := &slackbot.Channels{Store: recentIncidents{st}, Slack: slack.New(cfg.Slack.BotToken, opts...), Prefix: ic.Prefix,
+		MinSeverity: ic.MinSeverity, Private: ic.Private, Members: members,
+		Holder: fmt.Sprintf("%s/%d", host, os.Getpid()), Self: self, Logger: log.With("component", "slack channels")}
+	return func(ctx context.Context) { c.Run(ctx, 2*time.Second) }
+}
+
+// recentIncidents is the store as incident channels read it.
+type recentIncidents struct{ store.Store }
+
+func (r recentIncidents) UpdateIncidents(ctx context.Context, f func(incidents.Tx) ([]incidents.Page, error)) error {
+	return store.Incidents(r.Store).UpdateIncidents(ctx, f)
+}
+
+func (r recentIncidents) RecentIncidents(ctx context.Context, since time.Time) ([]incidents.Incident, error) {
+	return r.Incidents(ctx, store.IncidentFilter{Since: since})
 }

@@ -535,25 +535,6 @@ func (c Checklists) Secrets() []string { return []string{c.SMTP.Password} }
 
 // --- Postmortems (oncall postmortem) ---
 
-// Slack configures the Slack app that keeps what incident channels say.
-// It takes the Events API (message.channels, message.groups,
-// app_mention) over Socket Mode with AppToken (no public URL needed), or
-// over HTTP at <server.external_url>/slack/events with SigningSecret.
-type Slack struct {
-	// AppToken (xapp-…, scope connections:write) connects over Socket
-	// Mode: an outbound WebSocket, for a server Slack cannot reach.
-	AppToken string `yaml:"app_token"`
-	// SigningSecret verifies every request Slack sends to /slack/events
-	// (the app's Basic Information, App Credentials). Without it the
-	// endpoint is off.
-	SigningSecret string `yaml:"signing_secret"`
-	// BotToken (xoxb-…, scope chat:write) lets the bot answer in the
-	// channel; optional.
-	BotToken string `yaml:"bot_token"`
-	// APIURL replaces https://slack.com/api/ (a proxy, a test server).
-	APIURL string `yaml:"api_url"`
-}
-
 // Postmortems configures `oncall postmortem`: where the postmortems are,
 // the template their body is scaffolded from, and how long postmortems
 // and their action items have.

@@ -46,3 +46,31 @@ pagerduty:
 		t.Errorf("secrets %q lack the PagerDuty key", cfg.Secrets())
 	}
 }
+
+// The incident channels' block names its mistakes by line and field.
+func TestIncidentChannels(t *testing.T) {
+	_, err := Parse("x.yaml", []byte(`slack:
+  signing_secret: s
+  incident_channels:
+    enabled: true
+    prefix: "Prod Incidents"
+`))
+	for _, w := range []string{
+		"x.yaml:4: slack.incident_channels.enabled: needs slack.bot_token",
+		`x.yaml:5: slack.incident_channels.prefix: "Prod Incidents": a channel name begins with lower-case letters`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("missing %q in\n%v", w, err)
+		}
+	}
+	if _, err := Parse("x.yaml", []byte("slack: {bot_token: xoxb-1, app_token: xapp-1, incident_channels: {enabled: true, min_severity: SEV7}}\n")); err == nil || !strings.Contains(err.Error(), `x.yaml:1`) || !strings.Contains(err.Error(), "SEV7") {
+		t.Errorf("a bad severity: %v", err)
+	}
+	cfg, err := Parse("x.yaml", []byte("slack: {bot_token: xoxb-1, app_token: xapp-1, incident_channels: {enabled: true, min_severity: sev1, prefix: prod}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ic := cfg.Slack.IncidentChannels; !ic.Enabled || ic.MinSeverity != 1 || ic.Prefix != "prod" {
+		t.Errorf("read %+v", ic)
+	}
+}

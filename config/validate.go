@@ -95,6 +95,7 @@ func (c Config) validate(decoded []Problem) error {
 	if t := c.Slack.AppToken; t != "" && !strings.HasPrefix(strings.TrimSpace(t), "xapp-") {
 		add("slack.app_token", "not an app-level token (they begin xapp-; a bot token xoxb- goes in slack.bot_token)")
 	}
+	c.Slack.IncidentChannels.validate(c.Slack.BotToken, add)
 	if u := c.Slack.APIURL; u != "" {
 		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
 			add("slack.api_url", "not an http(s) URL: %q", u)

@@ -139,6 +139,9 @@ type Incident struct {
 	// Channel is the chat channel of the incident (a Slack channel ID):
 	// the chat bot keeps its messages for the timeline and the postmortem.
 	Channel string `json:"channel,omitempty"`
+	// Announced counts the timeline events told in the channel (0: none
+	// yet); the chat bot posts the rest.
+	Announced int `json:"announced,omitempty"`
 	// PublicTitle is what the status page calls the incident; set with
 	// the first public update.
 	PublicTitle string `json:"public_title,omitempty"`

@@ -66,6 +66,8 @@ type Options struct {
 	// Client posts the answers to a button's response URL (default: a
 	// 10-second timeout).
 	Client *http.Client
+	// Self, when set, is the app's own bot: its messages are not kept.
+	Self   *Self
 	Now    func() time.Time
 	Logger *slog.Logger
 }
@@ -205,6 +207,9 @@ var skipped = map[string]bool{"channel_join": true, "channel_leave": true, "grou
 func (b *bot) message(ctx context.Context, m *slackevents.MessageEvent) error {
 	if skipped[m.SubType] {
 		return nil
+	}
+	if self := b.o.Self.BotID(); self != "" && (m.BotID == self || m.Message != nil && m.Message.BotID == self) {
+		return nil // oncall's own post: the timeline has it
 	}
 	inc, err := b.o.Store.ChannelIncident(ctx, m.Channel)
 	if errors.Is(err, incidents.ErrNotFound) {

@@ -306,3 +306,74 @@ slack: {signing_secret: %s, bot_token: xoxb-e2e-token, api_url: %q}
 		return len(sent("U0ANA INC-1 resolved by ana")) == 1 && len(sent("U0BEN INC-1 resolved by ana")) == 1
 	})
 }
+
+// With slack.incident_channels, `oncall serve` opens a channel for a
+// declared incident, links it, invites the people paged, and tells it of
+// each change made with the CLI.
+func TestIncidentChannelThroughServe(t *testing.T) {
+	var mu sync.Mutex
+	calls := map[string][]string{}
+	sl := slacktest.NewTestServer(func(s slacktest.Customize) {
+		rec := func(method, answer string) {
+			s.Handle("/"+method, func(w http.ResponseWriter, r *http.Request) {
+				r.ParseForm()
+				mu.Lock()
+				calls[method] = append(calls[method], r.Form.Get("name")+r.Form.Get("channel")+" "+r.Form.Get("users")+r.Form.Get("text"))
+				mu.Unlock()
+				fmt.Fprint(w, answer)
+			})
+		}
+		rec("conversations.create", `{"ok":true,"channel":{"id":"C0INC1","name":"inc-1-checkout-queue-stuck"}}`)
+		rec("conversations.setPurpose", `{"ok":true,"channel":{}}`)
+		rec("conversations.invite", `{"ok":true,"channel":{}}`)
+		rec("chat.postMessage", `{"ok":true,"channel":"C0INC1","ts":"1.1"}`)
+	})
+	sl.Start()
+	t.Cleanup(sl.Stop)
+	got := func(method string) []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), calls[method]...)
+	}
+	_, dir := startOncall(t, fmt.Sprintf(`users: [{name: ana, slack_id: U0ANA}]
+policies: [{name: default, steps: [{name: primary, targets: [{user: ana}], delay: 1h}]}]
+slack: {app_token: xapp-1-A0-1-x, bot_token: xoxb-e2e-token, api_url: %q, incident_channels: {enabled: true}}
+`, sl.GetAPIURL()), nil)
+	cfg := filepath.Join(dir, "oncall.yaml")
+	must := func(args ...string) string {
+		t.Helper()
+		code, out, stderr := run(t, []string{"USER=ana"}, append(args, "--config", cfg)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d\n%s%s", args, code, out, stderr)
+		}
+		return out
+	}
+	must("incident", "declare", "Checkout queue stuck", "--sev", "2", "--policy", "default")
+	toChannel := func() []string {
+		var out []string
+		for _, p := range got("chat.postMessage") {
+			if strings.HasPrefix(p, "C0INC1 ") {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	eventually(t, 20*time.Second, "the channel opened and told", func() bool { return len(toChannel()) >= 1 })
+	if c := got("conversations.create"); len(c) != 1 || !strings.HasPrefix(c[0], "inc-1-checkout-queue-stuck") {
+		t.Errorf("created %q", c)
+	}
+	if inv := got("conversations.invite"); len(inv) != 1 || inv[0] != "C0INC1 U0ANA" {
+		t.Errorf("invited %q", inv)
+	}
+	if show := must("incident", "show", "1"); !hasRow(show, "channel", "C0INC1") {
+		t.Errorf("the channel is not linked:\n%s", show)
+	}
+	must("incident", "ack", "1")
+	eventually(t, 20*time.Second, "the acknowledgement told", func() bool {
+		ps := toChannel()
+		return len(ps) >= 2 && strings.Contains(ps[len(ps)-1], "acknowledged by ana")
+	})
+	if ps := toChannel(); !strings.Contains(ps[0], "*INC-1 · SEV2 · Checkout queue stuck*") {
+		t.Errorf("the opening message: %q", ps[0])
+	}
+}
