@@ -39,7 +39,7 @@ func (r *record) scanJSON(line []byte) bool {
 	}
 	i = skipWS(line, i+1)
 	if i < len(line) && line[i] == '}' {
-		return true
+		return end(line, i)
 	}
 	for i < len(line) {
 		if line[i] != '"' {
@@ -82,7 +82,7 @@ func (r *record) scanJSON(line []byte) bool {
 			return false
 		}
 		if line[i] == '}' {
-			return true
+			return end(line, i)
 		}
 		if line[i] != ',' {
 			return false
@@ -91,6 +91,11 @@ func (r *record) scanJSON(line []byte) bool {
 	}
 	return false
 }
+
+// end says whether the object closing at line[i] ends the line, as
+// encoding/json wants it: anything but white space after it makes the
+// line another format (logfmt, text).
+func end(line []byte, i int) bool { return skipWS(line, i+1) == len(line) }
 
 // set records a key's value; a repeated key keeps its last value, as
 // encoding/json does.
