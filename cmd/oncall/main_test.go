@@ -73,6 +73,20 @@ func eventually(t *testing.T, within time.Duration, what string, cond func() boo
 }
 
 // run runs the binary with args and env, returning exit code and stderr.
+// runAs returns a function that runs the CLI as user against the
+// configuration file cfg, failing the test unless it exits 0, and
+// returns what it printed.
+func runAs(t *testing.T, cfg, user string) func(args ...string) string {
+	return func(args ...string) string {
+		t.Helper()
+		code, out, stderr := run(t, []string{"USER=" + user}, append(args, "--config", cfg)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d\n%s%s", args, code, out, stderr)
+		}
+		return out
+	}
+}
+
 func run(t *testing.T, env []string, args ...string) (int, string, string) {
 	t.Helper()
 	cmd := exec.Command(binary(t), args...)

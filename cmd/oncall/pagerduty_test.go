@@ -66,18 +66,13 @@ pagerduty: {events_url: %q}
 	if ev.RoutingKey != anaKey || ev.Payload.Summary != "[INC-1] CheckoutDown for every shopper" || ev.Payload.Severity != "critical" || ev.Payload.Details["runbook_url"] != "https://runbooks.example.com/checkout" {
 		t.Errorf("ana's event: %+v %+v", ev, ev.Payload)
 	}
-	must := func(user string, args ...string) {
-		t.Helper()
-		if code, out, stderr := run(t, []string{"USER=" + user}, append(args, "--config", cfg)...); code != 0 {
-			t.Fatalf("%v: exit %d\n%s%s", args, code, out, stderr)
-		}
-	}
-	must("ben", "incident", "ack", "1")
+	ben := runAs(t, cfg, "ben")
+	ben("incident", "ack", "1")
 	eventually(t, 10*time.Second, "both PagerDuty alerts acknowledged", func() bool {
 		st := pagerDutyStatus(pd)
 		return st["INC-1/p1/ana"] == "acknowledged" && st["INC-1/p2/ben"] == "acknowledged"
 	})
-	must("ben", "incident", "resolve", "1")
+	ben("incident", "resolve", "1")
 	eventually(t, 10*time.Second, "both PagerDuty alerts resolved", func() bool {
 		st := pagerDutyStatus(pd)
 		return st["INC-1/p1/ana"] == "resolved" && st["INC-1/p2/ben"] == "resolved"

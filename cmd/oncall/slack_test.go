@@ -79,14 +79,7 @@ func TestSlackChannelIntoTimelineAndPostmortem(t *testing.T) {
 	const secret = "e2e-signing-secret"
 	base, dir := startOncall(t, peopleYAML+fmt.Sprintf("postmortems: {directory: pm}\nslack: {signing_secret: %s, bot_token: xoxb-e2e-token, api_url: %q}\n", secret, sl.GetAPIURL()), nil)
 	cfg := filepath.Join(dir, "oncall.yaml")
-	must := func(args ...string) string {
-		t.Helper()
-		code, out, stderr := run(t, []string{"USER=ana"}, append(args, "--config", cfg)...)
-		if code != 0 {
-			t.Fatalf("%v: exit %d\n%s%s", args, code, out, stderr)
-		}
-		return out
-	}
+	must := runAs(t, cfg, "ana")
 	must("incident", "declare", "Checkout queue stuck", "--sev", "2", "--service", "checkout")
 	events := base + "/slack/events"
 	cb := func(inner string) string {
@@ -340,14 +333,7 @@ policies: [{name: default, steps: [{name: primary, targets: [{user: ana}], delay
 slack: {app_token: xapp-1-A0-1-x, bot_token: xoxb-e2e-token, api_url: %q, incident_channels: {enabled: true}}
 `, sl.GetAPIURL()), nil)
 	cfg := filepath.Join(dir, "oncall.yaml")
-	must := func(args ...string) string {
-		t.Helper()
-		code, out, stderr := run(t, []string{"USER=ana"}, append(args, "--config", cfg)...)
-		if code != 0 {
-			t.Fatalf("%v: exit %d\n%s%s", args, code, out, stderr)
-		}
-		return out
-	}
+	must := runAs(t, cfg, "ana")
 	must("incident", "declare", "Checkout queue stuck", "--sev", "2", "--policy", "default")
 	toChannel := func() []string {
 		var out []string

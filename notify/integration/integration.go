@@ -81,6 +81,9 @@ func (s *Set) Deliverer(receiver, kind string, index int) notify.Deliverer {
 
 type deliverer struct{ in *amnotify.Integration }
 
+// Timeout bounds one delivery.
+const Timeout = 30 * time.Second
+
 // Deliver sends a notification as Alertmanager's notify stage would: an
 // error Alertmanager would retry is retried, any other is final.
 func (d deliverer) Deliver(ctx context.Context, m notify.Message) error {
@@ -88,7 +91,11 @@ func (d deliverer) Deliver(ctx context.Context, m notify.Message) error {
 	if n == nil {
 		return notify.Permanent(fmt.Errorf("message %s is not a notification", m.Key))
 	}
-	ctx = Context(ctx, n)
+	// Alertmanager's notifiers rely on their caller for a deadline (their
+	// HTTP clients have none): a receiver that hangs must not hold up the
+	// outbox.
+	ctx, cancel := context.WithTimeout(Context(ctx, n), Timeout)
+	defer cancel()
 	as := Alerts(n.Alerts)
 	retry, err := d.in.Notify(ctx, as...)
 	switch {
