@@ -32,6 +32,7 @@ var rules = []struct {
 	{"postmortem", []string{"app", "server", "pipeline", "store/...", "client", "tui/...", "cmd/..."}, "postmortems read the store through their own interfaces (postmortem/storedata adapts it)"},
 	{"postmortem/review", []string{"app", "server", "pipeline", "store/...", "client", "tui/...", "cmd/..."}, "the review reads the store through its own interfaces"},
 	{"postmortem/textchart", []string{"app", "server", "pipeline", "store/...", "client", "tui/...", "cmd/..."}, "charts for documents draw values"},
+	{"notify/...", []string{"app", "server", "pipeline", "store/...", "client", "tui/...", "cmd/...", "slackbot"}, "notifiers deliver outbox messages: they know neither the pipeline nor the store"},
 	{"slackbot", []string{"app", "server", "pipeline", "store/...", "client", "tui/...", "cmd/...", "notify/..."}, "the Slack bot is a client of the domain: it reads and writes through its own small interfaces"},
 	{"server", []string{"pipeline", "app", "store/sqlite", "client", "tui/...", "cmd/...", "slackbot"}, "the server gets the pipeline through server.Pipeline and the store through its interfaces"},
 	{"pipeline", []string{"server", "app", "client", "tui/...", "store/sqlite", "cmd/..."}, "the pipeline sees the store through its interfaces"},
