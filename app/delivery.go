@@ -61,11 +61,11 @@ func newDelivery(cfg config.Config, rc *routing.Config, externalURL string, box 
 	}
 	if len(keys) > 0 {
 		d.pagerduty = pagerduty.New(cfg.PagerDuty.EventsURL, keys, externalURL)
-		d.afterPD = notify.AfterPage(box, d.pagerduty)
+		d.afterPD = notify.AfterPage(box, d.pagerduty, func(k string) bool { return d.fanout.Took(k, "pagerduty") })
 	}
 	if len(members) > 0 && cfg.Slack.BotToken != "" {
 		d.slack = slack.New(cfg.Slack.BotToken, cfg.Slack.APIURL, members)
-		d.afterSlack = notify.AfterPage(box, d.slack)
+		d.afterSlack = notify.AfterPage(box, d.slack, func(k string) bool { return d.fanout.Took(k, "slack") })
 	}
 	var errs []error
 	for _, r := range rc.AM.Receivers {
@@ -114,8 +114,8 @@ func (d *delivery) route(m notify.Message) (notify.Deliverer, string, error) {
 }
 
 // page routes a page to the console and the paging services of the
-// person paged, and its updates to those services; a person's pages and
-// updates go out in order, on a channel of their own.
+// person paged, and its updates to those services; a person's pages go
+// out in order on a channel of their own, their updates on another.
 func (d *delivery) page(m notify.Message) (notify.Deliverer, string, error) {
 	user := m.Page.Target
 	var parts []notify.Part
@@ -133,6 +133,10 @@ func (d *delivery) page(m notify.Message) (notify.Deliverer, string, error) {
 		return discard{}, "page updates", nil
 	case len(parts) == 1 && parts[0].Name == "console":
 		return d.console, "console", nil
+	case m.Kind == notify.KindPageUpdate:
+		// Apart from the pages: a channel has one deliverer, and an
+		// update waits for its page by itself (AfterPage).
+		return d.fanout.To(parts...), "page updates to " + user, nil
 	}
 	return d.fanout.To(parts...), "pages to " + user, nil
 }

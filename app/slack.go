@@ -114,7 +114,8 @@ func slackChannels(cfg config.Config, st store.Store, self *slackbot.Self, log *
 	if !ic.Enabled || cfg.Slack.BotToken == "" {
 		return nil
 	}
-	var opts []slack.Option
+	// A hung call must not stall the channels past the lease.
+	opts := []slack.Option{slack.OptionHTTPClient(&http.Client{Timeout: 15 * time.Second})}
 	if cfg.Slack.APIURL != "" {
 		opts = append(opts, slack.OptionAPIURL(cfg.Slack.APIURL))
 	}

@@ -174,11 +174,16 @@ func (i *Incident) pageBody() string {
 	return strings.Join(b, "\n")
 }
 
-func (i *Incident) pages(a schedule.Assignment, kind string, now time.Time) []Page {
-	subject := fmt.Sprintf("[%s] %s", i.Ref(), i.Title)
+// pageSubject is what a page says first: the incident, and a drill as one.
+func (i *Incident) pageSubject() string {
 	if i.Drill {
-		subject = "[DRILL] " + subject
+		return fmt.Sprintf("[DRILL] [%s] %s", i.Ref(), i.Title)
 	}
+	return fmt.Sprintf("[%s] %s", i.Ref(), i.Title)
+}
+
+func (i *Incident) pages(a schedule.Assignment, kind string, now time.Time) []Page {
+	subject := i.pageSubject()
 	var pages []Page
 	for _, u := range a.Users {
 		key := fmt.Sprintf("%s/p%d/%s", i.Ref(), i.Escalation.Seq, u)
@@ -222,7 +227,7 @@ func (i *Incident) Settle() []Page {
 		r.Closed = kind
 		out = append(out, Page{
 			Key: r.Key + "/" + kind, Of: r.Key, IncidentID: i.ID, Kind: kind, Target: r.Target,
-			Subject: fmt.Sprintf("[%s] %s", i.Ref(), i.Title), Body: i.closedBy(), Severity: i.Severity, Drill: i.Drill, CreatedAt: at,
+			Subject: i.pageSubject(), Body: i.closedBy(), Severity: i.Severity, Drill: i.Drill, CreatedAt: at,
 		})
 	}
 	return out

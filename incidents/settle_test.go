@@ -48,6 +48,12 @@ func TestSettleClosesEveryPageOnce(t *testing.T) {
 	if got := inc.Settle(); got != nil {
 		t.Fatalf("owed twice: %v", updates(got))
 	}
+	drill := &Incident{ID: 8, Title: "failover", Status: StatusTriggered, Drill: true}
+	drill.Start(s, "default", t0)
+	drill.Resolve(cli, "", t0)
+	if u := drill.Settle(); len(u) != 1 || u[0].Subject != "[DRILL] [INC-8] failover" {
+		t.Errorf("a drill's update: %+v", u)
+	}
 	// The acknowledgement times out: alice is paged again, a new page.
 	if pages := inc.Escalate(s, t0.Add(13*time.Minute)); len(pages) != 1 || pages[0].Key != "INC-7/p3/alice" {
 		t.Fatalf("ack timeout: %+v", pages)

@@ -26,6 +26,15 @@ type Fanout struct {
 // NewFanout returns an empty Fanout.
 func NewFanout() *Fanout { return &Fanout{done: map[string]error{}} }
 
+// Took reports whether the part named part took the message with key
+// while the message is still being retried for another part.
+func (f *Fanout) Took(key, part string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	err, ok := f.done[key+"\x00"+part]
+	return ok && err == nil
+}
+
 // To returns a deliverer to parts.
 func (f *Fanout) To(parts ...Part) Deliverer { return fanoutTo{f, parts} }
 

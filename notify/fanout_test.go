@@ -33,6 +33,9 @@ func TestFanout(t *testing.T) {
 	m := Message{Key: "s/INC-1/p1/ana"}
 	for i := range 2 {
 		err := d.Deliver(ctx, m)
+		if !f.Took(m.Key, "console") || f.Took(m.Key, "pagerduty") {
+			t.Errorf("attempt %d: took console %v, pagerduty %v", i+1, f.Took(m.Key, "console"), f.Took(m.Key, "pagerduty"))
+		}
 		var perm *PermanentError
 		if err == nil || errors.As(err, &perm) || !strings.HasPrefix(err.Error(), "pagerduty: HTTP") {
 			t.Fatalf("attempt %d: %v, want a retry naming pagerduty", i+1, err)

@@ -48,6 +48,9 @@ func (m *Message) AppendJSON(b []byte) ([]byte, error) {
 		}
 		b = append(b, `],"at":`...)
 		b = appendTime(b, n.At)
+		if n.Reason != "" {
+			b = appendField(b, "reason", n.Reason)
+		}
 		b = append(b, '}')
 	}
 	b = append(b, `,"createdAt":`...)

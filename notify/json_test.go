@@ -20,7 +20,7 @@ func TestAppendJSONIsMarshal(t *testing.T) {
 		{ID: 7, Key: "id/INC-1/p1/ana", Kind: KindPage, Page: &incidents.Page{Key: "INC-1/p1/ana", Target: "ana", Subject: "<b>&"}, CreatedAt: t0,
 			NextAttemptAt: t0.Add(time.Second), Attempts: 2, LastError: "refused \"x\""},
 		{Key: "n", Kind: KindNotification, Supersede: "g", Superseded: true, Failed: true, SentAt: t0, CreatedAt: t0,
-			Notification: &Notification{Receiver: "team \"x\"", Integration: "webhook", Index: 1, GroupKey: `{}:{a="b"}`, GroupLabels: labels.FromStrings("a", "b"), At: t0,
+			Notification: &Notification{Receiver: "team \"x\"", Integration: "webhook", Index: 1, GroupKey: `{}:{a="b"}`, GroupLabels: labels.FromStrings("a", "b"), At: t0, Reason: "new alerts added",
 				Alerts: []alerts.Alert{{Labels: labels.FromStrings("alertname", "A"), StartsAt: t0}, {Labels: labels.FromStrings("alertname", "B"), EndsAt: t0}}}},
 	}
 	for _, m := range msgs {

@@ -9,11 +9,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"time"
 
 	amconfig "github.com/prometheus/alertmanager/config"
 	"github.com/prometheus/alertmanager/timeinterval"
+	commoncfg "github.com/prometheus/common/config"
 	"gopkg.in/yaml.v3"
 )
 
@@ -80,6 +82,7 @@ func parse(file string, content []byte, orig *yaml.Node, prefix string) (*Config
 				am.Templates[i] = filepath.Join(dir, t)
 			}
 		}
+		setHTTPDirectories(am, dir)
 		for _, r := range am.Receivers {
 			for _, w := range r.WebhookConfigs {
 				if w.URLFile != "" && !filepath.IsAbs(w.URLFile) {
@@ -176,6 +179,37 @@ func (c *Config) in(name string, t time.Time) bool {
 		}
 	}
 	return false
+}
+
+// setHTTPDirectories makes the files of every http_config (CA,
+// certificates, bearer token and credentials files) relative to dir, as
+// Alertmanager's LoadFile does for the global one and each integration's.
+func setHTTPDirectories(am *amconfig.Config, dir string) {
+	if am.Global != nil && am.Global.HTTPConfig != nil {
+		am.Global.HTTPConfig.SetDirectory(dir)
+	}
+	for _, r := range am.Receivers {
+		rv := reflect.ValueOf(r)
+		for i := range rv.NumField() {
+			f := rv.Field(i)
+			if f.Kind() != reflect.Slice {
+				continue
+			}
+			for j := range f.Len() {
+				c := f.Index(j)
+				if c.Kind() != reflect.Pointer || c.IsNil() || c.Elem().Kind() != reflect.Struct {
+					continue
+				}
+				hf := c.Elem().FieldByName("HTTPConfig")
+				if !hf.IsValid() || !hf.CanInterface() {
+					continue
+				}
+				if h, ok := hf.Interface().(*commoncfg.HTTPClientConfig); ok && h != nil {
+					h.SetDirectory(dir)
+				}
+			}
+		}
+	}
 }
 
 // Integration is one *_configs entry of a receiver: its kind (webhook,

@@ -1,6 +1,7 @@
 package routing
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -72,5 +73,33 @@ time_intervals:
 	saturday := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 	if !c.Muted(db, saturday) || c.Muted(db, saturday.Add(48*time.Hour)) || c.Muted(page, saturday) {
 		t.Error("mute_time_intervals: weekends should mute the db route on Saturday only")
+	}
+}
+
+// Files an integration's http_config names are relative to the
+// alertmanager.yml, as Alertmanager reads them; so are templates.
+func TestRelativeFilesOfIntegrations(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "alertmanager.yml")
+	rc, err := Parse(file, []byte(`route: {receiver: team}
+templates: [tmpl/*.tmpl]
+receivers:
+  - name: team
+    email_configs: [{to: a@example.com, from: b@example.com, smarthost: "localhost:25"}]
+    slack_configs: [{api_url: "https://hooks.slack.com/x", http_config: {tls_config: {ca_file: ca.pem}}}]
+    pagerduty_configs: [{routing_key: k, http_config: {authorization: {credentials_file: secrets/pd}}}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rc.AM.Receivers[0]
+	if got := r.SlackConfigs[0].HTTPConfig.TLSConfig.CAFile; got != filepath.Join(dir, "ca.pem") {
+		t.Errorf("slack ca_file %q", got)
+	}
+	if got := r.PagerdutyConfigs[0].HTTPConfig.Authorization.CredentialsFile; got != filepath.Join(dir, "secrets/pd") {
+		t.Errorf("pagerduty credentials_file %q", got)
+	}
+	if got := rc.AM.Templates[0]; got != filepath.Join(dir, "tmpl/*.tmpl") {
+		t.Errorf("templates %q", got)
 	}
 }

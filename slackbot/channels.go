@@ -99,16 +99,17 @@ const ChannelLease = "slack-channels"
 // Pass does what is due at now: channels for new incidents, the news of
 // the others.
 func (c *Channels) Pass(ctx context.Context, now time.Time) error {
-	ok, err := c.Store.AcquireLease(ctx, ChannelLease, c.Holder, 30*time.Second, now)
-	if err != nil || !ok {
-		return err
-	}
+	// Every process learns the bot (it may be the one taking events).
 	if c.Self != nil && c.Self.BotID() == "" {
 		if a, err := c.Slack.AuthTestContext(ctx); err == nil {
 			c.Self.set(a.BotID)
 		} else {
 			c.log().Warn("slack auth.test failed: the channel's own posts may be kept as chat", "err", err)
 		}
+	}
+	ok, err := c.Store.AcquireLease(ctx, ChannelLease, c.Holder, 30*time.Second, now)
+	if err != nil || !ok {
+		return err
 	}
 	incs, err := c.Store.RecentIncidents(ctx, now.Add(-time.Hour))
 	if err != nil {
@@ -183,6 +184,14 @@ func (c *Channels) open(ctx context.Context, inc incidents.Incident, now time.Ti
 	if _, err := c.Slack.SetPurposeOfConversationContext(ctx, ch.ID, truncate(purpose, 250)); err != nil {
 		c.log().Warn("incident channel purpose not set", "incident", inc.Ref(), "channel", ch.ID, "err", err)
 	}
+	// The opening goes out before the link: a failed post is tried again
+	// (the channel found again) rather than skipped; a crash between the
+	// two repeats it, at worst.
+	if _, _, err := c.Slack.PostMessageContext(ctx, ch.ID, slack.MsgOptionText(opening(inc), false)); err != nil {
+		c.backoff(inc.ID, now)
+		return fmt.Errorf("opening message of %s: %w", inc.Ref(), err)
+	}
+	told := len(inc.Timeline) // what the opening said; later events are told next
 	linked, err := incidents.Act(ctx, c.Store, inc.ID, func(i *incidents.Incident) ([]incidents.Page, error) {
 		if i.Channel != "" && i.Channel != ch.ID {
 			return nil, nil // linked by hand meanwhile: that one stays
@@ -190,19 +199,16 @@ func (c *Channels) open(ctx context.Context, inc incidents.Incident, now time.Ti
 		if err := i.LinkChannel(ch.ID, incidents.Actor{Name: "oncall", Source: "slack"}, now); err != nil {
 			return nil, err
 		}
+		i.Announced = max(i.Announced, told)
 		return nil, nil
 	})
 	if err != nil {
 		return fmt.Errorf("link %s to %s: %w", ch.ID, inc.Ref(), err)
 	}
-	if linked.Channel != ch.ID {
-		return nil
+	if linked.Channel == ch.ID {
+		c.invite(ctx, linked)
 	}
-	c.invite(ctx, linked)
-	if _, _, err := c.Slack.PostMessageContext(ctx, ch.ID, slack.MsgOptionText(opening(linked), false)); err != nil {
-		return fmt.Errorf("opening message of %s: %w", inc.Ref(), err)
-	}
-	return c.announced(ctx, linked.ID, len(linked.Timeline))
+	return nil
 }
 
 // find is the channel a crashed attempt made: the one of that name,

@@ -40,6 +40,7 @@ type fakeChannels struct {
 	posts    map[string][]string
 	creates  int
 	failNext string
+	failPost bool
 }
 
 func newFakeChannels(t *testing.T) (*fakeChannels, *slack.Client) {
@@ -117,6 +118,11 @@ func newFakeChannels(t *testing.T) (*fakeChannels, *slack.Client) {
 		r.ParseForm()
 		f.mu.Lock()
 		defer f.mu.Unlock()
+		if f.failPost {
+			f.failPost = false
+			answer(w, `{"ok":false,"error":"internal_error"}`)
+			return
+		}
 		f.posts[r.Form.Get("channel")] = append(f.posts[r.Form.Get("channel")], r.Form.Get("text"))
 		answer(w, `{"ok":true,"channel":"x","ts":"1.1"}`)
 	})
@@ -363,5 +369,30 @@ func TestOwnPostsNotKept(t *testing.T) {
 	ms, err := st.ChatMessages(ctx, inc.ID, time.Time{}, time.Time{})
 	if err != nil || len(ms) != 1 || ms[0].Text != "line 1" {
 		t.Errorf("kept %+v (%v), want only the deploy bot's line", ms, err)
+	}
+}
+
+// An opening message Slack did not take is posted again, in the channel
+// found again, before the channel is linked: nobody joins a silent one.
+func TestOpeningRetried(t *testing.T) {
+	c, st, s, fake := channelsRig(t)
+	ctx := context.Background()
+	inc, err := incidents.Declare(ctx, st, s, incidents.Declaration{Title: "queue stuck", Policy: "default", By: incidents.Actor{Name: "ana"}}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake.failPost = true
+	if err := c.Pass(ctx, now); err == nil {
+		t.Fatal("the failed opening was not reported")
+	}
+	if got, _ := st.Incident(ctx, inc.ID); got.Channel != "" {
+		t.Fatalf("linked before its opening: %q", got.Channel)
+	}
+	if err := c.Pass(ctx, now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := st.Incident(ctx, inc.ID)
+	if said := fake.said(got.Channel); got.Channel != "C001" || len(said) != 1 || !strings.Contains(said[0], "*INC-1 · SEV3 · queue stuck*") {
+		t.Errorf("channel %q said %q", got.Channel, said)
 	}
 }

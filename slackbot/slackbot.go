@@ -258,12 +258,16 @@ func (b *bot) keep(ctx context.Context, inc int64, channel, ts, author, text, th
 	return b.o.Store.PutChatMessage(ctx, chat.Message{Incident: inc, Channel: channel, ID: ts, Author: author, Text: text, At: at, Edited: edited, Thread: thread})
 }
 
+// maxTS is the last second of year 9999: a later "ts" is no Slack
+// message's, and no store could write it as a time.
+const maxTS = 253402300799
+
 // parseTS reads a Slack message ts ("1700000000.000100": seconds and
 // microseconds) as a time.
 func parseTS(ts string) (time.Time, bool) {
 	sec, frac, _ := strings.Cut(ts, ".")
 	s, err := strconv.ParseInt(sec, 10, 64)
-	if err != nil || s <= 0 {
+	if err != nil || s <= 0 || s > maxTS {
 		return time.Time{}, false
 	}
 	var us int64

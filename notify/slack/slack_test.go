@@ -133,3 +133,16 @@ func TestFailures(t *testing.T) {
 		t.Errorf("somebody without a member ID: %v", err)
 	}
 }
+
+// A page longer than Slack takes in a section is cut, not refused.
+func TestLongPageIsCut(t *testing.T) {
+	_, blocks := Message(incidents.Page{IncidentID: 7, Subject: "[INC-7] storm", Body: strings.Repeat("also: é alert\n", 400)})
+	b, _ := json.Marshal(blocks[0])
+	var sec struct {
+		Text struct{ Text string } `json:"text"`
+	}
+	json.Unmarshal(b, &sec)
+	if n := len(sec.Text.Text); n > 3000 || n < 2900 || !strings.HasSuffix(sec.Text.Text, "…") {
+		t.Errorf("section of %d bytes", n)
+	}
+}
