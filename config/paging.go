@@ -72,6 +72,6 @@ func (c IncidentChannels) validate(botToken string, add func(field, format strin
 		add("slack.incident_channels.enabled", "needs slack.bot_token (scopes channels:manage and chat:write) to open channels")
 	}
 	if c.Prefix != "" && !channelPrefixRE.MatchString(c.Prefix) {
-		add("slack.incident_channels.prefix", "%q: a channel name begins with lower-case letters, digits, - and _ (at most 21)", c.Prefix)
+		add("slack.incident_channels.prefix", "%q: a prefix is lower-case letters, digits, - and _, beginning with a letter or digit (at most 21)", c.Prefix)
 	}
 }

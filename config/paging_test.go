@@ -57,7 +57,7 @@ func TestIncidentChannels(t *testing.T) {
 `))
 	for _, w := range []string{
 		"x.yaml:4: slack.incident_channels.enabled: needs slack.bot_token",
-		`x.yaml:5: slack.incident_channels.prefix: "Prod Incidents": a channel name begins with lower-case letters`,
+		`x.yaml:5: slack.incident_channels.prefix: "Prod Incidents": a prefix is lower-case letters, digits, - and _`,
 	} {
 		if err == nil || !strings.Contains(err.Error(), w) {
 			t.Errorf("missing %q in\n%v", w, err)
