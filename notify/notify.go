@@ -10,6 +10,7 @@ package notify
 import (
 	"errors"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/prometheus/model/labels"
 
@@ -99,4 +100,18 @@ func Pages(pages []incidents.Page) []Message {
 		out[i] = Message{Key: pg.Key, Kind: kind, Page: &pg, CreatedAt: pg.CreatedAt}
 	}
 	return out
+}
+
+// Clip cuts text to at most max bytes for a receiver with a limit
+// (PagerDuty's summary, a Slack section), on a character boundary, and
+// ends it with "…" when it cut.
+func Clip(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	i := max - len("…")
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
 }

@@ -371,15 +371,12 @@ func orDash(s string) string {
 	return s
 }
 
+// truncate cuts s to n characters (Slack counts a purpose's so).
 func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
 	}
-	r := []rune(s)
-	for len(string(r)) > n-len("…") {
-		r = r[:len(r)-1]
-	}
-	return string(r) + "…"
+	return s
 }
 
 func (c *Channels) log() *slog.Logger {

@@ -16,7 +16,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/PagerDuty/go-pagerduty"
 
@@ -101,7 +100,7 @@ func (n *Notifier) Event(m notify.Message) (*pagerduty.V2Event, error) {
 		details["severity"] = pg.Severity.String()
 	}
 	ev.Payload = &pagerduty.V2Payload{
-		Summary: truncate(pg.Subject, maxSummary), Source: "oncall", Severity: Severity(pg.Severity),
+		Summary: notify.Clip(pg.Subject, maxSummary), Source: "oncall", Severity: Severity(pg.Severity),
 		Timestamp: pg.CreatedAt.UTC().Format(time.RFC3339), Class: pg.StepName, Details: details,
 	}
 	return ev, nil
@@ -135,17 +134,6 @@ func Severity(s incidents.Severity) string {
 		return "info"
 	}
 	return "critical"
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	i := n - len("…")
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i-- // do not cut a character in two
-	}
-	return s[:i] + "…"
 }
 
 // classify makes PagerDuty's refusals permanent: a 4xx other than 408

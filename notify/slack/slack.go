@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	slackapi "github.com/slack-go/slack"
 
@@ -86,7 +85,7 @@ func Message(pg incidents.Page) (string, []slackapi.Block) {
 	if pg.Body != "" {
 		body += "\n" + escape(pg.Body)
 	}
-	body = clip(body, maxSection)
+	body = notify.Clip(body, maxSection)
 	id := strconv.FormatInt(pg.IncidentID, 10)
 	buttons := []slackapi.BlockElement{
 		slackapi.NewButtonBlockElement(ActionAcknowledge, id, slackapi.NewTextBlockObject(slackapi.PlainTextType, "Acknowledge", false, false)).WithStyle(slackapi.StylePrimary),
@@ -102,18 +101,6 @@ func Message(pg incidents.Page) (string, []slackapi.Block) {
 
 // maxSection is Slack's limit on a section block's text.
 const maxSection = 3000
-
-// clip cuts s to at most n bytes on a character boundary, saying so.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	i := n - len("…")
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i] + "…"
-}
 
 // escape makes text literal in Slack's mrkdwn: &, < and > are its only
 // control characters.
