@@ -138,14 +138,15 @@ func Severity(s incidents.Severity) string {
 
 // classify makes PagerDuty's refusals permanent: a 4xx other than 408
 // and 429 is an event that retrying cannot fix (a bad key, a bad field).
+// The deliverer's name ("pagerduty") is the fan-out's to add.
 func classify(err error) error {
 	var api pagerduty.APIError
 	if errors.As(err, &api) {
 		code := api.StatusCode
 		if code >= 400 && code < 500 && code != http.StatusTooManyRequests && code != http.StatusRequestTimeout {
-			return notify.Permanent(fmt.Errorf("pagerduty refused the event (HTTP %d): %w", code, err))
+			return notify.Permanent(fmt.Errorf("event refused (HTTP %d): %w", code, err))
 		}
-		return fmt.Errorf("pagerduty (HTTP %d): %w", code, err)
+		return fmt.Errorf("HTTP %d: %w", code, err)
 	}
-	return fmt.Errorf("pagerduty: %w", err)
+	return err
 }

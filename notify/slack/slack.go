@@ -120,11 +120,11 @@ func classify(err error) error {
 	}
 	var api slackapi.SlackErrorResponse
 	if errors.As(err, &api) && !transient[api.Err] {
-		return notify.Permanent(fmt.Errorf("slack refused the message: %w", err))
+		return notify.Permanent(fmt.Errorf("message refused: %w", err))
 	}
 	var status slackapi.StatusCodeError
 	if errors.As(err, &status) && !status.Retryable() {
-		return notify.Permanent(fmt.Errorf("slack refused the message: %w", err))
+		return notify.Permanent(fmt.Errorf("message refused: %w", err))
 	}
-	return fmt.Errorf("slack: %w", err)
+	return err
 }
